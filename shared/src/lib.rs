@@ -1,0 +1,8 @@
+//! The core that the Outpost app and sync server share.
+//!
+//! Pure domain logic — jurisdictions, identity validation, programs, records and their fold — plus
+//! the replica store, the only module here that does I/O (SQLite files).
+
+pub mod hlc;
+pub mod i18n;
+pub mod record;

@@ -1,0 +1,376 @@
+//! Records (记录): one Automerge document per person-in-a-program, transfer, alert….
+//!
+//! Document layout (schema 1):
+//!
+//! ```text
+//! ROOT { schema: 1, id, kind, program,
+//!        fields: { <field key>: <text> },          -- merged per field by Automerge
+//!        events: { <event id>: <event as JSON> } } -- append-only workflow history
+//! }
+//! ```
+//!
+//! Why this shape: field edits from two devices merge per key, and two concurrent edits of the
+//! *same* key survive as an Automerge conflict that we surface as a review mark with both values.
+//! Events live in a map keyed by their unique id, so the same event arriving twice is one entry,
+//! and each event is a single put (cheap to write and to sync). The unit a record belongs to
+//! (its *scope*) is not stored: it is derived from the dispatch/reassignment events by the fold,
+//! so concurrent moves are detected rather than silently overwritten.
+//!
+//! *Architecture invariant:* one device writes a document through one replica at a time (the
+//! device id is the Automerge actor).
+
+mod event;
+mod fold;
+mod review;
+
+use std::collections::{BTreeMap, HashSet};
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub use event::{
+    Action, ActionKind, Author, Event, EventId, InvalidIdentifier, RecordId, RecordKind,
+    TaskStatus, UserId,
+};
+pub use fold::{RecordState, Stamp, StandingAnswer, SupplyIssue, TagBinding, fold};
+pub use review::{ReviewMark, ReviewReason};
+
+use crate::hlc::{DeviceId, HlcClock};
+
+const SCHEMA_VERSION: u64 = 1;
+
+/// Well-known field keys that lists and search are built on. Programs name their person fields
+/// with these keys so that every program is searchable the same way.
+pub mod field_keys {
+    /// 姓名
+    pub const NAME: &str = "name";
+    /// 手机号码
+    pub const PHONE: &str = "phone";
+    /// 身份证号码 / 证件号码
+    pub const ID_NUMBER: &str = "id_number";
+}
+
+/// What can go wrong with a record document.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    #[error("the record data is damaged or not an Outpost record: {0}")]
+    Corrupt(#[from] automerge::AutomergeError),
+    #[error("the record data has no `{0}`; it was not written by Outpost")]
+    MissingRoot(&'static str),
+    #[error("the record uses schema {found}, newer than this app understands ({SCHEMA_VERSION}); update the app")]
+    NewerSchema { found: u64 },
+    #[error("the record id stored in the document is invalid: {0}")]
+    BadId(#[from] InvalidIdentifier),
+    #[error("field key `{0}` is invalid: use 1–64 lower-case letters, digits or '_'")]
+    BadFieldKey(String),
+}
+
+/// The current value of a field, with every concurrent value when there is a conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    /// The value every replica shows while the conflict lasts (Automerge's deterministic pick).
+    pub value: String,
+    /// All values, including `value`, when edits were concurrent; empty otherwise.
+    pub conflicting: Vec<String>,
+}
+
+/// Everything needed to create a record and dispatch it to its first unit.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub id: RecordId,
+    pub kind: RecordKind,
+    pub program: String,
+    pub unit: String,
+    pub batch: Option<String>,
+    pub fields: Vec<(String, String)>,
+}
+
+/// A record document, loaded for reading or editing.
+#[derive(Debug, Clone)]
+pub struct Record {
+    doc: AutoCommit,
+    id: RecordId,
+    kind: RecordKind,
+    program: String,
+    fields: ObjId,
+    events: ObjId,
+}
+
+fn actor_for(device: &DeviceId) -> ActorId {
+    let digest = Sha256::digest(device.as_str().as_bytes());
+    ActorId::from(&digest[..16])
+}
+
+fn valid_field_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn root_text(doc: &AutoCommit, key: &'static str) -> Result<String, RecordError> {
+    match doc.get(ROOT, key)? {
+        Some((Value::Scalar(s), _)) => s
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(RecordError::MissingRoot(key)),
+        _ => Err(RecordError::MissingRoot(key)),
+    }
+}
+
+fn root_map(doc: &AutoCommit, key: &'static str) -> Result<ObjId, RecordError> {
+    match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(RecordError::MissingRoot(key)),
+    }
+}
+
+impl Record {
+    /// Creates a record and appends its dispatch event.
+    pub fn create(
+        new: NewRecord,
+        author: &Author,
+        clock: &mut HlcClock,
+        now_ms: u64,
+    ) -> Result<Self, RecordError> {
+        if let Some((bad, _)) = new.fields.iter().find(|(k, _)| !valid_field_key(k)) {
+            return Err(RecordError::BadFieldKey(bad.clone()));
+        }
+        let mut doc = AutoCommit::new().with_actor(actor_for(&author.device));
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        doc.put(ROOT, "id", new.id.as_str())?;
+        doc.put(ROOT, "kind", new.kind.code())?;
+        doc.put(ROOT, "program", new.program.as_str())?;
+        let fields = doc.put_object(ROOT, "fields", ObjType::Map)?;
+        for (key, value) in &new.fields {
+            doc.put(&fields, key.as_str(), value.as_str())?;
+        }
+        let events = doc.put_object(ROOT, "events", ObjType::Map)?;
+        let mut record = Self {
+            doc,
+            id: new.id,
+            kind: new.kind,
+            program: new.program,
+            fields,
+            events,
+        };
+        record.append(
+            author,
+            clock,
+            now_ms,
+            Action::Dispatched {
+                unit: new.unit,
+                batch: new.batch,
+            },
+        )?;
+        Ok(record)
+    }
+
+    /// Loads a record from saved bytes (a snapshot, optionally followed by incremental chunks).
+    pub fn load(bytes: &[u8]) -> Result<Self, RecordError> {
+        Self::from_doc(AutoCommit::load(bytes)?)
+    }
+
+    fn from_doc(doc: AutoCommit) -> Result<Self, RecordError> {
+        let schema = match doc.get(ROOT, "schema")? {
+            Some((Value::Scalar(s), _)) => s.as_u64().ok_or(RecordError::MissingRoot("schema"))?,
+            _ => return Err(RecordError::MissingRoot("schema")),
+        };
+        if schema > SCHEMA_VERSION {
+            return Err(RecordError::NewerSchema { found: schema });
+        }
+        let id = RecordId::new(root_text(&doc, "id")?)?;
+        let kind = RecordKind::from_code(&root_text(&doc, "kind")?)
+            .ok_or(RecordError::MissingRoot("kind"))?;
+        let program = root_text(&doc, "program")?;
+        let fields = root_map(&doc, "fields")?;
+        let events = root_map(&doc, "events")?;
+        Ok(Self {
+            doc,
+            id,
+            kind,
+            program,
+            fields,
+            events,
+        })
+    }
+
+    pub fn id(&self) -> &RecordId {
+        &self.id
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// A field's value, with the conflicting values if edits were concurrent.
+    pub fn field(&self, key: &str) -> Option<FieldValue> {
+        let all = self.doc.get_all(&self.fields, key).ok()?;
+        let texts: Vec<String> = all
+            .iter()
+            .filter_map(|(v, _)| v.as_str().map(str::to_owned))
+            .collect();
+        let (value, _) = self.doc.get(&self.fields, key).ok()??;
+        let value = value.as_str()?.to_owned();
+        let conflicting = if texts.len() > 1 { texts } else { Vec::new() };
+        Some(FieldValue { value, conflicting })
+    }
+
+    /// Every field, by key.
+    pub fn fields(&self) -> BTreeMap<String, FieldValue> {
+        self.doc
+            .keys(&self.fields)
+            .filter_map(|key| self.field(&key).map(|v| (key, v)))
+            .collect()
+    }
+
+    /// Sets a field (a correction such as a new phone number). Setting a field also settles any
+    /// conflict on it, because the new value is made after seeing all the old ones.
+    pub fn set_field(
+        &mut self,
+        author: &Author,
+        key: &str,
+        value: &str,
+    ) -> Result<(), RecordError> {
+        if !valid_field_key(key) {
+            return Err(RecordError::BadFieldKey(key.to_owned()));
+        }
+        self.doc.set_actor(actor_for(&author.device));
+        self.doc.put(&self.fields, key, value)?;
+        self.doc.commit();
+        Ok(())
+    }
+
+    /// The readable events, and a description of each one that could not be read.
+    pub fn events(&self) -> (Vec<Event>, Vec<(String, String)>) {
+        let mut events = Vec::new();
+        let mut unreadable = Vec::new();
+        for key in self.doc.keys(&self.events) {
+            let text = match self.doc.get(&self.events, key.as_str()) {
+                Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+                _ => None,
+            };
+            let parsed = text
+                .ok_or_else(|| "not text".to_owned())
+                .and_then(|t| serde_json::from_str::<Event>(&t).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(event) if event.id.as_str() == key => events.push(event),
+                Ok(_) => unreadable.push((key, "id does not match its key".to_owned())),
+                Err(reason) => unreadable.push((key, reason)),
+            }
+        }
+        (events, unreadable)
+    }
+
+    /// Appends a workflow event made by `author` now. Its parents are the latest events this
+    /// replica has seen, and its clock time is after every event in the record.
+    pub fn append(
+        &mut self,
+        author: &Author,
+        clock: &mut HlcClock,
+        now_ms: u64,
+        action: Action,
+    ) -> Result<EventId, RecordError> {
+        let (events, _) = self.events();
+        let referenced: HashSet<&EventId> = events.iter().flat_map(|e| e.parents.iter()).collect();
+        let mut parents: Vec<EventId> = Vec::new();
+        for event in &events {
+            clock.observe(&event.at);
+            if !referenced.contains(&event.id) {
+                parents.push(event.id.clone());
+            }
+        }
+        parents.sort();
+        let at = clock.tick(now_ms);
+        let event = Event {
+            id: EventId::for_time(&at),
+            at,
+            user: author.user.clone(),
+            parents,
+            action,
+        };
+        let json = serde_json::to_string(&event).map_err(|_| RecordError::MissingRoot("events"))?;
+        self.doc.set_actor(actor_for(&author.device));
+        self.doc.put(&self.events, event.id.as_str(), json)?;
+        self.doc.commit_with(CommitOptions::default().with_time(
+            i64::try_from(event.at.wall_ms / 1000).unwrap_or(i64::MAX),
+        ));
+        Ok(event.id)
+    }
+
+    /// The workflow state: the fold of the events plus marks for field conflicts and unreadable
+    /// events.
+    pub fn state(&self) -> RecordState {
+        let (events, unreadable) = self.events();
+        let mut state = fold(&events);
+        for (key, value) in self.fields() {
+            if !value.conflicting.is_empty() {
+                state.reviews.push(ReviewMark {
+                    id: format!("field:{key}"),
+                    reason: ReviewReason::ConcurrentFieldEdits {
+                        field: key,
+                        values: value.conflicting,
+                    },
+                    events: Vec::new(),
+                });
+            }
+        }
+        for (event, reason) in unreadable {
+            state.reviews.push(ReviewMark {
+                id: format!("unreadable:{event}"),
+                reason: ReviewReason::UnreadableEvent { event, reason },
+                events: Vec::new(),
+            });
+        }
+        state
+    }
+
+    /// The Automerge heads: what this copy contains, for incremental saves and sync.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, as bytes that [`Record::apply`] accepts.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Each change made since `heads`, separately, with its hash: the unit that sync exchanges
+    /// and deduplicates.
+    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<(ChangeHash, Vec<u8>)> {
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .map(|mut change| (change.hash(), change.bytes().into_owned()))
+            .collect()
+    }
+
+    /// Applies changes or a whole document received from elsewhere. Idempotent; changes whose
+    /// dependencies have not arrived yet wait inside the document until they do.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        self.doc.load_incremental(bytes)?;
+        Ok(())
+    }
+
+    /// Takes every change from `other` that this copy lacks.
+    pub fn merge(&mut self, other: &mut Record) -> Result<(), RecordError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! Review marks (待复核): how a record says "two people did incompatible things; a person must
+//! decide". The fold always produces a deterministic state, so every replica shows the same thing,
+//! but it never hides the losing side: the mark names both.
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{ActionKind, EventId, UserId};
+use crate::i18n::{Describe, Lang};
+
+/// Why a record needs review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReviewReason {
+    /// Two workers claimed the task without seeing each other's claim. The earlier claim stands.
+    ConcurrentClaims { kept: UserId, also: UserId },
+    /// Two different answers were given without seeing each other. The earlier answer stands.
+    ConcurrentAnswers {
+        kept: Vec<String>,
+        kept_by: UserId,
+        also: Vec<String>,
+        also_by: UserId,
+    },
+    /// Two reassignments (or forwards) were made without seeing each other. The earlier stands.
+    ConcurrentReassignments { kept_unit: String, also_unit: String },
+    /// A claim or answer was made for a unit the record had already left.
+    ActionOnFormerUnit {
+        action: ActionKind,
+        by: UserId,
+        former_unit: String,
+        current_unit: String,
+    },
+    /// The record was moved to another unit by someone who had not seen a claim or answer.
+    ReassignedOverUnseenWork {
+        action: ActionKind,
+        by: UserId,
+        from_unit: String,
+        to_unit: String,
+    },
+    /// Two different wristbands were bound to this person without seeing each other.
+    ConcurrentTagBindings { kept: String, also: String },
+    /// One wristband is bound to this person and to other records too.
+    TagBoundToSeveralRecords { tag: String, others: Vec<String> },
+    /// A field was edited concurrently; every value is kept until someone chooses.
+    ConcurrentFieldEdits { field: String, values: Vec<String> },
+    /// An event could not be read (corrupt, or written by a newer app version).
+    UnreadableEvent { event: String, reason: String },
+}
+
+/// One thing to review on a record. The id is stable across replicas so a resolution made on one
+/// device clears the same mark everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewMark {
+    pub id: String,
+    pub reason: ReviewReason,
+    /// The events involved; a resolution must have seen all of them.
+    pub events: Vec<EventId>,
+}
+
+impl ReviewMark {
+    pub(crate) fn between(kind: &str, reason: ReviewReason, events: Vec<EventId>) -> Self {
+        let joined: Vec<&str> = events.iter().map(EventId::as_str).collect();
+        Self {
+            id: format!("{kind}:{}", joined.join("+")),
+            reason,
+            events,
+        }
+    }
+}
+
+fn path(codes: &[String]) -> String {
+    codes.join(" / ")
+}
+
+impl Describe for ReviewReason {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ReviewReason::ConcurrentClaims { kept, also }, Lang::Zh) => {
+                format!("{kept} 与 {also} 同时认领，保留先认领的 {kept}")
+            }
+            (ReviewReason::ConcurrentClaims { kept, also }, Lang::En) => {
+                format!("{kept} and {also} claimed at the same time; the earlier claim by {kept} stands")
+            }
+            (
+                ReviewReason::ConcurrentAnswers {
+                    kept,
+                    kept_by,
+                    also,
+                    also_by,
+                },
+                Lang::Zh,
+            ) => format!(
+                "反馈冲突：{kept_by} 反馈“{}”，{also_by} 反馈“{}”，暂保留前者",
+                path(kept),
+                path(also)
+            ),
+            (
+                ReviewReason::ConcurrentAnswers {
+                    kept,
+                    kept_by,
+                    also,
+                    also_by,
+                },
+                Lang::En,
+            ) => format!(
+                "conflicting answers: {kept_by} answered \"{}\", {also_by} answered \"{}\"; the first stands for now",
+                path(kept),
+                path(also)
+            ),
+            (
+                ReviewReason::ConcurrentReassignments {
+                    kept_unit,
+                    also_unit,
+                },
+                Lang::Zh,
+            ) => format!("同时被改派到 {kept_unit} 和 {also_unit}，暂按 {kept_unit}"),
+            (
+                ReviewReason::ConcurrentReassignments {
+                    kept_unit,
+                    also_unit,
+                },
+                Lang::En,
+            ) => format!(
+                "moved to {kept_unit} and to {also_unit} at the same time; {kept_unit} stands for now"
+            ),
+            (
+                ReviewReason::ActionOnFormerUnit {
+                    action,
+                    by,
+                    former_unit,
+                    current_unit,
+                },
+                Lang::Zh,
+            ) => format!(
+                "{by} 在 {former_unit} 的{}发生在改派到 {current_unit} 之后，未生效",
+                action.describe(Lang::Zh)
+            ),
+            (
+                ReviewReason::ActionOnFormerUnit {
+                    action,
+                    by,
+                    former_unit,
+                    current_unit,
+                },
+                Lang::En,
+            ) => format!(
+                "the {} by {by} for {former_unit} came after the move to {current_unit} and did not take effect",
+                action.describe(Lang::En)
+            ),
+            (
+                ReviewReason::ReassignedOverUnseenWork {
+                    action,
+                    by,
+                    from_unit,
+                    to_unit,
+                },
+                Lang::Zh,
+            ) => format!(
+                "改派到 {to_unit} 时未看到 {by} 在 {from_unit} 的{}",
+                action.describe(Lang::Zh)
+            ),
+            (
+                ReviewReason::ReassignedOverUnseenWork {
+                    action,
+                    by,
+                    from_unit,
+                    to_unit,
+                },
+                Lang::En,
+            ) => format!(
+                "moved to {to_unit} without seeing the {} by {by} in {from_unit}",
+                action.describe(Lang::En)
+            ),
+            (ReviewReason::ConcurrentTagBindings { kept, also }, Lang::Zh) => {
+                format!("同时绑定了手环 {kept} 和 {also}，暂保留 {kept}")
+            }
+            (ReviewReason::ConcurrentTagBindings { kept, also }, Lang::En) => {
+                format!("wristbands {kept} and {also} were bound at the same time; {kept} stands for now")
+            }
+            (ReviewReason::TagBoundToSeveralRecords { tag, others }, Lang::Zh) => {
+                format!("手环 {tag} 同时绑定在 {} 条其他记录上", others.len())
+            }
+            (ReviewReason::TagBoundToSeveralRecords { tag, others }, Lang::En) => {
+                format!("wristband {tag} is also bound to {} other record(s)", others.len())
+            }
+            (ReviewReason::ConcurrentFieldEdits { field, values }, Lang::Zh) => {
+                format!("字段“{field}”被同时修改为 {} 个不同的值", values.len())
+            }
+            (ReviewReason::ConcurrentFieldEdits { field, values }, Lang::En) => {
+                format!("field \"{field}\" was edited concurrently to {} different values", values.len())
+            }
+            (ReviewReason::UnreadableEvent { event, reason }, Lang::Zh) => {
+                format!("事件 {event} 无法读取（{reason}），请升级应用后复核")
+            }
+            (ReviewReason::UnreadableEvent { event, reason }, Lang::En) => {
+                format!("event {event} could not be read ({reason}); update the app and review")
+            }
+        }
+    }
+}
