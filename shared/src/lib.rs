@@ -6,3 +6,4 @@
 pub mod hlc;
 pub mod i18n;
 pub mod record;
+pub mod replica;

@@ -163,7 +163,10 @@ pub enum Action {
     /// 接人上车: boarded onto the vehicle of a transfer.
     Boarded { transfer: String },
     /// 区疾控判定: the CDC accepts or rejects a supplementary person.
-    CdcJudged { accepted: bool, note: Option<String> },
+    CdcJudged {
+        accepted: bool,
+        note: Option<String>,
+    },
     /// 复核: someone who saw the conflicting events settled the listed review marks.
     ReviewResolved {
         marks: Vec<String>,

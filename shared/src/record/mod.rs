@@ -26,7 +26,10 @@ mod review;
 use std::collections::{BTreeMap, HashSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{
+    ActorId, AutoCommit, Automerge, AutomergeError, Change, ChangeHash, LoadOptions, ObjId,
+    ObjType, OnPartialLoad, ROOT, ReadDoc, Value, VerificationMode,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -58,9 +61,13 @@ pub mod field_keys {
 pub enum RecordError {
     #[error("the record data is damaged or not an Outpost record: {0}")]
     Corrupt(#[from] automerge::AutomergeError),
+    #[error("a change in the record data is damaged: {0}")]
+    CorruptChange(#[from] automerge::LoadChangeError),
     #[error("the record data has no `{0}`; it was not written by Outpost")]
     MissingRoot(&'static str),
-    #[error("the record uses schema {found}, newer than this app understands ({SCHEMA_VERSION}); update the app")]
+    #[error(
+        "the record uses schema {found}, newer than this app understands ({SCHEMA_VERSION}); update the app"
+    )]
     NewerSchema { found: u64 },
     #[error("the record id stored in the document is invalid: {0}")]
     BadId(#[from] InvalidIdentifier),
@@ -300,9 +307,10 @@ impl Record {
         let json = serde_json::to_string(&event).map_err(|_| RecordError::MissingRoot("events"))?;
         self.doc.set_actor(actor_for(&author.device));
         self.doc.put(&self.events, event.id.as_str(), json)?;
-        self.doc.commit_with(CommitOptions::default().with_time(
-            i64::try_from(event.at.wall_ms / 1000).unwrap_or(i64::MAX),
-        ));
+        self.doc.commit_with(
+            CommitOptions::default()
+                .with_time(i64::try_from(event.at.wall_ms / 1000).unwrap_or(i64::MAX)),
+        );
         Ok(event.id)
     }
 
@@ -361,8 +369,44 @@ impl Record {
     /// Applies changes or a whole document received from elsewhere. Idempotent; changes whose
     /// dependencies have not arrived yet wait inside the document until they do.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        // Automerge skips unreadable trailing data with only a log line; parse strictly first so
+        // that a damaged message is refused as a whole rather than half-applied. Changes whose
+        // dependencies are elsewhere parse fine and only then report `MissingDeps`.
+        match Automerge::load_with_options(
+            bytes,
+            LoadOptions::new()
+                .on_partial_load(OnPartialLoad::Error)
+                .verification_mode(VerificationMode::DontCheck),
+        ) {
+            Ok(_) | Err(AutomergeError::MissingDeps) => {}
+            Err(damaged) => return Err(damaged.into()),
+        }
         self.doc.load_incremental(bytes)?;
         Ok(())
+    }
+
+    /// Applies individually encoded changes (see [`Record::changes_since`]). Each is parsed
+    /// strictly before any is applied.
+    pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<(), RecordError> {
+        let parsed = changes
+            .iter()
+            .map(|bytes| Change::from_bytes(bytes.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.doc.apply_changes(parsed)?;
+        Ok(())
+    }
+
+    /// Whether this copy contains every change named by `heads`.
+    pub fn contains(&mut self, heads: &[ChangeHash]) -> bool {
+        heads
+            .iter()
+            .all(|h| self.doc.get_change_by_hash(h).is_some())
+    }
+
+    /// Changes that arrived without the changes they depend on wait inside the document; these
+    /// are the hashes still missing. Such waiting changes are not saved until they can apply.
+    pub fn missing_dependencies(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
     }
 
     /// Takes every change from `other` that this copy lacks.

@@ -21,7 +21,10 @@ pub enum ReviewReason {
         also_by: UserId,
     },
     /// Two reassignments (or forwards) were made without seeing each other. The earlier stands.
-    ConcurrentReassignments { kept_unit: String, also_unit: String },
+    ConcurrentReassignments {
+        kept_unit: String,
+        also_unit: String,
+    },
     /// A claim or answer was made for a unit the record had already left.
     ActionOnFormerUnit {
         action: ActionKind,
@@ -78,7 +81,9 @@ impl Describe for ReviewReason {
                 format!("{kept} 与 {also} 同时认领，保留先认领的 {kept}")
             }
             (ReviewReason::ConcurrentClaims { kept, also }, Lang::En) => {
-                format!("{kept} and {also} claimed at the same time; the earlier claim by {kept} stands")
+                format!(
+                    "{kept} and {also} claimed at the same time; the earlier claim by {kept} stands"
+                )
             }
             (
                 ReviewReason::ConcurrentAnswers {
@@ -174,19 +179,27 @@ impl Describe for ReviewReason {
                 format!("同时绑定了手环 {kept} 和 {also}，暂保留 {kept}")
             }
             (ReviewReason::ConcurrentTagBindings { kept, also }, Lang::En) => {
-                format!("wristbands {kept} and {also} were bound at the same time; {kept} stands for now")
+                format!(
+                    "wristbands {kept} and {also} were bound at the same time; {kept} stands for now"
+                )
             }
             (ReviewReason::TagBoundToSeveralRecords { tag, others }, Lang::Zh) => {
                 format!("手环 {tag} 同时绑定在 {} 条其他记录上", others.len())
             }
             (ReviewReason::TagBoundToSeveralRecords { tag, others }, Lang::En) => {
-                format!("wristband {tag} is also bound to {} other record(s)", others.len())
+                format!(
+                    "wristband {tag} is also bound to {} other record(s)",
+                    others.len()
+                )
             }
             (ReviewReason::ConcurrentFieldEdits { field, values }, Lang::Zh) => {
                 format!("字段“{field}”被同时修改为 {} 个不同的值", values.len())
             }
             (ReviewReason::ConcurrentFieldEdits { field, values }, Lang::En) => {
-                format!("field \"{field}\" was edited concurrently to {} different values", values.len())
+                format!(
+                    "field \"{field}\" was edited concurrently to {} different values",
+                    values.len()
+                )
             }
             (ReviewReason::UnreadableEvent { event, reason }, Lang::Zh) => {
                 format!("事件 {event} 无法读取（{reason}），请升级应用后复核")

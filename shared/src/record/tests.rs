@@ -163,8 +163,14 @@ fn an_answer_racing_a_reassignment_is_kept_visible_and_flagged() {
     assert!(matches!(
         reasons(&state)[..],
         [
-            ReviewReason::ReassignedOverUnseenWork { action: ActionKind::Claimed, .. },
-            ReviewReason::ReassignedOverUnseenWork { action: ActionKind::Answered, .. }
+            ReviewReason::ReassignedOverUnseenWork {
+                action: ActionKind::Claimed,
+                ..
+            },
+            ReviewReason::ReassignedOverUnseenWork {
+                action: ActionKind::Answered,
+                ..
+            }
         ]
     ));
 }
@@ -199,7 +205,8 @@ fn concurrent_edits_of_one_field_keep_both_values_for_review() {
     let mut two = one.clone();
     one.set_field(&a.author, "phone", "13800000001").unwrap();
     two.set_field(&b.author, "phone", "13800000002").unwrap();
-    two.set_field(&b.author, "address", "南沙街金沙社区 1 号").unwrap();
+    two.set_field(&b.author, "address", "南沙街金沙社区 1 号")
+        .unwrap();
     one.merge(&mut two).unwrap();
     let phone = one.field("phone").unwrap();
     let mut values = phone.conflicting.clone();
@@ -224,8 +231,20 @@ fn concurrent_wristband_bindings_keep_the_first_and_replacement_keeps_history() 
     let mut escort_2 = Worker::new("escort-2", "handheld-2");
     let mut one = person(&mut district);
     let mut two = one.clone();
-    escort_1.act(&mut one, 2_000, Action::TagBound { tag: "WB-0001".into() });
-    escort_2.act(&mut two, 2_500, Action::TagBound { tag: "WB-0002".into() });
+    escort_1.act(
+        &mut one,
+        2_000,
+        Action::TagBound {
+            tag: "WB-0001".into(),
+        },
+    );
+    escort_2.act(
+        &mut two,
+        2_500,
+        Action::TagBound {
+            tag: "WB-0002".into(),
+        },
+    );
     one.merge(&mut two).unwrap();
     let state = one.state();
     assert_eq!(state.tag.as_ref().unwrap().tag, "WB-0001");
@@ -233,7 +252,13 @@ fn concurrent_wristband_bindings_keep_the_first_and_replacement_keeps_history() 
         reasons(&state)[..],
         [ReviewReason::ConcurrentTagBindings { kept, also }] if kept == "WB-0001" && also == "WB-0002"
     ));
-    escort_1.act(&mut one, 3_000, Action::TagBound { tag: "WB-0003".into() });
+    escort_1.act(
+        &mut one,
+        3_000,
+        Action::TagBound {
+            tag: "WB-0003".into(),
+        },
+    );
     let state = one.state();
     assert_eq!(state.tag.unwrap().tag, "WB-0003");
     assert_eq!(state.tag_history.len(), 1);
@@ -328,18 +353,37 @@ fn run_ops(ops: &[Op]) -> (Record, Vec<Record>) {
                 workers[d].act(&mut copies[d], now, Action::Claimed);
             }
             Op::Answer(d, o) => {
-                workers[d].act(&mut copies[d], now, answer(&["local", ["central", "home", "hospital"][o as usize]]));
+                workers[d].act(
+                    &mut copies[d],
+                    now,
+                    answer(&["local", ["central", "home", "hospital"][o as usize]]),
+                );
             }
             Op::Reassign(d, u) => {
                 let to_unit = units[u as usize].to_owned();
-                workers[d].act(&mut copies[d], now, Action::Reassigned { to_unit, reason: None });
+                workers[d].act(
+                    &mut copies[d],
+                    now,
+                    Action::Reassigned {
+                        to_unit,
+                        reason: None,
+                    },
+                );
             }
             Op::Bind(d, t) => {
-                workers[d].act(&mut copies[d], now, Action::TagBound { tag: format!("WB-{t}") });
+                workers[d].act(
+                    &mut copies[d],
+                    now,
+                    Action::TagBound {
+                        tag: format!("WB-{t}"),
+                    },
+                );
             }
             Op::SetField(d, v) => {
                 let author = workers[d].author.clone();
-                copies[d].set_field(&author, "phone", &format!("1380000000{v}")).unwrap();
+                copies[d]
+                    .set_field(&author, "phone", &format!("1380000000{v}"))
+                    .unwrap();
             }
             Op::Sync(from, to) if from != to => {
                 let mut source = copies[from].clone();

@@ -1,0 +1,1209 @@
+//! Identity documents (证件), mainland mobile numbers (手机号码) and masking for lists.
+//!
+//! Field data arrives from phone keyboards, WeChat messages and Excel sheets, so the same ID
+//! number shows up with full-width digits, a lower-case `x`, stray spaces, or mangled by Excel
+//! into `4.40115199003071E+17`. Everything here accepts those forms, normalises them to one
+//! canonical string, and rejects what cannot be a real number with an error that tells the
+//! person what to fix. Errors never carry a whole ID or phone number, so they are safe to log.
+//!
+//! Personal data must be masked wherever records are listed; [`mask_name`], [`mask_phone`] and
+//! [`mask_id_number`] are the one place that decides how. `Debug` output of the number types is
+//! masked too, so that a stray `{:?}` in a log does not leak a number.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::i18n::{Describe, Label, Lang};
+
+/// Weights of the 17 body digits in the GB 11643-1999 check (ISO 7064 MOD 11-2).
+const CHECK_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/// The check character for each value of the weighted sum modulo 11.
+const CHECK_CHARACTERS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+
+/// Characters that carry no meaning in a typed number: all Unicode whitespace (including the
+/// full-width space U+3000) and the invisible marks that copying from Excel or WeChat leaves.
+fn is_ignorable(character: char) -> bool {
+    character.is_whitespace() || matches!(character, '\u{200B}' | '\u{200C}' | '\u{FEFF}')
+}
+
+/// Maps the full-width forms of ASCII (U+FF01–U+FF5E, typed by Chinese input methods) onto ASCII.
+fn fold_full_width(character: char) -> char {
+    match character {
+        '\u{FF01}'..='\u{FF5E}' => {
+            char::from_u32(u32::from(character) - 0xFEE0).unwrap_or(character)
+        }
+        other => other,
+    }
+}
+
+/// The canonical text of a typed ID number: ignorable characters dropped, full-width folded,
+/// and `x` upper-cased (the check character is always written `X`).
+fn normalise_id_text(raw: &str) -> String {
+    raw.chars()
+        .filter(|&c| !is_ignorable(c))
+        .map(|c| fold_full_width(c).to_ascii_uppercase())
+        .collect()
+}
+
+/// Whether `text` is how Excel shows a long number it has turned into a float, such as
+/// `4.40115199003071E+17`: by then the digits after the 15th are gone for good.
+fn looks_like_excel_scientific(text: &str) -> bool {
+    let Some((mantissa, exponent)) = text.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction) && all_digits(exponent)
+}
+
+/// The GB 11643-1999 check character for the first 17 digits of a resident ID, or `None` when
+/// `first_seventeen` is not exactly 17 ASCII digits.
+pub fn resident_id_check_character(first_seventeen: &str) -> Option<char> {
+    let digits = first_seventeen.as_bytes();
+    if digits.len() != 17 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let weighted_sum: u32 = digits
+        .iter()
+        .zip(CHECK_WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
+    CHECK_CHARACTERS.get((weighted_sum % 11) as usize).copied()
+}
+
+/// What is wrong with a typed resident ID number (身份证号).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IdNumberError {
+    #[error("the ID number is empty: enter the number printed on the ID card")]
+    Empty,
+    #[error(
+        "the ID number was stored by Excel as a number and its last digits were lost: \
+         format the column as text and enter the number again"
+    )]
+    ExcelNumberLostDigits,
+    #[error(
+        "the ID number has {found} characters but must have {expected}: \
+         check for missing or extra digits"
+    )]
+    WrongLength { expected: usize, found: usize },
+    #[error(
+        "character '{character}' at position {position} is not allowed: an ID number has only \
+         digits, and an 18-digit one may end in X"
+    )]
+    InvalidCharacter { character: char, position: usize },
+    #[error(
+        "the region code {region} at the start of the ID number does not exist: check the first six digits"
+    )]
+    InvalidRegionCode { region: String },
+    #[error(
+        "the birth date {digits} in the ID number is not a real date: check the birth date digits"
+    )]
+    InvalidBirthDate { digits: String },
+    #[error(
+        "the birth year {year} in the ID number is not between 1900 and 2100: check the birth year digits"
+    )]
+    BirthYearOutOfRange { year: u16 },
+    #[error(
+        "the check character is wrong: with these digits the last character should be {expected}, \
+         not {found}; one of the digits is probably mistyped, so check them all"
+    )]
+    CheckCharacterMismatch { expected: char, found: char },
+}
+
+impl Describe for IdNumberError {
+    fn describe(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Self::Empty => "身份证号为空：请填写证件上的号码".to_owned(),
+            Self::ExcelNumberLostDigits => {
+                "身份证号被 Excel 当作数字保存，末尾几位已丢失：请将该列设为文本格式后重新录入"
+                    .to_owned()
+            }
+            Self::WrongLength { expected, found } => {
+                format!("身份证号应为{expected}位，实际为{found}位：请检查是否漏填或多填")
+            }
+            Self::InvalidCharacter {
+                character,
+                position,
+            } => format!(
+                "身份证号第{position}位“{character}”无效：只能填写数字，18位号码的最后一位可以是 X"
+            ),
+            Self::InvalidRegionCode { region } => {
+                format!("身份证号前六位地区码 {region} 不存在：请核对前六位")
+            }
+            Self::InvalidBirthDate { digits } => {
+                format!("身份证号中的出生日期 {digits} 不是有效日期：请核对出生日期各位")
+            }
+            Self::BirthYearOutOfRange { year } => {
+                format!("身份证号中的出生年份 {year} 不在 1900–2100 之间：请核对年份")
+            }
+            Self::CheckCharacterMismatch { expected, found } => format!(
+                "身份证号校验位错误：最后一位应为 {expected}，实际为 {found}；很可能有数字录错，请逐位核对"
+            ),
+        }
+    }
+}
+
+/// A birth date (出生日期) as encoded in an ID number; always a real calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BirthDate {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl BirthDate {
+    /// Reads `YYYYMMDD`; `digits` has been checked to be ASCII digits. Years outside 1900–2100
+    /// are rejected because no living person's ID carries them and such a year is a typo.
+    fn from_yyyymmdd(digits: &str) -> Result<Self, IdNumberError> {
+        let invalid = || IdNumberError::InvalidBirthDate {
+            digits: digits.to_owned(),
+        };
+        let number = |range: std::ops::Range<usize>| -> Result<u16, IdNumberError> {
+            digits
+                .get(range)
+                .and_then(|part| part.parse().ok())
+                .ok_or_else(invalid)
+        };
+        let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+        if !(1900..=2100).contains(&year) {
+            return Err(IdNumberError::BirthYearOutOfRange { year });
+        }
+        let (Ok(month), Ok(day)) = (u8::try_from(month), u8::try_from(day)) else {
+            return Err(invalid());
+        };
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return Err(invalid());
+        }
+        Ok(Self { year, month, day })
+    }
+}
+
+impl fmt::Display for BirthDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    let leap_year =
+        (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    match month {
+        2 if leap_year => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Sex (性别) as encoded in an ID number: the sequence number is odd for men, even for women.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    fn from_sequence_digit(digit: u8) -> Self {
+        if !digit.is_multiple_of(2) {
+            Self::Male
+        } else {
+            Self::Female
+        }
+    }
+}
+
+impl Describe for Sex {
+    fn describe(&self, lang: Lang) -> String {
+        let text = match (self, lang) {
+            (Self::Male, Lang::Zh) => "男",
+            (Self::Female, Lang::Zh) => "女",
+            (Self::Male, Lang::En) => "male",
+            (Self::Female, Lang::En) => "female",
+        };
+        text.to_owned()
+    }
+}
+
+/// Checks that `text` holds only digits, with an `X` allowed as the last of 18 characters, and
+/// that it has `expected_length` characters. The character check comes first because a stray
+/// letter is the more useful thing to point at.
+fn check_id_characters(text: &str, expected_length: usize) -> Result<(), IdNumberError> {
+    let found = text.chars().count();
+    for (index, character) in text.chars().enumerate() {
+        let final_x = character == 'X' && expected_length == 18 && index + 1 == found;
+        if !character.is_ascii_digit() && !final_x {
+            return Err(IdNumberError::InvalidCharacter {
+                character,
+                position: index + 1,
+            });
+        }
+    }
+    if found == expected_length {
+        Ok(())
+    } else {
+        Err(IdNumberError::WrongLength {
+            expected: expected_length,
+            found,
+        })
+    }
+}
+
+/// The checks both ID generations share, on normalised text: not empty, not an Excel float,
+/// the right characters and length, a region code.
+fn check_id_shape(text: &str, expected_length: usize) -> Result<(), IdNumberError> {
+    if text.is_empty() {
+        return Err(IdNumberError::Empty);
+    }
+    if looks_like_excel_scientific(text) {
+        return Err(IdNumberError::ExcelNumberLostDigits);
+    }
+    check_id_characters(text, expected_length)
+}
+
+fn check_region(region: &str) -> Result<(), IdNumberError> {
+    if region == "000000" {
+        return Err(IdNumberError::InvalidRegionCode {
+            region: region.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A resident identity card number (居民身份证号), 18 characters, checked against GB 11643-1999.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ResidentId {
+    number: String,
+    birth_date: BirthDate,
+}
+
+impl ResidentId {
+    /// Accepts the number as people type or paste it (spaces, full-width digits, `x`) and
+    /// checks length, characters, region code, birth date and check character.
+    pub fn parse(raw: &str) -> Result<Self, IdNumberError> {
+        let text = normalise_id_text(raw);
+        check_id_shape(&text, 18)?;
+        // The text is now 18 ASCII characters, so byte slicing below is safe.
+        let expected = resident_id_check_character(&text[..17]).unwrap_or('?');
+        let found = text[17..].chars().next().unwrap_or('?');
+        if expected != found && text.ends_with("000") {
+            // Excel keeps 15 significant digits and pads with zeros: the real tail is lost.
+            return Err(IdNumberError::ExcelNumberLostDigits);
+        }
+        check_region(&text[..6])?;
+        let birth_date = BirthDate::from_yyyymmdd(&text[6..14])?;
+        if expected != found {
+            return Err(IdNumberError::CheckCharacterMismatch { expected, found });
+        }
+        Ok(Self {
+            number: text,
+            birth_date,
+        })
+    }
+
+    /// The 18 normalised characters.
+    pub fn as_str(&self) -> &str {
+        &self.number
+    }
+
+    pub fn birth_date(&self) -> BirthDate {
+        self.birth_date
+    }
+
+    /// The six-digit administrative region code (行政区划代码) of the place of first registration.
+    pub fn region_code(&self) -> &str {
+        self.number.get(..6).unwrap_or_default()
+    }
+
+    pub fn sex(&self) -> Sex {
+        Sex::from_sequence_digit(self.number.as_bytes().get(16).copied().unwrap_or(b'0'))
+    }
+
+    /// The number as lists show it; see [`mask_id_number`].
+    pub fn masked(&self) -> String {
+        mask_id_number(&self.number)
+    }
+}
+
+/// A first-generation 15-digit resident ID (一代身份证号), still found in old registers. It has a
+/// two-digit birth year (always 19YY) and no check character.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LegacyResidentId {
+    number: String,
+    birth_date: BirthDate,
+}
+
+impl LegacyResidentId {
+    pub fn parse(raw: &str) -> Result<Self, IdNumberError> {
+        let text = normalise_id_text(raw);
+        check_id_shape(&text, 15)?;
+        check_region(&text[..6])?;
+        let birth_date = BirthDate::from_yyyymmdd(&format!("19{}", &text[6..12]))?;
+        Ok(Self {
+            number: text,
+            birth_date,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.number
+    }
+
+    pub fn birth_date(&self) -> BirthDate {
+        self.birth_date
+    }
+
+    pub fn region_code(&self) -> &str {
+        self.number.get(..6).unwrap_or_default()
+    }
+
+    pub fn sex(&self) -> Sex {
+        Sex::from_sequence_digit(self.number.as_bytes().get(14).copied().unwrap_or(b'0'))
+    }
+
+    /// The 18-character number the same person holds today: "19" goes before the birth year
+    /// and the check character is appended, as the national conversion rule prescribes.
+    pub fn to_eighteen(&self) -> ResidentId {
+        let (region, rest) = self.number.split_at(6);
+        let mut number = format!("{region}19{rest}");
+        number.push(resident_id_check_character(&number).unwrap_or('?'));
+        ResidentId {
+            number,
+            birth_date: self.birth_date,
+        }
+    }
+
+    pub fn masked(&self) -> String {
+        mask_id_number(&self.number)
+    }
+}
+
+/// What is wrong with a typed passport number (护照号码).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PassportError {
+    #[error("the passport number is empty: enter the number printed on the passport")]
+    Empty,
+    #[error(
+        "the passport number has {found} characters but must have 5 to 20: check it against the passport"
+    )]
+    WrongLength { found: usize },
+    #[error(
+        "character '{character}' is not allowed in a passport number: use only letters and digits"
+    )]
+    InvalidCharacter { character: char },
+}
+
+impl Describe for PassportError {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (Self::Empty, Lang::Zh) => "护照号码为空：请填写护照上的号码".to_owned(),
+            (Self::WrongLength { found }, Lang::Zh) => {
+                format!("护照号码有{found}位，应为5–20位：请对照护照核对")
+            }
+            (Self::InvalidCharacter { character }, Lang::Zh) => {
+                format!("护照号码中不能有“{character}”：只能填写字母和数字")
+            }
+        }
+    }
+}
+
+/// A passport number (护照号码): 5–20 letters and digits, upper-cased.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Passport(String);
+
+impl Passport {
+    pub fn parse(raw: &str) -> Result<Self, PassportError> {
+        let text = normalise_id_text(raw);
+        if text.is_empty() {
+            return Err(PassportError::Empty);
+        }
+        if let Some(character) = text.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            return Err(PassportError::InvalidCharacter { character });
+        }
+        if !(5..=20).contains(&text.len()) {
+            return Err(PassportError::WrongLength { found: text.len() });
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn masked(&self) -> String {
+        mask_middle(&self.0, 2, 2)
+    }
+}
+
+/// The kinds of identity document (证件类型) a form offers, listed with their labels in
+/// [`DOCUMENT_KINDS`] so that the UI and this code read from one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentKind {
+    ResidentId,
+    Passport,
+    HongKongMacaoPermit,
+    TaiwanPermit,
+    MilitaryOfficerId,
+    ForeignPermanentResidentId,
+    Other,
+}
+
+/// Every document kind in the order forms list them, with its stable code (stored in records,
+/// never shown), Chinese label and English label.
+#[rustfmt::skip]
+pub const DOCUMENT_KINDS: [(DocumentKind, &str, &str, &str); 7] = [
+    (DocumentKind::ResidentId, "resident-id", "居民身份证", "Resident ID card"),
+    (DocumentKind::Passport, "passport", "护照", "Passport"),
+    (DocumentKind::HongKongMacaoPermit, "hk-macao-permit", "港澳通行证", "HK/Macao permit"),
+    (DocumentKind::TaiwanPermit, "taiwan-permit", "台胞证", "Taiwan compatriot permit"),
+    (DocumentKind::MilitaryOfficerId, "military-officer-id", "军官证", "Military officer ID"),
+    (DocumentKind::ForeignPermanentResidentId, "foreign-resident-id", "外国人永居证", "Foreign permanent resident ID"),
+    (DocumentKind::Other, "other", "其他证件", "Other document"),
+];
+
+impl DocumentKind {
+    fn row(self) -> (DocumentKind, &'static str, &'static str, &'static str) {
+        let fallback = (Self::Other, "other", "其他证件", "Other document");
+        DOCUMENT_KINDS
+            .into_iter()
+            .find(|row| row.0 == self)
+            .unwrap_or(fallback)
+    }
+
+    pub fn code(self) -> &'static str {
+        self.row().1
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        DOCUMENT_KINDS
+            .into_iter()
+            .find(|row| row.1 == code)
+            .map(|row| row.0)
+    }
+
+    pub fn label(self) -> Label {
+        let (_, _, zh, en) = self.row();
+        Label {
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+}
+
+impl Describe for DocumentKind {
+    fn describe(&self, lang: Lang) -> String {
+        self.label().get(lang).to_owned()
+    }
+}
+
+/// What is wrong with a typed document number of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    IdNumber(#[from] IdNumberError),
+    #[error(transparent)]
+    Passport(#[from] PassportError),
+    #[error("the document number is empty: enter the number printed on the document")]
+    EmptyNumber,
+    #[error(
+        "this is neither an ID number (18 or 15 digits) nor a passport number (5 to 20 letters \
+         and digits): choose the document type and enter the number again"
+    )]
+    Unrecognised,
+}
+
+impl Describe for DocumentError {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::IdNumber(error), _) => error.describe(lang),
+            (Self::Passport(error), _) => error.describe(lang),
+            (_, Lang::En) => self.to_string(),
+            (Self::EmptyNumber, Lang::Zh) => "证件号码为空：请填写证件上的号码".to_owned(),
+            (Self::Unrecognised, Lang::Zh) => {
+                "无法识别证件类型：既不是身份证号（18或15位），也不是护照号码（5–20位字母和数字），请选择证件类型后重新填写"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// An identity document (证件) with a validated, normalised number.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityDocument {
+    Resident(ResidentId),
+    LegacyResident(LegacyResidentId),
+    Passport(Passport),
+    /// A document whose number cannot be checked here; `kind` is a [`DocumentKind`] code.
+    Other {
+        kind: String,
+        number: String,
+    },
+}
+
+impl IdentityDocument {
+    /// Parses `raw` as a document of `kind`. A resident ID of 15 digits is taken as the legacy
+    /// generation, because forms offer one "居民身份证" choice for both.
+    pub fn parse(kind: DocumentKind, raw: &str) -> Result<Self, DocumentError> {
+        match kind {
+            DocumentKind::ResidentId => Self::parse_resident(raw),
+            DocumentKind::Passport => Ok(Self::Passport(Passport::parse(raw)?)),
+            other_kind => {
+                let number: String = raw
+                    .trim_matches(is_ignorable)
+                    .chars()
+                    .map(fold_full_width)
+                    .collect();
+                if number.is_empty() {
+                    return Err(DocumentError::EmptyNumber);
+                }
+                Ok(Self::Other {
+                    kind: other_kind.code().to_owned(),
+                    number,
+                })
+            }
+        }
+    }
+
+    /// Guesses the kind when a sheet has one "证件号码" column: digits (with a final X) of
+    /// resident-ID length are a resident ID; letters and digits of passport length are a
+    /// passport. Digit strings of 14–19 characters are treated as a mistyped resident ID, so a
+    /// missing digit is reported as such instead of slipping through as a "passport".
+    pub fn parse_guess(raw: &str) -> Result<Self, DocumentError> {
+        let text = normalise_id_text(raw);
+        if text.is_empty() {
+            return Err(DocumentError::EmptyNumber);
+        }
+        if looks_like_excel_scientific(&text) {
+            return Err(IdNumberError::ExcelNumberLostDigits.into());
+        }
+        let body = text.strip_suffix('X').unwrap_or(&text);
+        let digits_only = body.bytes().all(|b| b.is_ascii_digit());
+        if digits_only && (14..=19).contains(&text.len()) {
+            return Self::parse_resident(&text);
+        }
+        Passport::parse(&text)
+            .map(Self::Passport)
+            .map_err(|_| DocumentError::Unrecognised)
+    }
+
+    fn parse_resident(raw: &str) -> Result<Self, DocumentError> {
+        if normalise_id_text(raw).chars().count() == 15 {
+            Ok(Self::LegacyResident(LegacyResidentId::parse(raw)?))
+        } else {
+            Ok(Self::Resident(ResidentId::parse(raw)?))
+        }
+    }
+
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            Self::Resident(_) | Self::LegacyResident(_) => DocumentKind::ResidentId,
+            Self::Passport(_) => DocumentKind::Passport,
+            Self::Other { kind, .. } => {
+                DocumentKind::from_code(kind).unwrap_or(DocumentKind::Other)
+            }
+        }
+    }
+
+    /// The normalised number.
+    pub fn number(&self) -> &str {
+        match self {
+            Self::Resident(id) => id.as_str(),
+            Self::LegacyResident(id) => id.as_str(),
+            Self::Passport(passport) => passport.as_str(),
+            Self::Other { number, .. } => number,
+        }
+    }
+
+    /// The number as lists show it: ID numbers by [`mask_id_number`]; other documents keep
+    /// only their first two and last two characters.
+    pub fn masked_number(&self) -> String {
+        match self {
+            Self::Resident(_) | Self::LegacyResident(_) => mask_id_number(self.number()),
+            _ => mask_middle(self.number(), 2, 2),
+        }
+    }
+}
+
+/// What is wrong with a typed mainland mobile number (手机号码).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PhoneError {
+    #[error("the mobile number is empty: enter the 11-digit mobile number")]
+    Empty,
+    #[error(
+        "character '{character}' is not allowed in a mobile number: use digits only \
+         (spaces, dashes and a +86 prefix are fine)"
+    )]
+    InvalidCharacter { character: char },
+    #[error(
+        "only mainland China mobile numbers (+86) are accepted: \
+         write numbers from other countries or regions in the remarks"
+    )]
+    ForeignCountryCode,
+    #[error(
+        "a mainland mobile number starts with 13 to 19, not {prefix}: \
+         check the first digits (landline numbers are not accepted)"
+    )]
+    NotAMobilePrefix { prefix: String },
+    #[error("the mobile number has {count} digits but needs 11: check for a missing digit")]
+    TooFewDigits { count: usize },
+    #[error(
+        "the mobile number has {count} digits but needs 11: check for extra digits or two numbers in one field"
+    )]
+    TooManyDigits { count: usize },
+}
+
+impl Describe for PhoneError {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (_, Lang::En) => self.to_string(),
+            (Self::Empty, Lang::Zh) => "手机号码为空：请填写11位手机号码".to_owned(),
+            (Self::InvalidCharacter { character }, Lang::Zh) => {
+                format!("手机号码中不能有“{character}”：只能填写数字（可带空格、横线或 +86 前缀）")
+            }
+            (Self::ForeignCountryCode, Lang::Zh) => {
+                "只支持中国大陆手机号码（+86）：其他国家或地区的号码请填在备注中".to_owned()
+            }
+            (Self::NotAMobilePrefix { prefix }, Lang::Zh) => {
+                format!("手机号码应以13–19开头，而不是{prefix}：请核对前两位（不支持座机号码）")
+            }
+            (Self::TooFewDigits { count }, Lang::Zh) => {
+                format!("手机号码只有{count}位，应为11位：请检查是否漏填")
+            }
+            (Self::TooManyDigits { count }, Lang::Zh) => {
+                format!("手机号码有{count}位，应为11位：请检查是否多填或填了两个号码")
+            }
+        }
+    }
+}
+
+/// Dashes of every width and parentheses, which people put between digit groups and around
+/// the country code.
+fn is_phone_separator(character: char) -> bool {
+    matches!(
+        character,
+        '-' | '(' | ')' | '\u{2010}'..='\u{2015}' | '\u{2212}'
+    )
+}
+
+/// A mainland China mobile number (手机号码), stored as its 11 national digits.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Accepts `+86`, `0086` or `86` before the 11 digits, and spaces, dashes, parentheses
+    /// (as in `(+86)`) and full-width characters, as numbers are written on forms and in chats.
+    pub fn parse(raw: &str) -> Result<Self, PhoneError> {
+        let mut digits = String::new();
+        let mut has_plus = false;
+        for character in raw.chars().map(fold_full_width) {
+            match character {
+                c if c.is_ascii_digit() => digits.push(c),
+                c if is_ignorable(c) || is_phone_separator(c) => {}
+                '+' if digits.is_empty() && !has_plus => has_plus = true,
+                other => return Err(PhoneError::InvalidCharacter { character: other }),
+            }
+        }
+        if digits.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let international_prefix = if has_plus {
+            Some("86")
+        } else if digits.starts_with("00") {
+            Some("0086")
+        } else {
+            None
+        };
+        let national = match international_prefix {
+            Some(prefix) => digits
+                .strip_prefix(prefix)
+                .ok_or(PhoneError::ForeignCountryCode)?,
+            // A bare "86" counts as the country code only before exactly 11 digits.
+            None if digits.len() == 13 => digits.strip_prefix("86").unwrap_or(&digits),
+            None => &digits,
+        };
+        let mut leading = national.bytes();
+        let is_mobile_prefix = leading.next() == Some(b'1')
+            && leading
+                .next()
+                .is_none_or(|second| (b'3'..=b'9').contains(&second));
+        if !is_mobile_prefix {
+            return Err(PhoneError::NotAMobilePrefix {
+                prefix: national.chars().take(2).collect(),
+            });
+        }
+        match national.len() {
+            11 => Ok(Self(national.to_owned())),
+            count if count < 11 => Err(PhoneError::TooFewDigits { count }),
+            count => Err(PhoneError::TooManyDigits { count }),
+        }
+    }
+
+    /// The 11 national digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last `count` digits (all 11 when `count` is larger), as staff read a number back
+    /// to confirm it ("尾号 0000").
+    pub fn tail(&self, count: usize) -> &str {
+        &self.0[self.0.len().saturating_sub(count)..]
+    }
+
+    pub fn masked(&self) -> String {
+        mask_phone(&self.0)
+    }
+}
+
+/// Implements `Display`, `FromStr`, a masked `Debug` and the string conversions serde uses
+/// for the number types, which all have `parse`, `as_str` and `masked`.
+macro_rules! number_type_conversions {
+    ($($type:ty => $error:ty),* $(,)?) => {$(
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl fmt::Debug for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($type)).field(&self.masked()).finish()
+            }
+        }
+        impl FromStr for $type {
+            type Err = $error;
+            fn from_str(raw: &str) -> Result<Self, Self::Err> {
+                Self::parse(raw)
+            }
+        }
+        impl TryFrom<String> for $type {
+            type Error = $error;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+        impl From<$type> for String {
+            fn from(value: $type) -> String {
+                value.as_str().to_owned()
+            }
+        }
+    )*};
+}
+
+number_type_conversions!(
+    ResidentId => IdNumberError,
+    LegacyResidentId => IdNumberError,
+    Passport => PassportError,
+    PhoneNumber => PhoneError,
+);
+
+impl fmt::Debug for IdentityDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IdentityDocument")
+            .field(&self.kind().code())
+            .field(&self.masked_number())
+            .finish()
+    }
+}
+
+/// Keeps the first `keep_start` and last `keep_end` characters and replaces each one between
+/// with `*`. Text too short to hide anything between the kept parts is masked completely, so
+/// short or odd input never shows whole.
+fn mask_middle(text: &str, keep_start: usize, keep_end: usize) -> String {
+    let length = text.chars().count();
+    if length <= keep_start + keep_end {
+        return "*".repeat(length);
+    }
+    text.chars()
+        .enumerate()
+        .map(|(index, c)| {
+            if index < keep_start || index >= length - keep_end {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+/// Masks a person's name for lists: the first character stays (enough to tell people apart
+/// in a short list, which is its purpose), every other character becomes `*`, one `*` per
+/// character: 何明 → 何*, 欧阳娜娜 → 欧***, "Li Ming" → "L******". A one-character name is
+/// masked completely, since keeping its first character would show it whole.
+pub fn mask_name(name: &str) -> String {
+    match name.chars().count() {
+        0 | 1 => "*".repeat(name.chars().count()),
+        _ => mask_middle(name, 1, 0),
+    }
+}
+
+/// Masks a mobile number for lists: the first three and last four digits stay, as on bank and
+/// courier slips (138****0000). Shorter text is masked completely.
+pub fn mask_phone(phone: &str) -> String {
+    mask_middle(phone, 3, 4)
+}
+
+/// Masks an ID number for lists: the six-digit region code and the last four characters stay
+/// (440115********123X); these are what staff use to match a person on the phone, the birth
+/// date in between is hidden. Shorter text is masked completely.
+pub fn mask_id_number(number: &str) -> String {
+    mask_middle(number, 6, 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The example from GB 11643-1999 itself.
+    const STANDARD_EXAMPLE: &str = "11010519491231002X";
+    const NANSHA_ID: &str = "440115199003071238";
+
+    fn id_error(raw: &str) -> IdNumberError {
+        ResidentId::parse(raw).expect_err(raw)
+    }
+
+    #[test]
+    fn standard_example_parses_with_its_birth_date_region_and_sex() {
+        let id = ResidentId::parse(STANDARD_EXAMPLE).unwrap();
+        assert_eq!(id.as_str(), STANDARD_EXAMPLE);
+        assert_eq!(id.region_code(), "110105");
+        assert_eq!(id.birth_date().to_string(), "1949-12-31");
+        assert_eq!(id.sex(), Sex::Female);
+        assert_eq!(ResidentId::parse(NANSHA_ID).unwrap().sex(), Sex::Male);
+    }
+
+    #[test]
+    fn full_width_digits_spaces_and_lower_case_x_are_normalised() {
+        let typed = " １１０１０５ 1949\u{3000}1231 002ｘ\t";
+        assert_eq!(ResidentId::parse(typed).unwrap().as_str(), STANDARD_EXAMPLE);
+        assert_eq!(
+            ResidentId::parse("11010519491231002x").unwrap().as_str(),
+            STANDARD_EXAMPLE
+        );
+        assert_eq!(
+            ResidentId::parse("11010519491231002Ｘ").unwrap().as_str(),
+            STANDARD_EXAMPLE
+        );
+    }
+
+    #[test]
+    fn wrong_check_character_names_the_expected_one_in_both_languages() {
+        let error = id_error("440115199003071235");
+        assert_eq!(
+            error,
+            IdNumberError::CheckCharacterMismatch {
+                expected: '8',
+                found: '5'
+            }
+        );
+        assert!(error.to_string().contains("should be 8"));
+        assert!(
+            error
+                .describe(Lang::Zh)
+                .contains("身份证号校验位错误：最后一位应为 8")
+        );
+    }
+
+    #[test]
+    fn excel_scientific_notation_is_reported_as_lost_digits() {
+        for mangled in ["4.40115199003071E+17", "4.40115E+17", "4.40115199003071e17"] {
+            assert_eq!(id_error(mangled), IdNumberError::ExcelNumberLostDigits);
+        }
+        let message = IdNumberError::ExcelNumberLostDigits.describe(Lang::Zh);
+        assert!(message.contains("Excel") && message.contains("文本"));
+    }
+
+    #[test]
+    fn zero_padded_number_failing_the_check_is_reported_as_lost_digits() {
+        assert_eq!(
+            id_error("440115198801011000"),
+            IdNumberError::ExcelNumberLostDigits
+        );
+        // A real ID may end in 000 (one in eleven zero-padded numbers pass the check).
+        assert!(ResidentId::parse("440115199003071000").is_ok());
+    }
+
+    #[test]
+    fn impossible_birth_dates_are_rejected_and_leap_days_accepted() {
+        let digits = |d: &str| IdNumberError::InvalidBirthDate {
+            digits: d.to_owned(),
+        };
+        assert_eq!(id_error("440115190002290016"), digits("19000229"));
+        assert_eq!(id_error("440115199002301230"), digits("19900230"));
+        assert_eq!(
+            id_error("440115189912311236"),
+            IdNumberError::BirthYearOutOfRange { year: 1899 }
+        );
+        let leap_day = ResidentId::parse("440115200002290012").unwrap();
+        assert_eq!(
+            (leap_day.birth_date().month, leap_day.birth_date().day),
+            (2, 29)
+        );
+    }
+
+    #[test]
+    fn shape_errors_say_what_is_wrong() {
+        assert_eq!(id_error(" \u{3000}"), IdNumberError::Empty);
+        assert_eq!(
+            id_error("44011519900307123"),
+            IdNumberError::WrongLength {
+                expected: 18,
+                found: 17
+            }
+        );
+        assert_eq!(
+            id_error("4401151990O3071238"),
+            IdNumberError::InvalidCharacter {
+                character: 'O',
+                position: 11
+            }
+        );
+        assert_eq!(
+            id_error("X40115199003071238"),
+            IdNumberError::InvalidCharacter {
+                character: 'X',
+                position: 1
+            }
+        );
+        assert_eq!(
+            id_error("000000199003071236"),
+            IdNumberError::InvalidRegionCode {
+                region: "000000".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn legacy_id_converts_to_the_eighteen_character_number() {
+        let legacy = LegacyResidentId::parse("110105 491231 002").unwrap();
+        assert_eq!(legacy.birth_date().to_string(), "1949-12-31");
+        assert_eq!(legacy.sex(), Sex::Female);
+        assert_eq!(
+            legacy.to_eighteen(),
+            ResidentId::parse(STANDARD_EXAMPLE).unwrap()
+        );
+        assert!(matches!(
+            LegacyResidentId::parse("11010549123100X"),
+            Err(IdNumberError::InvalidCharacter { character: 'X', .. })
+        ));
+    }
+
+    #[test]
+    fn documents_are_guessed_from_the_shape_of_the_number() {
+        let guess = |raw| IdentityDocument::parse_guess(raw).unwrap();
+        assert_eq!(guess(STANDARD_EXAMPLE).kind(), DocumentKind::ResidentId);
+        assert!(matches!(
+            guess("110105491231002"),
+            IdentityDocument::LegacyResident(_)
+        ));
+        let passport = guess(" e1234５678 ");
+        assert_eq!(
+            (passport.kind(), passport.number()),
+            (DocumentKind::Passport, "E12345678")
+        );
+        assert_eq!(
+            IdentityDocument::parse_guess("4401151990030712"),
+            Err(IdNumberError::WrongLength {
+                expected: 18,
+                found: 16
+            }
+            .into())
+        );
+        assert_eq!(
+            IdentityDocument::parse_guess("王小明"),
+            Err(DocumentError::Unrecognised)
+        );
+        assert_eq!(
+            IdentityDocument::parse_guess("  "),
+            Err(DocumentError::EmptyNumber)
+        );
+    }
+
+    #[test]
+    fn documents_of_a_chosen_kind_are_checked_by_that_kind() {
+        let permit =
+            IdentityDocument::parse(DocumentKind::HongKongMacaoPermit, "\u{3000}Ｈ12345678 ");
+        let permit = permit.unwrap();
+        assert_eq!(
+            (permit.number(), permit.kind()),
+            ("H12345678", DocumentKind::HongKongMacaoPermit)
+        );
+        assert_eq!(permit.masked_number(), "H1*****78");
+        assert_eq!(
+            IdentityDocument::parse(DocumentKind::Passport, "E12"),
+            Err(PassportError::WrongLength { found: 3 }.into())
+        );
+        assert_eq!(
+            IdentityDocument::parse(DocumentKind::MilitaryOfficerId, " "),
+            Err(DocumentError::EmptyNumber)
+        );
+        assert_eq!(DocumentKind::TaiwanPermit.describe(Lang::Zh), "台胞证");
+        for (kind, code, _, _) in DOCUMENT_KINDS {
+            assert_eq!(DocumentKind::from_code(code), Some(kind));
+        }
+    }
+
+    #[test]
+    fn mobile_numbers_in_everyday_formats_parse_to_eleven_digits() {
+        for typed in [
+            "13800000000",
+            "+86 138 0000 0000",
+            "(+86)138-0000-0000",
+            "（＋８６）１３８００００００００",
+            "0086 13800000000",
+            "8613800000000",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(typed).unwrap().as_str(),
+                "13800000000",
+                "{typed}"
+            );
+        }
+        let phone = PhoneNumber::parse("13912345678").unwrap();
+        assert_eq!((phone.tail(4), phone.tail(99)), ("5678", "13912345678"));
+    }
+
+    #[test]
+    fn mobile_number_errors_say_what_is_wrong() {
+        let error = |raw| PhoneNumber::parse(raw).expect_err(raw);
+        assert_eq!(error("1380000000"), PhoneError::TooFewDigits { count: 10 });
+        assert_eq!(
+            error("+86 138000000001"),
+            PhoneError::TooManyDigits { count: 12 }
+        );
+        assert_eq!(error("+852 6123 4567"), PhoneError::ForeignCountryCode);
+        assert_eq!(
+            error("020-88886666"),
+            PhoneError::NotAMobilePrefix {
+                prefix: "02".to_owned()
+            }
+        );
+        assert_eq!(
+            error("138 0000 000o"),
+            PhoneError::InvalidCharacter { character: 'o' }
+        );
+        assert_eq!(
+            error("138+00000000"),
+            PhoneError::InvalidCharacter { character: '+' }
+        );
+        assert_eq!(error(""), PhoneError::Empty);
+        assert!(error("1380000000").describe(Lang::Zh).contains("只有10位"));
+    }
+
+    #[test]
+    fn masks_keep_only_what_lists_need() {
+        assert_eq!(mask_name("何明"), "何*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("Li Ming"), "L******");
+        assert_eq!(mask_phone("13800000000"), "138****0000");
+        assert_eq!(mask_id_number("44011519900307123X"), "440115********123X");
+        for short in ["", "何", "138", "4401151"] {
+            assert!(!mask_name(short).contains(short) || short.is_empty());
+            assert!(mask_phone(short).chars().all(|c| c == '*'));
+            assert!(mask_id_number(short).chars().all(|c| c == '*'));
+        }
+    }
+
+    #[test]
+    fn debug_output_is_masked_and_serde_validates() {
+        let id = ResidentId::parse(NANSHA_ID).unwrap();
+        assert!(!format!("{id:?}").contains(NANSHA_ID));
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{NANSHA_ID}\""));
+        assert_eq!(serde_json::from_str::<ResidentId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ResidentId>("\"440115199003071235\"").is_err());
+    }
+
+    /// A valid 17-digit body: any region but 000000, a real date, any sequence number.
+    fn valid_body() -> impl Strategy<Value = String> {
+        (
+            1..=999_999u32,
+            1900..=2100u16,
+            1..=12u8,
+            1..=31u8,
+            0..=999u16,
+        )
+            .prop_map(|(region, year, month, day, sequence)| {
+                let day = day.min(days_in_month(year, month));
+                format!("{region:06}{year:04}{month:02}{day:02}{sequence:03}")
+            })
+    }
+
+    fn valid_id() -> impl Strategy<Value = String> {
+        valid_body().prop_map(|body| {
+            let check = resident_id_check_character(&body).unwrap();
+            format!("{body}{check}")
+        })
+    }
+
+    fn full_width(c: char) -> char {
+        char::from_u32(u32::from(c) + 0xFEE0).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_with_its_check_character_parses(id in valid_id()) {
+            prop_assert_eq!(ResidentId::parse(&id).unwrap().to_string(), id);
+        }
+
+        #[test]
+        fn typing_variants_parse_to_the_same_id(
+            id in valid_id(),
+            styles in proptest::collection::vec(0..4u8, 18),
+        ) {
+            let typed: String = id.chars().zip(styles).map(|(c, style)| match style {
+                0 => c.to_string(),
+                1 => full_width(c).to_string(),
+                2 => format!(" {}", c.to_ascii_lowercase()),
+                _ => format!("\u{3000}{c}"),
+            }).collect();
+            prop_assert_eq!(ResidentId::parse(&typed).unwrap().to_string(), id);
+        }
+
+        #[test]
+        fn changing_any_single_character_is_rejected(
+            id in valid_id(),
+            position in 0..18usize,
+            shift in 1..=10u8,
+        ) {
+            let mut characters: Vec<char> = id.chars().collect();
+            characters[position] = if position == 17 {
+                let index = CHECK_CHARACTERS.iter().position(|&c| c == characters[17]).unwrap();
+                CHECK_CHARACTERS[(index + usize::from(shift)) % 11]
+            } else {
+                let digit = characters[position].to_digit(10).unwrap();
+                char::from_digit((digit + u32::from(shift.min(9))) % 10, 10).unwrap()
+            };
+            let changed: String = characters.into_iter().collect();
+            prop_assert!(ResidentId::parse(&changed).is_err(), "{} accepted", changed);
+        }
+
+        #[test]
+        fn mobile_formats_round_trip(
+            second in 3..=9u8,
+            rest in 0..=999_999_999u32,
+            prefix in prop::sample::select(vec!["", "+86", "+86 ", "0086", "86", "(+86) ", "（００８６）"]),
+            separator in prop::sample::select(vec!["", " ", "-", "－"]),
+        ) {
+            let number = format!("1{second}{rest:09}");
+            let typed = format!("{prefix}{}{separator}{}{separator}{}",
+                &number[..3], &number[3..7], &number[7..]);
+            let phone = PhoneNumber::parse(&typed).unwrap();
+            prop_assert_eq!(phone.as_str(), number.as_str());
+            prop_assert_eq!(PhoneNumber::parse(phone.as_str()).unwrap(), phone);
+        }
+    }
+}

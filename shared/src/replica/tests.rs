@@ -1,0 +1,328 @@
+use tempfile::TempDir;
+
+use super::*;
+use crate::hlc::{DeviceId, HlcClock};
+use crate::record::{Action, Author, NewRecord, RecordKind, UserId};
+
+struct Desk {
+    author: Author,
+    clock: HlcClock,
+}
+
+impl Desk {
+    fn new(user: &str, device: &str) -> Self {
+        let device = DeviceId::new(device).unwrap();
+        Self {
+            author: Author {
+                user: UserId::new(user).unwrap(),
+                device: device.clone(),
+            },
+            clock: HlcClock::new(device),
+        }
+    }
+
+    fn person(&mut self, id: &str, unit: &str, name: &str, phone: &str, id_number: &str) -> Record {
+        Record::create(
+            NewRecord {
+                id: RecordId::new(id).unwrap(),
+                kind: RecordKind::Person,
+                program: "w1".into(),
+                unit: unit.into(),
+                batch: Some("b1".into()),
+                fields: vec![
+                    ("name".into(), name.into()),
+                    ("phone".into(), phone.into()),
+                    ("id_number".into(), id_number.into()),
+                ],
+            },
+            &self.author,
+            &mut self.clock,
+            1_000,
+        )
+        .unwrap()
+    }
+
+    fn act(&mut self, record: &mut Record, now_ms: u64, action: Action) {
+        record
+            .append(&self.author, &mut self.clock, now_ms, action)
+            .unwrap();
+    }
+}
+
+fn sample(replica: &mut Replica, desk: &mut Desk) {
+    let people = [
+        (
+            "p1",
+            "440115001",
+            "李明",
+            "13490879088",
+            "440115199003071234",
+        ),
+        (
+            "p2",
+            "440115001",
+            "吴明",
+            "13490879087",
+            "44011519850101567X",
+        ),
+        (
+            "p3",
+            "440115002",
+            "欧阳娜娜",
+            "13800009088",
+            "350203200001011111",
+        ),
+        ("p4", "440115100", "Li Ming", "15900001234", "E12345678"),
+    ];
+    replica
+        .write(|w| {
+            for (id, unit, name, phone, idn) in people {
+                let mut record = desk.person(id, unit, name, phone, idn);
+                w.save(&mut record)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn ids(found: &[RecordSummary]) -> Vec<&str> {
+    found.iter().map(|s| s.id.as_str()).collect()
+}
+
+#[test]
+fn two_character_chinese_names_are_found() {
+    let mut replica = Replica::open_in_memory().unwrap();
+    sample(&mut replica, &mut Desk::new("district", "pc"));
+    let search = |q: &str| replica.search(&SearchQuery::Name(q.into()), 10).unwrap();
+    assert_eq!(ids(&search("李明")), vec!["p1"]);
+    assert_eq!(ids(&search("明")), vec!["p1", "p2"]);
+    assert_eq!(ids(&search("欧阳娜")), vec!["p3"]);
+    assert_eq!(ids(&search("阳娜娜")), vec!["p3"]);
+    assert_eq!(ids(&search("li ming")), vec!["p4"]);
+    assert!(search("王").is_empty());
+}
+
+#[test]
+fn phone_tails_id_fragments_and_wristbands_are_found() {
+    let mut replica = Replica::open_in_memory().unwrap();
+    let mut desk = Desk::new("district", "pc");
+    sample(&mut replica, &mut desk);
+    let phone = |q: &str| {
+        let mut found = replica
+            .search(&SearchQuery::PhoneTail(q.into()), 10)
+            .unwrap();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found
+    };
+    assert_eq!(ids(&phone("9088")), vec!["p1", "p3"]);
+    assert_eq!(ids(&phone("９０８７")), vec!["p2"]);
+    let id = |q: &str| {
+        replica
+            .search(&SearchQuery::IdFragment(q.into()), 10)
+            .unwrap()
+    };
+    assert_eq!(ids(&id("19900307")), vec!["p1"]);
+    assert_eq!(ids(&id("567x")), vec!["p2"]);
+    assert_eq!(ids(&id("440115")), vec!["p1", "p2"]);
+    assert!(matches!(
+        replica.search(&SearchQuery::IdFragment("44".into()), 10),
+        Err(ReplicaError::Search(SearchError::IdFragmentTooShort))
+    ));
+    assert!(matches!(
+        replica.search(&SearchQuery::PhoneTail("12a".into()), 10),
+        Err(ReplicaError::Search(SearchError::BadPhoneTail(_)))
+    ));
+
+    let mut p3 = replica
+        .load(&RecordId::new("p3").unwrap())
+        .unwrap()
+        .unwrap();
+    desk.act(
+        &mut p3,
+        5_000,
+        Action::TagBound {
+            tag: "WB-000042".into(),
+        },
+    );
+    replica.write(|w| w.save(&mut p3)).unwrap();
+    let found = replica
+        .search(&SearchQuery::Tag("WB-000042".into()), 10)
+        .unwrap();
+    assert_eq!(ids(&found), vec!["p3"]);
+}
+
+#[test]
+fn records_survive_reopening_the_file() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("replica.db");
+    let mut desk = Desk::new("district", "pc");
+    {
+        let mut replica = Replica::open(&path, None).unwrap();
+        sample(&mut replica, &mut desk);
+        let mut p1 = replica
+            .load(&RecordId::new("p1").unwrap())
+            .unwrap()
+            .unwrap();
+        desk.act(&mut p1, 2_000, Action::Claimed);
+        replica.write(|w| w.save(&mut p1)).unwrap();
+    }
+    let replica = Replica::open(&path, None).unwrap();
+    assert_eq!(replica.record_count().unwrap(), 4);
+    let p1 = replica
+        .summary(&RecordId::new("p1").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(p1.status, TaskStatus::Claimed);
+    let counts = replica.counts("440115").unwrap();
+    assert_eq!(counts[0], (TaskStatus::Unclaimed, 3));
+    assert_eq!(counts[1], (TaskStatus::Claimed, 1));
+    let town = replica.list("440115001", None, 10, 0).unwrap();
+    assert_eq!(ids(&town), vec!["p1", "p2"]);
+}
+
+#[test]
+fn an_encrypted_replica_refuses_a_wrong_key_and_hides_its_contents() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("secret.db");
+    let key = EncryptionKey::from_bytes([7; 32]);
+    {
+        let mut replica = Replica::open(&path, Some(&key)).unwrap();
+        sample(&mut replica, &mut Desk::new("district", "pc"));
+    }
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!raw.starts_with(b"SQLite format 3"));
+    let needle = "440115199003071234".as_bytes();
+    assert!(!raw.windows(needle.len()).any(|w| w == needle));
+    assert!(matches!(
+        Replica::open(&path, Some(&EncryptionKey::from_bytes([8; 32]))),
+        Err(ReplicaError::WrongKeyOrNotAReplica)
+    ));
+    assert!(matches!(
+        Replica::open(&path, None),
+        Err(ReplicaError::WrongKeyOrNotAReplica)
+    ));
+    let replica = Replica::open(&path, Some(&key)).unwrap();
+    assert_eq!(replica.record_count().unwrap(), 4);
+    assert!(format!("{key:?}").contains('…'));
+}
+
+#[test]
+fn rebuilding_the_derived_tables_gives_the_incremental_result() {
+    let mut replica = Replica::open_in_memory().unwrap();
+    let mut desk = Desk::new("district", "pc");
+    sample(&mut replica, &mut desk);
+    let mut p2 = replica
+        .load(&RecordId::new("p2").unwrap())
+        .unwrap()
+        .unwrap();
+    desk.act(&mut p2, 3_000, Action::Claimed);
+    p2.set_field(&desk.author, "name", "吴小明").unwrap();
+    desk.act(&mut p2, 4_000, Action::TagBound { tag: "WB-1".into() });
+    let mut p1 = replica
+        .load(&RecordId::new("p1").unwrap())
+        .unwrap()
+        .unwrap();
+    desk.act(&mut p1, 4_500, Action::TagBound { tag: "WB-1".into() });
+    replica
+        .write(|w| {
+            w.save(&mut p2)?;
+            w.save(&mut p1)
+        })
+        .unwrap();
+    let incremental = replica.derived_snapshot().unwrap();
+    assert_eq!(replica.rebuild_derived().unwrap(), 4);
+    assert_eq!(replica.derived_snapshot().unwrap(), incremental);
+    assert_eq!(
+        ids(&replica
+            .search(&SearchQuery::Name("小明".into()), 10)
+            .unwrap()),
+        vec!["p2"]
+    );
+}
+
+#[test]
+fn one_wristband_on_two_people_is_listed_for_review() {
+    let mut replica = Replica::open_in_memory().unwrap();
+    let mut desk = Desk::new("escort", "handheld");
+    sample(&mut replica, &mut desk);
+    for id in ["p1", "p2"] {
+        let mut record = replica.load(&RecordId::new(id).unwrap()).unwrap().unwrap();
+        desk.act(&mut record, 9_000, Action::TagBound { tag: "WB-7".into() });
+        replica.write(|w| w.save(&mut record)).unwrap();
+    }
+    let items = replica.review_items(10).unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(matches!(
+        &items[0].1[..],
+        [ReviewMark { reason: crate::record::ReviewReason::TagBoundToSeveralRecords { tag, others }, .. }]
+            if tag == "WB-7" && others == &vec!["p2".to_owned()]
+    ));
+}
+
+#[test]
+fn received_changes_apply_once_and_a_stale_copy_cannot_roll_back() {
+    let mut office = Replica::open_in_memory().unwrap();
+    let mut phone = Replica::open_in_memory().unwrap();
+    let mut district = Desk::new("district", "pc");
+    let mut worker = Desk::new("worker", "phone");
+    let mut original = district.person("p9", "440115001", "张三", "13900001111", "");
+    let id = original.id().clone();
+    let snapshot = original.save();
+    office.write(|w| w.save(&mut original)).unwrap();
+    assert_eq!(
+        phone.write(|w| w.apply_changes(&id, &snapshot)).unwrap(),
+        ApplyOutcome::Created
+    );
+    let mut on_phone = phone.load(&id).unwrap().unwrap();
+    let before = on_phone.heads();
+    worker.act(&mut on_phone, 2_000, Action::Claimed);
+    phone.write(|w| w.save(&mut on_phone)).unwrap();
+    let change = on_phone.save_after(&before);
+    assert_eq!(
+        office.write(|w| w.apply_changes(&id, &change)).unwrap(),
+        ApplyOutcome::Updated
+    );
+    assert_eq!(
+        office.write(|w| w.apply_changes(&id, &change)).unwrap(),
+        ApplyOutcome::Unchanged
+    );
+    // Saving the office's original, older copy must not undo the claim.
+    office.write(|w| w.save(&mut original)).unwrap();
+    let summary = office.summary(&id).unwrap().unwrap();
+    assert_eq!(summary.status, TaskStatus::Claimed);
+    assert!(matches!(
+        office.write(|w| w.apply_changes(&RecordId::new("other").unwrap(), &snapshot)),
+        Err(ReplicaError::WrongRecord { .. })
+    ));
+    assert!(office.write(|w| w.apply_changes(&id, b"garbage")).is_err());
+    assert_eq!(
+        office.summary(&id).unwrap().unwrap().status,
+        TaskStatus::Claimed
+    );
+}
+
+#[test]
+fn many_small_changes_are_compacted_and_still_load() {
+    let mut replica = Replica::open_in_memory().unwrap();
+    let mut desk = Desk::new("escort", "handheld");
+    let mut record = desk.person("p1", "440115001", "李明", "13490879088", "");
+    replica.write(|w| w.save(&mut record)).unwrap();
+    for i in 0..60u32 {
+        desk.act(
+            &mut record,
+            10_000 + u64::from(i),
+            Action::SuppliesIssued {
+                item: "n95".into(),
+                quantity: 1,
+            },
+        );
+        replica.write(|w| w.save(&mut record)).unwrap();
+    }
+    let chunks: i64 = replica
+        .conn
+        .query_row("SELECT count(*) FROM record_chunks", [], |r| r.get(0))
+        .unwrap();
+    assert!(chunks <= COMPACT_AFTER_CHUNKS + 1, "{chunks} chunks");
+    let loaded = replica.load(record.id()).unwrap().unwrap();
+    assert_eq!(loaded.state().supplies.len(), 60);
+}
