@@ -5,5 +5,7 @@
 
 pub mod hlc;
 pub mod i18n;
+pub mod identity;
+pub mod jurisdiction;
 pub mod record;
 pub mod replica;
