@@ -3,9 +3,11 @@
 //! Pure domain logic — jurisdictions, identity validation, programs, records and their fold — plus
 //! the replica store, the only module here that does I/O (SQLite files).
 
+pub mod demo;
 pub mod hlc;
 pub mod i18n;
 pub mod identity;
 pub mod jurisdiction;
+pub mod program;
 pub mod record;
 pub mod replica;

@@ -5,6 +5,8 @@
 //! batches the writer reports as committed, kills it while it is inside a later transaction, and
 //! reopens the file.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashSet};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, AutoCommit, Automerge, AutomergeError, Change, ChangeHash, LoadOptions, ObjId,
-    ObjType, OnPartialLoad, ROOT, ReadDoc, Value, VerificationMode,
+    ObjType, OnPartialLoad, ROOT, ReadDoc, ScalarValueRef, Value, ValueRef, VerificationMode,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -182,6 +182,12 @@ impl Record {
         Self::from_doc(AutoCommit::load(bytes)?)
     }
 
+    /// Loads bytes this process wrote itself (the replica's own store), skipping the re-hashing
+    /// of every change that [`Record::load`] does for data from elsewhere.
+    pub fn load_own(bytes: &[u8]) -> Result<Self, RecordError> {
+        Self::from_doc(AutoCommit::load_unverified_heads(bytes)?)
+    }
+
     fn from_doc(doc: AutoCommit) -> Result<Self, RecordError> {
         let schema = match doc.get(ROOT, "schema")? {
             Some((Value::Scalar(s), _)) => s.as_u64().ok_or(RecordError::MissingRoot("schema"))?,
@@ -231,11 +237,27 @@ impl Record {
         Some(FieldValue { value, conflicting })
     }
 
-    /// Every field, by key.
+    /// Every field, by key. One pass over the map; only conflicting keys cost a second look.
     pub fn fields(&self) -> BTreeMap<String, FieldValue> {
         self.doc
-            .keys(&self.fields)
-            .filter_map(|key| self.field(&key).map(|v| (key, v)))
+            .map_range(&self.fields, ..)
+            .filter_map(|item| {
+                if item.conflict {
+                    let key = item.key.into_owned();
+                    return self.field(&key).map(|v| (key, v));
+                }
+                let value = match &item.value {
+                    ValueRef::Scalar(ScalarValueRef::Str(text)) => text.to_string(),
+                    _ => return None,
+                };
+                Some((
+                    item.key.into_owned(),
+                    FieldValue {
+                        value,
+                        conflicting: Vec::new(),
+                    },
+                ))
+            })
             .collect()
     }
 
@@ -317,15 +339,20 @@ impl Record {
     /// The workflow state: the fold of the events plus marks for field conflicts and unreadable
     /// events.
     pub fn state(&self) -> RecordState {
+        self.state_with_fields(&self.fields())
+    }
+
+    /// [`Record::state`] when the caller already read the fields.
+    pub fn state_with_fields(&self, fields: &BTreeMap<String, FieldValue>) -> RecordState {
         let (events, unreadable) = self.events();
         let mut state = fold(&events);
-        for (key, value) in self.fields() {
+        for (key, value) in fields {
             if !value.conflicting.is_empty() {
                 state.reviews.push(ReviewMark {
                     id: format!("field:{key}"),
                     reason: ReviewReason::ConcurrentFieldEdits {
-                        field: key,
-                        values: value.conflicting,
+                        field: key.clone(),
+                        values: value.conflicting.clone(),
                     },
                     events: Vec::new(),
                 });

@@ -442,7 +442,7 @@ proptest! {
             let mut rng = SplitMix(seed);
             let mut delivery: Vec<&Vec<u8>> = changes.iter().collect();
             // Duplicate some deliveries, then shuffle.
-            let extra: Vec<&Vec<u8>> = changes.iter().filter(|_| rng.next() % 3 == 0).collect();
+            let extra: Vec<&Vec<u8>> = changes.iter().filter(|_| rng.next().is_multiple_of(3)).collect();
             delivery.extend(extra);
             rng.shuffle(&mut delivery);
             let mut replica = Record::load(&base.save()).unwrap();

@@ -87,8 +87,9 @@ pub(super) fn derive(
     heads: &[ChangeHash],
     chunk_count: i64,
 ) -> Result<(), ReplicaError> {
-    let state = record.state();
-    let text = |key: &str| record.field(key).map(|f| f.value);
+    let fields = record.fields();
+    let state = record.state_with_fields(&fields);
+    let text = |key: &str| fields.get(key).map(|f| f.value.clone());
     let name = text(field_keys::NAME);
     let phone = text(field_keys::PHONE);
     let id_number = text(field_keys::ID_NUMBER);

@@ -72,11 +72,24 @@ pub enum ReplicaError {
     #[error("upgrading the replica schema failed: {0}")]
     Migration(#[from] refinery::Error),
     #[error("record {id} is damaged: {source}")]
-    Record { id: String, source: RecordError },
+    Record {
+        id: String,
+        source: Box<RecordError>,
+    },
     #[error("received data for record {found} where record {expected} was expected")]
     WrongRecord { expected: String, found: String },
     #[error(transparent)]
     Search(#[from] SearchError),
+}
+
+impl ReplicaError {
+    /// A damaged record, named by id (never by a person's data).
+    pub fn record(id: impl Into<String>, source: RecordError) -> Self {
+        Self::Record {
+            id: id.into(),
+            source: Box::new(source),
+        }
+    }
 }
 
 /// What applying received changes did.
@@ -248,6 +261,16 @@ impl Writer<'_> {
     /// derived tables. If the replica holds changes the given copy lacks, they are merged into
     /// `record` first, so a stale copy can never roll a record back.
     pub fn save(&mut self, record: &mut Record) -> Result<ApplyOutcome, ReplicaError> {
+        self.persist(record, None)
+    }
+
+    /// Stores `record`. `received` is the chunk that brought it up to date, when the caller has
+    /// it: storing those bytes as they came saves re-encoding the changes.
+    fn persist(
+        &mut self,
+        record: &mut Record,
+        received: Option<&[u8]>,
+    ) -> Result<ApplyOutcome, ReplicaError> {
         let id = record.id().clone();
         let stored: Option<(Vec<u8>, i64)> = self
             .tx
@@ -262,14 +285,13 @@ impl Writer<'_> {
             return Ok(ApplyOutcome::Created);
         };
         let stored_heads = decode_heads(&stored_heads);
+        let mut received = received;
         if !record.contains(&stored_heads) {
+            received = None;
             if let Some(mut current) = self.load(&id)? {
                 record
                     .merge(&mut current)
-                    .map_err(|source| ReplicaError::Record {
-                        id: id.to_string(),
-                        source,
-                    })?;
+                    .map_err(|source| ReplicaError::record(id.to_string(), source))?;
             }
         }
         let heads = record.heads();
@@ -283,8 +305,10 @@ impl Writer<'_> {
             self.insert_chunk(&id, 0, &record.save())?;
             1
         } else {
-            let bytes = record.save_after(&stored_heads);
-            self.insert_chunk(&id, chunk_count, &bytes)?;
+            match received {
+                Some(bytes) => self.insert_chunk(&id, chunk_count, bytes)?,
+                None => self.insert_chunk(&id, chunk_count, &record.save_after(&stored_heads))?,
+            }
             chunk_count + 1
         };
         derive::derive(&self.tx, record, &heads, chunk_count)?;
@@ -298,10 +322,7 @@ impl Writer<'_> {
         id: &RecordId,
         bytes: &[u8],
     ) -> Result<ApplyOutcome, ReplicaError> {
-        let damaged = |source| ReplicaError::Record {
-            id: id.to_string(),
-            source,
-        };
+        let damaged = |source| ReplicaError::record(id.to_string(), source);
         let (mut record, is_new) = match self.load(id)? {
             Some(mut record) => {
                 record.apply(bytes).map_err(damaged)?;
@@ -316,7 +337,11 @@ impl Writer<'_> {
             });
         }
         let waiting = !record.missing_dependencies().is_empty();
-        let outcome = self.save(&mut record)?;
+        let outcome = if is_new {
+            self.persist(&mut record, None)?
+        } else {
+            self.persist(&mut record, Some(bytes))?
+        };
         Ok(match (waiting, is_new, outcome) {
             (true, _, _) => ApplyOutcome::WaitingForDependencies,
             (false, true, _) => ApplyOutcome::Created,
@@ -364,10 +389,8 @@ fn load_chunks(conn: &Connection, id: &str) -> Result<(Option<Record>, i64), Rep
     if chunks == 0 {
         return Ok((None, 0));
     }
-    let record = Record::load(&document).map_err(|source| ReplicaError::Record {
-        id: id.to_owned(),
-        source,
-    })?;
+    let record = Record::load_own(&document)
+        .map_err(|source| ReplicaError::record(id.to_owned(), source))?;
     Ok((Some(record), chunks))
 }
 
