@@ -99,8 +99,13 @@ pub fn run(assets_dir: &Path, data_dir: &Path, persons: usize) -> Result<()> {
     let program = assets
         .programs
         .iter()
-        .find(|p| p.id() == "w1")
-        .ok_or_else(|| anyhow!("program w1 not found in {}", assets_dir.display()))?;
+        .find(|p| p.id() == "w1-close-contact-whereabouts")
+        .ok_or_else(|| {
+            anyhow!(
+                "program w1-close-contact-whereabouts not found in {}",
+                assets_dir.display()
+            )
+        })?;
     let towns: Vec<_> = assets
         .jurisdictions
         .units_at(Level::Town)

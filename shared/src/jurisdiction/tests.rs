@@ -1,3 +1,4 @@
+use super::names::{NAME_SUFFIXES, SuffixKind, split_suffix};
 use super::*;
 
 const NANSHA: &str = include_str!("../../../assets/jurisdictions/440115-nansha.toml");

@@ -157,8 +157,11 @@ fn by_id_fragment(
     // Only letters and digits remain, so quoting the phrase cannot inject FTS syntax.
     let phrase = format!("\"{fragment}\"");
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {SUMMARY_COLUMNS} FROM id_number_trigrams t JOIN records r ON r.rowid = t.rowid
-         WHERE id_number_trigrams MATCH ?1 ORDER BY r.rowid LIMIT ?2"
+        // The LIMIT sits inside, with no ORDER BY, so FTS5 stops after the first matches
+        // instead of collecting every ID that shares a common fragment such as a birth year.
+        "SELECT {SUMMARY_COLUMNS} FROM records r WHERE r.rowid IN
+             (SELECT rowid FROM id_number_trigrams WHERE id_number_trigrams MATCH ?1 LIMIT ?2)
+         ORDER BY r.rowid"
     ))?;
     let rows = stmt.query_map(params![phrase, limit_param(limit)], summary_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, and every test of every crate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+started=$(date +%s)
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --workspace
+echo "==> asset files"
+cargo run -q -p outpost-sync-server -- check --assets assets
+echo "==> all checks passed in $(( $(date +%s) - started )) s"
