@@ -9,7 +9,12 @@ cargo fmt --all -- --check
 echo "==> cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "==> cargo test"
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+totals=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+              END { printf "%d passed, %d failed", p, f }' "$log")
 echo "==> asset files"
 cargo run -q -p outpost-sync-server -- check --assets assets
 echo "==> all checks passed in $(( $(date +%s) - started )) s"
+echo "tests: $totals"

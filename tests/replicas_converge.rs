@@ -38,6 +38,19 @@ fn outbox(device: &mut Device, ids: &[RecordId]) -> Vec<(RecordId, Vec<u8>)> {
     messages
 }
 
+/// Applies received messages in the order given, in one transaction, as sync will.
+fn deliver(device: &mut Device, messages: &[(RecordId, Vec<u8>)]) {
+    device
+        .replica
+        .write(|w| {
+            for (id, bytes) in messages {
+                w.apply_changes(id, bytes)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[test]
 fn five_offline_devices_converge_whatever_the_delivery_order() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -151,15 +164,7 @@ fn five_offline_devices_converge_whatever_the_delivery_order() {
                 let j = rng.below(k as u64 + 1) as usize;
                 messages.swap(k, j);
             }
-            devices[to]
-                .replica
-                .write(|w| {
-                    for (id, bytes) in &messages {
-                        w.apply_changes(id, bytes)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
+            deliver(&mut devices[to], &messages);
         }
     }
     // A final lossless round in a fixed ring, twice, so that everything has reached everyone.
@@ -167,15 +172,7 @@ fn five_offline_devices_converge_whatever_the_delivery_order() {
         for from in 0..5 {
             let to = (from + 1) % 5;
             let messages = outbox(&mut devices[from], &ids);
-            devices[to]
-                .replica
-                .write(|w| {
-                    for (id, bytes) in &messages {
-                        w.apply_changes(id, bytes)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
+            deliver(&mut devices[to], &messages);
         }
     }
 

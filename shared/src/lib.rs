@@ -11,3 +11,6 @@ pub mod jurisdiction;
 pub mod program;
 pub mod record;
 pub mod replica;
+
+#[cfg(test)]
+mod test_support;

@@ -1,54 +1,14 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::hlc::DeviceId;
+use crate::test_support::Worker;
 
 const TOWN_A: &str = "440115001";
 const TOWN_B: &str = "440115002";
 const TOWN_C: &str = "440115100";
 
-struct Worker {
-    author: Author,
-    clock: HlcClock,
-}
-
-impl Worker {
-    fn new(user: &str, device: &str) -> Self {
-        let device = DeviceId::new(device).unwrap();
-        Self {
-            author: Author {
-                user: UserId::new(user).unwrap(),
-                device: device.clone(),
-            },
-            clock: HlcClock::new(device),
-        }
-    }
-
-    fn act(&mut self, record: &mut Record, now_ms: u64, action: Action) -> EventId {
-        record
-            .append(&self.author, &mut self.clock, now_ms, action)
-            .unwrap()
-    }
-}
-
 fn person(district: &mut Worker) -> Record {
-    Record::create(
-        NewRecord {
-            id: RecordId::new("p-0001").unwrap(),
-            kind: RecordKind::Person,
-            program: "w1".into(),
-            unit: TOWN_A.into(),
-            batch: Some("954428744670892032".into()),
-            fields: vec![
-                ("name".into(), "李明".into()),
-                ("phone".into(), "13490879088".into()),
-            ],
-        },
-        &district.author,
-        &mut district.clock,
-        1_000,
-    )
-    .unwrap()
+    district.person("p-0001", TOWN_A, "李明", "13490879088", "")
 }
 
 fn answer(codes: &[&str]) -> Action {

@@ -1,53 +1,8 @@
 use tempfile::TempDir;
 
 use super::*;
-use crate::hlc::{DeviceId, HlcClock};
-use crate::record::{Action, Author, NewRecord, RecordKind, UserId};
-
-struct Desk {
-    author: Author,
-    clock: HlcClock,
-}
-
-impl Desk {
-    fn new(user: &str, device: &str) -> Self {
-        let device = DeviceId::new(device).unwrap();
-        Self {
-            author: Author {
-                user: UserId::new(user).unwrap(),
-                device: device.clone(),
-            },
-            clock: HlcClock::new(device),
-        }
-    }
-
-    fn person(&mut self, id: &str, unit: &str, name: &str, phone: &str, id_number: &str) -> Record {
-        Record::create(
-            NewRecord {
-                id: RecordId::new(id).unwrap(),
-                kind: RecordKind::Person,
-                program: "w1".into(),
-                unit: unit.into(),
-                batch: Some("b1".into()),
-                fields: vec![
-                    ("name".into(), name.into()),
-                    ("phone".into(), phone.into()),
-                    ("id_number".into(), id_number.into()),
-                ],
-            },
-            &self.author,
-            &mut self.clock,
-            1_000,
-        )
-        .unwrap()
-    }
-
-    fn act(&mut self, record: &mut Record, now_ms: u64, action: Action) {
-        record
-            .append(&self.author, &mut self.clock, now_ms, action)
-            .unwrap();
-    }
-}
+use crate::record::Action;
+use crate::test_support::Worker as Desk;
 
 fn sample(replica: &mut Replica, desk: &mut Desk) {
     let people = [
