@@ -52,7 +52,7 @@ pub(super) fn fold_full_width(character: char) -> char {
 
 /// The canonical text of a typed ID number: ignorable characters dropped, full-width folded,
 /// and `x` upper-cased (the check character is always written `X`).
-pub(super) fn normalise_id_text(raw: &str) -> String {
+pub(crate) fn normalise_id_text(raw: &str) -> String {
     raw.chars()
         .filter(|&c| !is_ignorable(c))
         .map(|c| fold_full_width(c).to_ascii_uppercase())

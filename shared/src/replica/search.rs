@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use super::ReplicaError;
 use super::derive::{RecordSummary, SUMMARY_COLUMNS, name_key, summary_from_row};
+use crate::identity::normalise_id_text;
 
 /// What to look for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,18 +52,12 @@ impl crate::i18n::Describe for SearchError {
     }
 }
 
-/// Full-width digits and letters as ASCII, spaces dropped, upper case: how ID numbers and
-/// phone digits are typed on Chinese keyboards.
+/// Digits and letters as typed on Chinese keyboards (full-width, spaces, lower-case x), in the
+/// canonical form the identity module gives ID numbers; dashes between digit groups dropped.
 fn ascii_digits_and_letters(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| match c {
-            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-            }
-            c => c,
-        })
-        .map(|c| c.to_ascii_uppercase())
+    normalise_id_text(text)
+        .chars()
+        .filter(|c| *c != '-')
         .collect()
 }
 
