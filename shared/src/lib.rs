@@ -11,6 +11,7 @@ pub mod jurisdiction;
 pub mod program;
 pub mod record;
 pub mod replica;
+pub mod sync;
 
 #[cfg(test)]
 mod test_support;

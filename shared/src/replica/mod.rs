@@ -17,6 +17,7 @@
 //! header, wrong key refused); without one it is plain SQLite.
 
 mod derive;
+mod outbox;
 mod search;
 
 use std::fmt;
@@ -29,6 +30,7 @@ use thiserror::Error;
 use crate::record::{Record, RecordError, RecordId, ReviewMark, TaskStatus};
 
 pub use derive::RecordSummary;
+pub use outbox::Outbox;
 pub use search::{SearchError, SearchQuery};
 
 mod embedded {

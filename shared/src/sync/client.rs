@@ -1,0 +1,217 @@
+//! The device side of sync: push what is unsent, pull what is missing, page by page.
+//!
+//! Each round is one request and one response, and its effects are applied to the replica in one
+//! transaction together with the new cursor. A round cut short anywhere — request lost, response
+//! lost, app killed while applying — leaves the replica as it was before the round, and the next
+//! round repeats it harmlessly: the server ignores changes it already has, and applying changes
+//! the replica already has changes nothing.
+
+use std::collections::BTreeSet;
+
+use thiserror::Error;
+
+use super::message::{
+    Cursor, ErrorBody, PROTOCOL_VERSION, PageLimits, PullItem, RejectReason, Rejected, SyncRequest,
+    SyncResponse,
+};
+use crate::record::RecordId;
+use crate::replica::{ApplyOutcome, Replica, ReplicaError};
+
+/// Carries one request to the server and brings back its response.
+pub trait Transport {
+    fn exchange(&mut self, request: &SyncRequest) -> Result<SyncResponse, TransportError>;
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// No answer: offline, server down, connection cut. Try again later; nothing was lost.
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(String),
+    /// The server answered with an error.
+    #[error("the server refused the request ({status}): {}", .body.message)]
+    Refused { status: u16, body: ErrorBody },
+    /// The answer could not be understood.
+    #[error("the server's answer cannot be read: {0}")]
+    BadResponse(String),
+}
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+    #[error("the server answered with sync protocol {0}; this app speaks {PROTOCOL_VERSION}")]
+    Protocol(u32),
+    #[error("sync did not finish after {0} rounds; it will continue next time")]
+    TooManyRounds(u32),
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub rounds: u32,
+    /// Changes the server took that it did not have.
+    pub pushed: u32,
+    pub duplicates: u32,
+    /// Records the server would not take; their changes stay on the device.
+    pub rejected: Vec<Rejected>,
+    /// Records created, updated or removed here.
+    pub created: u32,
+    pub updated: u32,
+    pub removed: u32,
+    /// Records that left the scope but are kept because they hold unsent changes.
+    pub kept_unsent: u32,
+    /// Records the server sent whole that could not be read (reported, never fatal).
+    pub damaged: Vec<RecordId>,
+    pub cursor: Cursor,
+}
+
+/// Options of a sync run.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    pub max_push_bytes: usize,
+    pub limits: Option<PageLimits>,
+    /// The most rounds in one run: a bound, so a misbehaving server cannot keep a device busy.
+    pub max_rounds: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            max_push_bytes: 2 * 1024 * 1024,
+            limits: None,
+            max_rounds: 10_000,
+        }
+    }
+}
+
+/// Syncs the replica with the server until both sides have everything (or the round bound).
+pub fn sync(
+    replica: &mut Replica,
+    transport: &mut dyn Transport,
+    options: SyncOptions,
+    now_ms: impl Fn() -> i64,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let mut resend: BTreeSet<RecordId> = BTreeSet::new();
+    loop {
+        if report.rounds >= options.max_rounds {
+            return Err(SyncError::TooManyRounds(report.rounds));
+        }
+        report.rounds += 1;
+        let outbox = replica.outbox(options.max_push_bytes)?;
+        let mut request = SyncRequest::new(replica.sync_cursor()?);
+        request.push = outbox.records;
+        request.resend_whole = resend.iter().cloned().collect();
+        request.limits = options.limits;
+        request.outbox = outbox.status;
+        let response = transport.exchange(&request)?;
+        if response.protocol != PROTOCOL_VERSION {
+            return Err(SyncError::Protocol(response.protocol));
+        }
+        resend.clear();
+        let round = apply_response(replica, &request, &outbox.heads, &response, now_ms())?;
+        report.pushed += response.push.accepted;
+        report.duplicates += response.push.duplicates;
+        report.created += round.created;
+        report.updated += round.updated;
+        report.removed += round.removed;
+        report.kept_unsent += round.kept_unsent;
+        report.cursor = response.cursor;
+        resend.extend(round.waiting);
+        report.damaged.extend(round.damaged);
+        let forgot_any = response
+            .push
+            .rejected
+            .iter()
+            .any(|r| r.reason == RejectReason::MissingDependencies);
+        report.rejected = response.push.rejected;
+        if !(response.more || outbox.truncated || !resend.is_empty() || forgot_any) {
+            return Ok(report);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct RoundEffects {
+    created: u32,
+    updated: u32,
+    removed: u32,
+    kept_unsent: u32,
+    waiting: Vec<RecordId>,
+    damaged: Vec<RecordId>,
+}
+
+fn apply_response(
+    replica: &mut Replica,
+    request: &SyncRequest,
+    pushed_heads: &[Vec<automerge::ChangeHash>],
+    response: &SyncResponse,
+    now_ms: i64,
+) -> Result<RoundEffects, ReplicaError> {
+    replica.write(|w| {
+        let mut effects = RoundEffects::default();
+        for (group, heads) in request.push.iter().zip(pushed_heads) {
+            match response
+                .push
+                .rejected
+                .iter()
+                .find(|r| r.record == group.record)
+            {
+                None => w.mark_synced(&group.record, heads)?,
+                Some(r) if r.reason == RejectReason::MissingDependencies => {
+                    w.forget_synced(&group.record)?;
+                }
+                Some(_) => {}
+            }
+        }
+        for item in &response.items {
+            match item {
+                PullItem::Changes { record, changes } | PullItem::Whole { record, changes } => {
+                    let before = w.stored_heads(record)?;
+                    let was_sent = before.is_some() && !w.is_unsent(record)?;
+                    let outcome = match w.apply_changes(record, &changes.concat()) {
+                        Ok(outcome) => outcome,
+                        // A record's data that cannot be applied must not hold up the others.
+                        // Changes without their base are asked for whole; a whole record that
+                        // is damaged is reported and left as it is.
+                        Err(ReplicaError::Record { .. } | ReplicaError::WrongRecord { .. }) => {
+                            match item {
+                                PullItem::Whole { .. } => effects.damaged.push(record.clone()),
+                                _ => effects.waiting.push(record.clone()),
+                            }
+                            continue;
+                        }
+                        Err(other) => return Err(other),
+                    };
+                    match outcome {
+                        ApplyOutcome::Created => effects.created += 1,
+                        ApplyOutcome::Updated => effects.updated += 1,
+                        ApplyOutcome::Unchanged => {}
+                        ApplyOutcome::WaitingForDependencies => {
+                            effects.waiting.push(record.clone());
+                            continue;
+                        }
+                    }
+                    // What came from the server is on the server: a record with nothing of
+                    // its own unsent stays fully synced.
+                    if before.is_none() || was_sent {
+                        if let Some(heads) = w.stored_heads(record)? {
+                            w.mark_synced(record, &heads)?;
+                        }
+                    }
+                }
+                PullItem::Remove { record } => {
+                    if w.remove_record(record)? {
+                        effects.removed += 1;
+                    } else {
+                        effects.kept_unsent += 1;
+                    }
+                }
+            }
+        }
+        w.set_sync_cursor(response.cursor, now_ms)?;
+        Ok(effects)
+    })
+}

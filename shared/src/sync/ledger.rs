@@ -1,0 +1,467 @@
+//! The server side of an exchange, as one algorithm over a storage trait.
+//!
+//! [`push`] and [`pull_page`] hold every protocol rule — deduplication by hash, dependency
+//! checks, the scope test on every record that goes in or out, paging — and the storage
+//! implementations (SQLite, PostgreSQL, and [`super::memory`] for tests) only store and fetch
+//! rows. *Invariant:* no record leaves the server except through [`pull_page`], and
+//! [`pull_page`] sends nothing that fails [`Scope::contains_at`].
+//!
+//! Ledger positions: every accepted change gets the next sequence number. Writers are
+//! serialized (the storage's [`LedgerTx::allocate_seq`] holds a lock until commit), so sequence
+//! order is commit order and a reader that saw position *n* has seen everything up to *n*. The
+//! sequence is also a causal order: a change is accepted only after the changes it depends on.
+
+use std::collections::{BTreeMap, HashSet};
+
+use automerge::ChangeHash;
+use thiserror::Error;
+
+use super::change::{ChangeError, ParsedChange};
+use super::message::{
+    Cursor, ErrorBody, PageLimits, PullItem, PushReport, RecordChanges, RejectReason, Rejected,
+};
+use super::scope::Scope;
+use crate::record::{Event, RecordId, RecordKind, TaskStatus, fold};
+
+/// A record as the ledger tracks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRecord {
+    pub kind: RecordKind,
+    pub program: String,
+    /// The Automerge object id of the record's events map (see [`super::change`]).
+    pub events_object: String,
+    /// The unit that holds the record now (from the fold of its events).
+    pub unit: Option<String>,
+    pub status: TaskStatus,
+}
+
+/// One change as the ledger stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeRow<'a> {
+    pub seq: u64,
+    pub hash: &'a ChangeHash,
+    pub record: &'a RecordId,
+    pub bytes: &'a [u8],
+    /// The device that pushed it.
+    pub device: &'a str,
+    /// When the server received it (ms since the epoch, server clock).
+    pub received_at_ms: i64,
+}
+
+#[derive(Debug, Error)]
+pub enum LedgerError {
+    /// The request is wrong; nothing was changed. The body says why, for the device's user.
+    #[error("{}", .0.message)]
+    Refused(ErrorBody),
+    #[error("ledger storage error: {0}")]
+    Storage(String),
+}
+
+impl LedgerError {
+    pub fn storage(error: impl std::fmt::Display) -> Self {
+        Self::Storage(error.to_string())
+    }
+}
+
+/// The rows the protocol reads and writes, inside one storage transaction.
+pub trait LedgerTx {
+    /// Takes the next sequence number, and holds the writer lock until commit.
+    fn allocate_seq(&mut self) -> Result<u64, LedgerError>;
+    /// The highest committed sequence number (0 when empty).
+    fn max_seq(&mut self) -> Result<u64, LedgerError>;
+    /// The record a change (by hash) belongs to, if the ledger has it.
+    fn change_owner(&mut self, hash: &ChangeHash) -> Result<Option<RecordId>, LedgerError>;
+    fn insert_change(&mut self, row: ChangeRow<'_>) -> Result<(), LedgerError>;
+    fn record(&mut self, id: &RecordId) -> Result<Option<LedgerRecord>, LedgerError>;
+    fn put_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        seq: u64,
+    ) -> Result<(), LedgerError>;
+    /// The record's stored events.
+    fn events(&mut self, id: &RecordId) -> Result<Vec<Event>, LedgerError>;
+    /// Stores events; an event id already stored for the record is left as it is.
+    fn insert_events(&mut self, id: &RecordId, events: &[Event]) -> Result<(), LedgerError>;
+    /// Notes that the record moved from one unit to another at `seq`.
+    fn insert_placement(
+        &mut self,
+        id: &RecordId,
+        seq: u64,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), LedgerError>;
+    /// The record's unit just after position `seq` (`None` if it did not exist yet).
+    fn unit_at(&mut self, id: &RecordId, seq: u64) -> Result<Option<String>, LedgerError>;
+    /// Changes in `(after, upto]` of records whose *current* unit is in the scope's subtrees or
+    /// that are granted to it, not pushed by `exclude_device`, as `(seq, record)` in sequence
+    /// order, at most `limit`.
+    fn candidate_changes(
+        &mut self,
+        scope: &Scope,
+        exclude_device: &str,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, RecordId)>, LedgerError>;
+    /// Records that moved away from a unit in the scope's subtrees in `(after, upto]`.
+    fn moved_out_of(
+        &mut self,
+        scope: &Scope,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<RecordId>, LedgerError>;
+    /// A record's changes in `(after, upto]` in sequence order, leaving out those pushed by
+    /// `exclude_device` when given.
+    fn changes_of(
+        &mut self,
+        id: &RecordId,
+        after: u64,
+        upto: u64,
+        exclude_device: Option<&str>,
+    ) -> Result<Vec<Vec<u8>>, LedgerError>;
+}
+
+/// Who is pushing or pulling.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer<'a> {
+    pub device: &'a str,
+    pub scope: &'a Scope,
+}
+
+fn in_scope_at(
+    tx: &mut dyn LedgerTx,
+    scope: &Scope,
+    id: &RecordId,
+    at: u64,
+) -> Result<bool, LedgerError> {
+    if at == 0 {
+        return Ok(false);
+    }
+    if scope.records.get(id).is_some_and(|g| g.0 <= at) {
+        return Ok(true);
+    }
+    let unit = tx.unit_at(id, at)?;
+    Ok(scope.contains_at(id, unit.as_deref(), Cursor(at)))
+}
+
+fn refused_change(record: &RecordId, index: usize, error: &ChangeError) -> LedgerError {
+    LedgerError::Refused(ErrorBody::new(
+        "invalid_change",
+        format!("change {index} of record {record} is refused: {error}"),
+        format!("记录 {record} 的第 {index} 条变更无效：{error}"),
+    ))
+}
+
+/// Accepts a device's changes into the ledger. Every change is parsed before anything is
+/// written: damaged bytes refuse the whole push. Records outside the device's scope, and changes
+/// whose dependencies the ledger lacks, are rejected one record at a time and reported.
+pub fn push(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    cursor: Cursor,
+    received_at_ms: i64,
+    records: &[RecordChanges],
+) -> Result<PushReport, LedgerError> {
+    let mut parsed = Vec::with_capacity(records.len());
+    for group in records {
+        let changes = group
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                ParsedChange::parse(bytes).map_err(|e| refused_change(&group.record, i, &e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        parsed.push((group, changes));
+    }
+    let mut report = PushReport::default();
+    for (group, changes) in parsed {
+        if let Some(reason) = push_record(
+            tx,
+            peer,
+            cursor,
+            received_at_ms,
+            group,
+            &changes,
+            &mut report,
+        )? {
+            report.rejected.push(Rejected {
+                record: group.record.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Pushes one record's changes; returns why the rest were rejected, if they were.
+fn push_record(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    cursor: Cursor,
+    received_at_ms: i64,
+    group: &RecordChanges,
+    changes: &[ParsedChange],
+    report: &mut PushReport,
+) -> Result<Option<RejectReason>, LedgerError> {
+    let id = &group.record;
+    let stored = tx.record(id)?;
+    let mut record = match &stored {
+        Some(record) => {
+            let allowed = peer
+                .scope
+                .contains_at(id, record.unit.as_deref(), Cursor(u64::MAX))
+                || in_scope_at(tx, peer.scope, id, cursor.0)?;
+            if !allowed {
+                return Ok(Some(RejectReason::OutOfScope));
+            }
+            record.clone()
+        }
+        None => match new_record(peer.scope, id, changes) {
+            Ok(record) => record,
+            Err(reason) => return Ok(Some(reason)),
+        },
+    };
+    let mut accepted_here: HashSet<ChangeHash> = HashSet::new();
+    let mut new_events: BTreeMap<String, Event> = BTreeMap::new();
+    let mut last_seq = None;
+    let mut rejection = None;
+    for (change, bytes) in changes.iter().zip(&group.changes) {
+        match tx.change_owner(&change.hash)? {
+            Some(owner) if owner == *id => {
+                report.duplicates += 1;
+                accepted_here.insert(change.hash);
+                continue;
+            }
+            Some(_) => {
+                rejection = Some(RejectReason::Invalid {
+                    detail: "a change of another record was sent as this record's".to_owned(),
+                });
+                break;
+            }
+            None => {}
+        }
+        let mut deps_present = true;
+        for dep in &change.deps {
+            if !accepted_here.contains(dep) && tx.change_owner(dep)?.as_ref() != Some(id) {
+                deps_present = false;
+                break;
+            }
+        }
+        if !deps_present {
+            rejection = Some(RejectReason::MissingDependencies);
+            break;
+        }
+        let seq = tx.allocate_seq()?;
+        if last_seq.is_none() && stored.is_none() {
+            // The record row exists before its changes so that readers joining the two never
+            // see a change without its record.
+            tx.put_record(id, &record, seq)?;
+        }
+        tx.insert_change(ChangeRow {
+            seq,
+            hash: &change.hash,
+            record: id,
+            bytes,
+            device: peer.device,
+            received_at_ms,
+        })?;
+        for (key, event) in change.events(&record.events_object).into_iter().flatten() {
+            new_events.entry(key).or_insert(event);
+        }
+        accepted_here.insert(change.hash);
+        report.accepted += 1;
+        last_seq = Some(seq);
+    }
+    let Some(seq) = last_seq else {
+        return Ok(rejection);
+    };
+    if !new_events.is_empty() || stored.is_none() {
+        let mut events = tx.events(id)?;
+        let known: HashSet<String> = events.iter().map(|e| e.id.to_string()).collect();
+        let fresh: Vec<Event> = new_events
+            .into_values()
+            .filter(|e| !known.contains(e.id.as_str()))
+            .collect();
+        tx.insert_events(id, &fresh)?;
+        events.extend(fresh);
+        let state = fold(&events);
+        let previous_unit = if stored.is_some() {
+            record.unit.clone()
+        } else {
+            None
+        };
+        if state.unit != previous_unit {
+            tx.insert_placement(id, seq, previous_unit.as_deref(), state.unit.as_deref())?;
+        }
+        record.unit = state.unit;
+        record.status = state.status;
+    }
+    tx.put_record(id, &record, seq)?;
+    Ok(rejection)
+}
+
+/// Checks a record the ledger has never seen: its first change must create it, and its unit
+/// (from the events that come with it) must be in the pusher's scope.
+fn new_record(
+    scope: &Scope,
+    id: &RecordId,
+    changes: &[ParsedChange],
+) -> Result<LedgerRecord, RejectReason> {
+    let Some(first) = changes.first() else {
+        return Err(RejectReason::MissingDependencies);
+    };
+    if !first.deps.is_empty() || !first.creates_record() {
+        return Err(RejectReason::MissingDependencies);
+    }
+    let creation = first.creation(id).map_err(|e| RejectReason::Invalid {
+        detail: e.to_string(),
+    })?;
+    let events: Vec<Event> = changes
+        .iter()
+        .flat_map(|c| c.events(&creation.events_object))
+        .flatten()
+        .map(|(_, event)| event)
+        .collect();
+    let state = fold(&events);
+    if !scope.contains_at(id, state.unit.as_deref(), Cursor(u64::MAX)) {
+        return Err(RejectReason::OutOfScope);
+    }
+    Ok(LedgerRecord {
+        kind: creation.kind,
+        program: creation.program,
+        events_object: creation.events_object,
+        unit: None,
+        status: TaskStatus::Unclaimed,
+    })
+}
+
+/// One page of what a device lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<PullItem>,
+    pub cursor: Cursor,
+    pub more: bool,
+}
+
+/// Everything in the peer's scope after `cursor`, one bounded page at a time. Records asked for
+/// in `resend_whole` come first, whole, if they are in scope.
+pub fn pull_page(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    cursor: Cursor,
+    resend_whole: &[RecordId],
+    limits: PageLimits,
+) -> Result<Page, LedgerError> {
+    let head = tx.max_seq()?;
+    let after = cursor.0;
+    if after > head {
+        return Err(LedgerError::Refused(ErrorBody::new(
+            "cursor_ahead",
+            format!(
+                "the device has synced up to position {after} but this server's ledger ends at {head}: the device must sync again from the start"
+            ),
+            format!("设备的同步位置 {after} 超出服务器账本 {head}，需要从头重新同步"),
+        )));
+    }
+    let mut resent = Vec::new();
+    for id in resend_whole {
+        let unit = tx.record(id)?.and_then(|r| r.unit);
+        if peer.scope.contains_at(id, unit.as_deref(), Cursor(head)) {
+            let changes = tx.changes_of(id, 0, head, None)?;
+            resent.push(PullItem::Whole {
+                record: id.clone(),
+                changes,
+            });
+        }
+    }
+    let mut upto = head;
+    loop {
+        let (items, cut) = plan(tx, peer, after, upto, limits)?;
+        let bytes: usize = items.iter().chain(&resent).map(PullItem::byte_len).sum();
+        let upto_now = cut.unwrap_or(upto);
+        if bytes > limits.max_bytes as usize && upto_now > after + 1 && items.len() > 1 {
+            upto = after + (upto_now - after) / 2;
+            continue;
+        }
+        let mut all = resent;
+        all.extend(items);
+        return Ok(Page {
+            items: all,
+            cursor: Cursor(upto_now),
+            more: upto_now < head,
+        });
+    }
+}
+
+/// The items for `(after, upto]`, and a lower `upto` if the change count bound cut the range.
+fn plan(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    after: u64,
+    upto: u64,
+    limits: PageLimits,
+) -> Result<(Vec<PullItem>, Option<u64>), LedgerError> {
+    if upto <= after {
+        return Ok((Vec::new(), None));
+    }
+    let max = limits.max_changes as usize;
+    let mut rows = tx.candidate_changes(
+        peer.scope,
+        peer.device,
+        after,
+        upto,
+        limits.max_changes.saturating_add(1),
+    )?;
+    let mut cut = None;
+    let mut upto = upto;
+    if rows.len() > max {
+        upto = rows[max].0 - 1;
+        rows.truncate(max);
+        cut = Some(upto);
+    }
+    let mut order: Vec<RecordId> = Vec::new();
+    let mut seen: HashSet<RecordId> = HashSet::new();
+    let moved = tx.moved_out_of(peer.scope, after, upto)?;
+    let granted: Vec<RecordId> = peer
+        .scope
+        .granted_between(Cursor(after), Cursor(upto))
+        .cloned()
+        .collect();
+    for id in rows
+        .into_iter()
+        .map(|(_, id)| id)
+        .chain(moved)
+        .chain(granted)
+    {
+        if seen.insert(id.clone()) {
+            order.push(id);
+        }
+    }
+    let mut items = Vec::with_capacity(order.len());
+    for id in order {
+        let before = in_scope_at(tx, peer.scope, &id, after)?;
+        let now = in_scope_at(tx, peer.scope, &id, upto)?;
+        let item = match (before, now) {
+            (true, true) => {
+                let changes = tx.changes_of(&id, after, upto, Some(peer.device))?;
+                if changes.is_empty() {
+                    continue;
+                }
+                PullItem::Changes {
+                    record: id,
+                    changes,
+                }
+            }
+            (false, true) => PullItem::Whole {
+                changes: tx.changes_of(&id, 0, upto, None)?,
+                record: id,
+            },
+            (true, false) => PullItem::Remove { record: id },
+            (false, false) => continue,
+        };
+        items.push(item);
+    }
+    Ok((items, cut))
+}

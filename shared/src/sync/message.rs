@@ -1,0 +1,278 @@
+//! The wire messages. JSON, with change bytes in base64, so that a browser console and command
+//! line tools can speak the protocol too.
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::RecordId;
+
+/// The protocol version. A request of another version is refused with a message that names
+/// both versions, so that an old app tells its user to update instead of failing obscurely.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// How far a device has pulled: every change in its scope with a ledger sequence number up to
+/// here is on the device. `0` means nothing yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub u64);
+
+/// The bounds of one page of a pull. The server clamps what a device asks for to its own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageLimits {
+    /// The most changes in one page.
+    pub max_changes: u32,
+    /// The most change bytes in one page (one record larger than this still travels alone).
+    pub max_bytes: u32,
+}
+
+impl PageLimits {
+    /// The server's defaults and ceilings.
+    pub const DEFAULT: Self = Self {
+        max_changes: 5_000,
+        max_bytes: 4 * 1024 * 1024,
+    };
+
+    /// The smaller of each bound.
+    pub fn clamp(self, ceiling: Self) -> Self {
+        Self {
+            max_changes: self.max_changes.clamp(1, ceiling.max_changes),
+            max_bytes: self.max_bytes.clamp(1024, ceiling.max_bytes),
+        }
+    }
+}
+
+/// The most changes one push may carry, and the most bytes one change may have. Larger pushes are
+/// split by the client; the server refuses them whole.
+pub const MAX_PUSH_CHANGES: usize = 10_000;
+pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
+
+/// Changes for one record, in causal order (a change after the changes it depends on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordChanges {
+    pub record: RecordId,
+    #[serde(with = "base64_list")]
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// What the device has not been able to send, reported for the supervisors' sync health view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxStatus {
+    /// Records with changes the server has not acknowledged.
+    pub waiting_records: u64,
+    /// When the oldest of those changes was made (ms since the epoch, device clock).
+    pub oldest_unsent_ms: Option<i64>,
+}
+
+/// One exchange, device → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    pub protocol: u32,
+    pub cursor: Cursor,
+    #[serde(default)]
+    pub push: Vec<RecordChanges>,
+    /// Records whose changes could not be applied for lack of their earlier history: the server
+    /// sends them whole (if they are in scope).
+    #[serde(default)]
+    pub resend_whole: Vec<RecordId>,
+    #[serde(default)]
+    pub limits: Option<PageLimits>,
+    #[serde(default)]
+    pub outbox: OutboxStatus,
+}
+
+impl SyncRequest {
+    pub fn new(cursor: Cursor) -> Self {
+        Self {
+            protocol: PROTOCOL_VERSION,
+            cursor,
+            push: Vec::new(),
+            resend_whole: Vec::new(),
+            limits: None,
+            outbox: OutboxStatus::default(),
+        }
+    }
+
+    /// Checks the bounds that do not need the ledger. The message says what is wrong.
+    pub fn check_bounds(&self) -> Result<(), ErrorBody> {
+        if self.protocol != PROTOCOL_VERSION {
+            return Err(ErrorBody::incompatible(self.protocol));
+        }
+        let count: usize = self.push.iter().map(|r| r.changes.len()).sum();
+        if count > MAX_PUSH_CHANGES {
+            return Err(ErrorBody::new(
+                "too_many_changes",
+                format!(
+                    "a push may carry at most {MAX_PUSH_CHANGES} changes; this one has {count}; send them in several requests"
+                ),
+                format!(
+                    "一次同步最多上传 {MAX_PUSH_CHANGES} 条变更，本次有 {count} 条，请分批上传"
+                ),
+            ));
+        }
+        if let Some((record, _)) = self
+            .push
+            .iter()
+            .flat_map(|r| r.changes.iter().map(move |c| (&r.record, c)))
+            .find(|(_, c)| c.len() > MAX_CHANGE_BYTES)
+        {
+            return Err(ErrorBody::new(
+                "change_too_large",
+                format!("a change of record {record} is larger than {MAX_CHANGE_BYTES} bytes"),
+                format!("记录 {record} 的一条变更超过 {MAX_CHANGE_BYTES} 字节"),
+            ));
+        }
+        if self.resend_whole.len() > MAX_PUSH_CHANGES {
+            return Err(ErrorBody::new(
+                "too_many_resends",
+                format!("at most {MAX_PUSH_CHANGES} records can be asked for again at once"),
+                format!("一次最多重新请求 {MAX_PUSH_CHANGES} 条记录"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why the server did not take a pushed change. Rejected changes stay on the device, which shows
+/// them as unsent; nothing is dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The record is not (and was not, at the device's cursor) in the device's scope.
+    OutOfScope,
+    /// The change depends on changes the server does not have: the device sends the record's
+    /// whole history next time.
+    MissingDependencies,
+    /// The bytes are not a valid change of this record.
+    Invalid { detail: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub record: RecordId,
+    #[serde(flatten)]
+    pub reason: RejectReason,
+}
+
+/// What the server did with a push.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushReport {
+    /// Changes new to the ledger.
+    pub accepted: u32,
+    /// Changes the ledger already had (a re-sent push).
+    pub duplicates: u32,
+    pub rejected: Vec<Rejected>,
+}
+
+/// One record's part of a pull page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PullItem {
+    /// Changes to a record the device already holds.
+    Changes {
+        record: RecordId,
+        #[serde(with = "base64_list")]
+        changes: Vec<Vec<u8>>,
+    },
+    /// A record that entered the device's scope: its whole history.
+    Whole {
+        record: RecordId,
+        #[serde(with = "base64_list")]
+        changes: Vec<Vec<u8>>,
+    },
+    /// A record that left the device's scope: the device deletes its copy (after pushing any
+    /// change of its own to it).
+    Remove { record: RecordId },
+}
+
+impl PullItem {
+    pub fn record(&self) -> &RecordId {
+        match self {
+            PullItem::Changes { record, .. }
+            | PullItem::Whole { record, .. }
+            | PullItem::Remove { record } => record,
+        }
+    }
+
+    pub fn byte_len(&self) -> usize {
+        match self {
+            PullItem::Changes { changes, .. } | PullItem::Whole { changes, .. } => {
+                changes.iter().map(Vec::len).sum()
+            }
+            PullItem::Remove { .. } => 0,
+        }
+    }
+}
+
+/// One exchange, server → device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub protocol: u32,
+    pub push: PushReport,
+    pub items: Vec<PullItem>,
+    /// The device has everything in its scope up to here once it applied `items`.
+    pub cursor: Cursor,
+    /// Another page is waiting.
+    pub more: bool,
+    /// The server's clock (ms since the epoch), so the device can show how far off its own is.
+    pub server_time_ms: i64,
+}
+
+/// An error answer: a stable code for programs and a message in both languages for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    pub message_zh: String,
+}
+
+impl ErrorBody {
+    pub fn new(error: &str, message: String, message_zh: String) -> Self {
+        Self {
+            error: error.to_owned(),
+            message,
+            message_zh,
+        }
+    }
+
+    pub fn incompatible(theirs: u32) -> Self {
+        Self::new(
+            "incompatible_protocol",
+            format!(
+                "this server speaks sync protocol {PROTOCOL_VERSION} and the request uses {theirs}; update the app"
+            ),
+            format!("服务器的同步协议版本为 {PROTOCOL_VERSION}，本应用为 {theirs}，请更新应用"),
+        )
+    }
+}
+
+/// Serde helper: a list of byte strings as a list of base64 strings.
+mod base64_list {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
+
+    pub fn serialize<S: Serializer>(list: &[Vec<u8>], serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(list.len()))?;
+        for bytes in list {
+            seq.serialize_element(&STANDARD.encode(bytes))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Vec<u8>>, D::Error> {
+        let texts = Vec::<String>::deserialize(deserializer)?;
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                STANDARD
+                    .decode(text)
+                    .map_err(|e| D::Error::custom(format!("change {i} is not valid base64: {e}")))
+            })
+            .collect()
+    }
+}
