@@ -18,7 +18,7 @@ use outpost_shared::record::{
 use outpost_shared::replica::{EncryptionKey, RecordSummary, Replica, SearchQuery};
 use sha2::{Digest, Sha256};
 
-use crate::assets;
+use outpost_sync_server::assets;
 
 struct Actor {
     author: Author,

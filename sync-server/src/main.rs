@@ -1,13 +1,16 @@
-//! `outpost-server`: the sync server's binary. Until the sync issue lands it offers the core
-//! demo (real replica files, real asset files) and a checker for asset files.
+//! `outpost-server`: the sync server's binary — serve (optionally seeded with demo data), the
+//! offline core demo, and a checker for asset files.
 
-mod assets;
 mod demo;
+mod seed;
+
+use outpost_sync_server::assets;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use outpost_sync_server::config::ConfigFile;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +25,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// 启动同步服务 / Run the sync server.
+    Serve {
+        /// TOML config file (listen, database, admin_token, public_url, assets, …).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on, e.g. 0.0.0.0:8080 (overrides the config file).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Ledger: a SQLite file path (default outpost-ledger.db) or postgres://… URL.
+        #[arg(long)]
+        database: Option<String>,
+        /// Administrator bearer token (≥ 16 characters; overrides the config file).
+        #[arg(long, env = "OUTPOST_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+        /// Seed demo users and a demo batch (if the ledger has none yet) and print an
+        /// enrolment code.
+        #[arg(long)]
+        demo: bool,
+    },
     /// 演示：导入名单、离线认领与反馈、合并、查询（真实的 SQLite 副本文件）
     /// Demo: import a list, work offline on two devices, merge, search — on real replica files.
     Demo {
@@ -43,7 +65,32 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
+        Command::Serve {
+            config,
+            listen,
+            database,
+            admin_token,
+            demo,
+        } => {
+            let mut file = match &config {
+                Some(path) => ConfigFile::read(path)?,
+                None => ConfigFile::default(),
+            };
+            file.listen = listen.or(file.listen);
+            file.database = database.or(file.database);
+            file.admin_token = admin_token.or(file.admin_token);
+            let config = file.resolve()?;
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime.block_on(serve(config, demo))
+        }
         Command::Demo {
             data_dir,
             assets,
@@ -59,4 +106,25 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn serve(config: outpost_sync_server::config::Config, demo: bool) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let app = tokio::task::spawn_blocking(move || outpost_sync_server::app(config)).await??;
+    println!("Outpost 同步服务已启动 / sync server listening on http://{address}");
+    if demo {
+        let seeded = {
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || seed::demo(&app)).await??
+        };
+        seeded.print(&app.config);
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    outpost_sync_server::serve_app(listener, app, shutdown).await?;
+    Ok(())
 }

@@ -1,0 +1,326 @@
+//! The HTTP transport: thin handlers that parse, authenticate, call [`crate::service`] on a
+//! blocking thread and encode the answer. Errors are JSON [`ErrorBody`]s with a 4xx/5xx status.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use outpost_shared::record::RecordId;
+use outpost_shared::sync::message::{ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::App;
+use crate::service::{self, ApiError, EnrolRequest, NewUser};
+use crate::store::Store;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.body)).into_response()
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/enrol", post(enrol))
+        .route("/v1/sync", post(sync))
+        .route("/admin/users", post(create_user).get(list_users))
+        .route("/admin/users/{id}/enrolment-codes", post(issue_code))
+        .route("/admin/users/{id}/grants", post(grant))
+        .route("/admin/devices", get(list_devices))
+        .route("/admin/devices/{id}/revoke", post(revoke_device))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(app.config.max_request_bytes))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// One span per request (method and route only — never bodies, which hold personal data), and
+/// the request counters.
+async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let span = tracing::info_span!("request", method = %request.method(), route = %route);
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    app.metrics.request(&route, status);
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "handled"
+        );
+    });
+    response
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            400,
+            "malformed_request",
+            format!("the request body is not valid: {e}"),
+            format!("请求内容格式错误：{e}"),
+        )
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = bearer(headers).unwrap_or_default();
+    // Compare hashes so that the comparison time says nothing about the token.
+    use sha2::{Digest, Sha256};
+    if Sha256::digest(given.as_bytes()) == Sha256::digest(app.config.admin_token.as_bytes())
+        && !given.is_empty()
+    {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "administrator credential required",
+            "需要管理员凭证",
+        ))
+    }
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal()))
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+async fn health(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let records = blocking(move || Ok(app.store.transaction(|tx| tx.record_count())?)).await?;
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "protocol": PROTOCOL_VERSION,
+        "records": records,
+    })))
+}
+
+async fn enrol(State(app): State<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+    let request: EnrolRequest = parse(&body)?;
+    let enrolled = blocking(move || service::enrol(&app.store, &request, now_ms())).await?;
+    tracing::info!(device = %enrolled.device_id, user = %enrolled.user_id, "device enrolled");
+    Ok((StatusCode::CREATED, Json(enrolled)))
+}
+
+async fn sync(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers)
+        .ok_or_else(|| ApiError::unauthorized("device credential required", "需要设备凭证"))?
+        .to_owned();
+    // The version is checked before anything else, so an app of another version gets the
+    // update message even if the rest of its request has another shape.
+    #[derive(Deserialize)]
+    struct Version {
+        protocol: Option<u32>,
+    }
+    if let Ok(Version { protocol: Some(v) }) = serde_json::from_slice::<Version>(&body) {
+        if v != PROTOCOL_VERSION {
+            return Err(ApiError {
+                status: 426,
+                body: ErrorBody::incompatible(v),
+            });
+        }
+    }
+    let request: SyncRequest = parse(&body)?;
+    let started = Instant::now();
+    let worker = app.clone();
+    let (response, device) = blocking(move || {
+        let (device, user) = service::authenticate(&worker.store, &token)?;
+        let response = service::sync(
+            &worker.store,
+            &device,
+            &user,
+            &request,
+            PageLimits::DEFAULT,
+            now_ms(),
+        )?;
+        Ok((response, device.id))
+    })
+    .await?;
+    app.metrics.sync(started.elapsed(), response.push.accepted);
+    tracing::info!(
+        device = %device,
+        accepted = response.push.accepted,
+        duplicates = response.push.duplicates,
+        rejected = response.push.rejected.len(),
+        items = response.items.len(),
+        cursor = response.cursor.0,
+        "sync"
+    );
+    Ok(Json(response).into_response())
+}
+
+async fn create_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let new: NewUser = parse(&body)?;
+    let user = blocking(move || {
+        service::create_user(
+            &app.store,
+            new,
+            |code| app.jurisdictions.get(code).is_some(),
+            now_ms(),
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+async fn list_users(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let users = blocking(move || Ok(app.store.transaction(|tx| tx.users())?)).await?;
+    Ok(Json(users))
+}
+
+async fn issue_code(
+    State(app): State<Arc<App>>,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let worker = app.clone();
+    let code = blocking(move || {
+        let hours = i64::from(worker.config.enrolment_code_hours);
+        service::issue_enrolment_code(&worker.store, &user, hours * 3_600_000, now_ms())
+    })
+    .await?;
+    let payload = crate::enrolment_payload(&app.config, &code.code);
+    let qr_svg = crate::qr_svg(&payload).unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "code": code.code,
+            "user_id": code.user_id,
+            "expires_at_ms": code.expires_at_ms,
+            "payload": payload,
+            "qr_svg": qr_svg,
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantRequest {
+    record: RecordId,
+}
+
+async fn grant(
+    State(app): State<Arc<App>>,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let request: GrantRequest = parse(&body)?;
+    let at = blocking(move || service::grant(&app.store, &user, &request.record)).await?;
+    Ok(Json(serde_json::json!({ "granted_at": at })))
+}
+
+async fn list_devices(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let devices = blocking(move || Ok(app.store.transaction(|tx| tx.devices())?)).await?;
+    Ok(Json(devices))
+}
+
+async fn revoke_device(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let found = blocking(move || {
+        Ok(app
+            .store
+            .transaction(|tx| tx.revoke_device(&id, now_ms()))?)
+    })
+    .await?;
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            404,
+            "unknown_device",
+            "there is no such device".into(),
+            "设备不存在".into(),
+        ))
+    }
+}
+
+async fn metrics(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    require_admin(&app, &headers)?;
+    let counters = app.metrics.snapshot();
+    let (devices, head) = blocking(move || {
+        Ok(app
+            .store
+            .transaction(|tx| Ok((tx.devices()?, tx.max_seq()?)))?)
+    })
+    .await?;
+    let devices: Vec<serde_json::Value> = devices
+        .into_iter()
+        .map(|d| {
+            serde_json::json!({
+                "device": d.id,
+                "user": d.user_id,
+                "revoked": d.revoked_at_ms.is_some(),
+                "last_sync_ms": d.last_sync_ms,
+                "ledger_positions_behind": head.saturating_sub(d.cursor),
+                "waiting_records": d.waiting_records,
+                "oldest_unsent_ms": d.oldest_unsent_ms,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "requests": counters.requests,
+        "sync": {
+            "count": counters.sync_count,
+            "mean_ms": if counters.sync_count > 0 { counters.sync_total_ms / counters.sync_count as f64 } else { 0.0 },
+            "latency_ms_buckets": counters.sync_latency_ms,
+            "changes_accepted": counters.changes_accepted,
+        },
+        "ledger_head": head,
+        "devices": devices,
+    })))
+}

@@ -1,0 +1,139 @@
+//! The Outpost sync server: the central ledger that devices sync with, enrolment and
+//! administration.
+//!
+//! Layout: [`http`] (thin axum handlers) → [`service`] (what each request does, on a store) →
+//! [`store`] (the ledger rows, SQLite or PostgreSQL). The protocol rules themselves live in
+//! `outpost_shared::sync`, shared with the devices.
+
+pub mod assets;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod service;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use outpost_shared::jurisdiction::Jurisdictions;
+use outpost_shared::sync::ledger::LedgerError;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, Database};
+use crate::metrics::Metrics;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreTx};
+
+/// The store chosen by the configuration.
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl AnyStore {
+    /// Opens the configured ledger and brings its schema up to date.
+    pub fn open(database: &Database, pool_size: usize) -> Result<Self, LedgerError> {
+        Ok(match database {
+            Database::Sqlite(path) => Self::Sqlite(SqliteStore::open(path)?),
+            Database::Postgres(url) => Self::Postgres(PostgresStore::open(url, pool_size)?),
+        })
+    }
+}
+
+impl Store for AnyStore {
+    fn transaction<T>(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        match self {
+            AnyStore::Sqlite(store) => store.transaction(work),
+            AnyStore::Postgres(store) => store.transaction(work),
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub struct App {
+    pub store: AnyStore,
+    pub config: Config,
+    pub jurisdictions: Jurisdictions,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("cannot open the ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    #[error("cannot load the assets: {0}")]
+    Assets(String),
+    #[error("the server stopped with an I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Builds the shared state: opens the ledger (blocking work, done before serving).
+pub fn app(config: Config) -> Result<Arc<App>, ServerError> {
+    let loaded = assets::load(&config.assets).map_err(|e| ServerError::Assets(format!("{e:#}")))?;
+    let store = AnyStore::open(&config.database, config.pool_size)?;
+    Ok(Arc::new(App {
+        store,
+        config,
+        jurisdictions: loaded.jurisdictions,
+        metrics: Metrics::default(),
+    }))
+}
+
+/// Serves the API on `listener` until `shutdown` completes. Tests pass a listener bound to
+/// `127.0.0.1:0`.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let app = tokio::task::spawn_blocking(move || app(config))
+        .await
+        .map_err(|e| ServerError::Assets(e.to_string()))??;
+    serve_app(listener, app, shutdown).await
+}
+
+/// [`serve`] with state built by the caller (the demo seeds it first).
+pub async fn serve_app(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// What an enrolment QR code holds: the server's address and the code.
+pub fn enrolment_payload(config: &Config, code: &str) -> String {
+    let server = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    format!("outpost-enrol:{server}#{code}")
+}
+
+/// The QR code of `payload` as SVG.
+pub fn qr_svg(payload: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .build(),
+    )
+}
+
+/// The QR code of `payload` drawn with Unicode half blocks, for a terminal.
+pub fn qr_text(payload: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .quiet_zone(true)
+            .build(),
+    )
+}

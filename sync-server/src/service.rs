@@ -1,0 +1,376 @@
+//! What the server does, independent of HTTP: authenticate devices, run sync exchanges, enrol
+//! devices, administer users. Every function takes the store explicitly and does its work in one
+//! transaction.
+
+use outpost_shared::record::RecordId;
+use outpost_shared::sync::ledger::{self, LedgerError, Peer};
+use outpost_shared::sync::message::{
+    ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse,
+};
+use outpost_shared::sync::{Cursor, Scope};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::store::{Device, ROLES, Redeemed, Store, StoreTx, User};
+
+/// An error answer: HTTP status plus the body the client shows.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: String, message_zh: String) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, message, message_zh),
+        }
+    }
+
+    pub fn unauthorized(message: &str, message_zh: &str) -> Self {
+        Self::new(
+            401,
+            "unauthorized",
+            message.to_owned(),
+            message_zh.to_owned(),
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            "internal",
+            "the server could not complete the request; try again".into(),
+            "服务器暂时无法完成请求，请稍后重试".into(),
+        )
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> Self {
+        match error {
+            LedgerError::Refused(body) => {
+                let status = match body.error.as_str() {
+                    "incompatible_protocol" => 426,
+                    "cursor_ahead" | "user_exists" => 409,
+                    _ => 400,
+                };
+                Self { status, body }
+            }
+            LedgerError::Storage(detail) => {
+                tracing::error!(%detail, "ledger storage failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
+    Ok(bytes)
+}
+
+/// Crockford's base32 without I, L, O, U: nothing to misread when typed from a screen.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The canonical form of a typed enrolment code: upper case, no dashes or spaces.
+pub fn normalise_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '\u{3000}'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The device behind a bearer token, with its user. A revoked device is refused.
+pub fn authenticate(store: &impl Store, token: &str) -> Result<(Device, User), ApiError> {
+    let hash = sha256_hex(token);
+    let found = store.transaction(|tx| {
+        let Some(device) = tx.device_by_token(&hash)? else {
+            return Ok(None);
+        };
+        let user = tx.user(&device.user_id)?;
+        Ok(user.map(|u| (device, u)))
+    })?;
+    let Some((device, user)) = found else {
+        return Err(ApiError::unauthorized(
+            "unknown device credential: enrol this device again",
+            "设备凭证无效，请重新登记设备",
+        ));
+    };
+    if device.revoked_at_ms.is_some() {
+        return Err(ApiError::new(
+            403,
+            "device_revoked",
+            "this device has been revoked by an administrator".into(),
+            "此设备已被管理员停用".into(),
+        ));
+    }
+    Ok((device, user))
+}
+
+fn scope_of(tx: &mut dyn StoreTx, user: &User) -> Result<Scope, LedgerError> {
+    Ok(Scope {
+        units: vec![user.unit.clone()],
+        records: tx.grants(&user.id)?,
+    })
+}
+
+/// One sync exchange for an authenticated device.
+pub fn sync(
+    store: &impl Store,
+    device: &Device,
+    user: &User,
+    request: &SyncRequest,
+    limits: PageLimits,
+    now_ms: i64,
+) -> Result<SyncResponse, ApiError> {
+    request.check_bounds().map_err(|body| ApiError {
+        status: if body.error == "incompatible_protocol" {
+            426
+        } else {
+            413
+        },
+        body,
+    })?;
+    let limits = request.limits.unwrap_or(limits).clamp(limits);
+    Ok(store.transaction(|tx| {
+        let scope = scope_of(tx, user)?;
+        let peer = Peer {
+            device: &device.id,
+            scope: &scope,
+        };
+        let push = ledger::push(tx, peer, request.cursor, now_ms, &request.push)?;
+        let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
+        tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
+        Ok(SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            push,
+            items: page.items,
+            cursor: page.cursor,
+            more: page.more,
+            server_time_ms: now_ms,
+        })
+    })?)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub id: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit: String,
+}
+
+/// Creates a user. `unit_exists` checks the jurisdiction code against the loaded tree.
+pub fn create_user(
+    store: &impl Store,
+    new: NewUser,
+    unit_exists: impl Fn(&str) -> bool,
+    now_ms: i64,
+) -> Result<User, ApiError> {
+    let valid_id = !new.id.is_empty()
+        && new.id.len() <= 64
+        && new
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if !valid_id {
+        return Err(ApiError::new(
+            400,
+            "bad_user_id",
+            "a user id is 1–64 letters, digits, '-', '_' or '.'".into(),
+            "用户编号应为 1–64 位字母、数字、“-”、“_”或“.”".into(),
+        ));
+    }
+    if !ROLES.iter().any(|(code, _)| *code == new.role) {
+        let known: Vec<String> = ROLES.iter().map(|(c, zh)| format!("{c} ({zh})")).collect();
+        return Err(ApiError::new(
+            400,
+            "bad_role",
+            format!(
+                "unknown role {:?}; use one of {}",
+                new.role,
+                known.join(", ")
+            ),
+            format!("角色“{}”不存在，可用角色：{}", new.role, known.join("、")),
+        ));
+    }
+    if !unit_exists(&new.unit) {
+        return Err(ApiError::new(
+            400,
+            "unknown_unit",
+            format!(
+                "jurisdiction code {} is not in the loaded jurisdictions",
+                new.unit
+            ),
+            format!("行政区划代码 {} 不存在", new.unit),
+        ));
+    }
+    let user = User {
+        id: new.id,
+        display_name: new.display_name.trim().to_owned(),
+        role: new.role,
+        unit: new.unit,
+        created_at_ms: now_ms,
+    };
+    store.transaction(|tx| tx.insert_user(&user))?;
+    Ok(user)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrolmentCode {
+    /// Shown once; the server keeps only its hash.
+    pub code: String,
+    pub user_id: String,
+    pub expires_at_ms: i64,
+}
+
+/// Issues a one-time enrolment code for a user.
+pub fn issue_enrolment_code(
+    store: &impl Store,
+    user_id: &str,
+    valid_for_ms: i64,
+    now_ms: i64,
+) -> Result<EnrolmentCode, ApiError> {
+    let random = random_bytes::<10>()?;
+    let chars: String = random
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
+        .collect();
+    let code = format!("{}-{}", &chars[..5], &chars[5..]);
+    let expires_at_ms = now_ms.saturating_add(valid_for_ms);
+    let hash = sha256_hex(&normalise_code(&code));
+    store.transaction(|tx| {
+        if tx.user(user_id)?.is_none() {
+            return Err(LedgerError::Refused(ErrorBody::new(
+                "unknown_user",
+                format!("there is no user {user_id}"),
+                format!("用户 {user_id} 不存在"),
+            )));
+        }
+        tx.insert_enrolment_code(&hash, user_id, expires_at_ms)
+    })?;
+    Ok(EnrolmentCode {
+        code,
+        user_id: user_id.to_owned(),
+        expires_at_ms,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub protocol: u32,
+    pub code: String,
+    /// What the user calls the device ("张三的手机").
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Enrolled {
+    pub protocol: u32,
+    pub device_id: String,
+    /// The device credential: sent as a bearer token on every request. Shown once.
+    pub token: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit: String,
+}
+
+/// Exchanges a one-time code for a device credential.
+pub fn enrol(
+    store: &impl Store,
+    request: &EnrolRequest,
+    now_ms: i64,
+) -> Result<Enrolled, ApiError> {
+    if request.protocol != PROTOCOL_VERSION {
+        return Err(ApiError {
+            status: 426,
+            body: ErrorBody::incompatible(request.protocol),
+        });
+    }
+    let label: String = request.label.trim().chars().take(64).collect();
+    let hash = sha256_hex(&normalise_code(&request.code));
+    let token = hex::encode(random_bytes::<32>()?);
+    let device_id = format!("dev-{}", hex::encode(random_bytes::<6>()?));
+    let outcome = store.transaction(|tx| {
+        let user_id = match tx.redeem_enrolment_code(&hash, now_ms)? {
+            Redeemed::User(user) => user,
+            other => return Ok(Err(other)),
+        };
+        let user = tx
+            .user(&user_id)?
+            .ok_or_else(|| LedgerError::Storage("enrolment code of a missing user".into()))?;
+        let device = Device {
+            id: device_id.clone(),
+            user_id: user_id.clone(),
+            label: if label.is_empty() {
+                device_id.clone()
+            } else {
+                label.clone()
+            },
+            enrolled_at_ms: now_ms,
+            revoked_at_ms: None,
+            last_sync_ms: None,
+            cursor: 0,
+            waiting_records: 0,
+            oldest_unsent_ms: None,
+        };
+        tx.insert_device(&device, &sha256_hex(&token))?;
+        Ok(Ok(user))
+    })?;
+    match outcome {
+        Ok(user) => Ok(Enrolled {
+            protocol: PROTOCOL_VERSION,
+            device_id,
+            token,
+            user_id: user.id,
+            display_name: user.display_name,
+            role: user.role,
+            unit: user.unit,
+        }),
+        Err(Redeemed::AlreadyUsed) => Err(ApiError::new(
+            400,
+            "code_used",
+            "this enrolment code has already been used; ask for a new one".into(),
+            "该登记码已被使用，请向管理员重新申请".into(),
+        )),
+        Err(Redeemed::Expired) => Err(ApiError::new(
+            400,
+            "code_expired",
+            "this enrolment code has expired; ask for a new one".into(),
+            "该登记码已过期，请向管理员重新申请".into(),
+        )),
+        Err(_) => Err(ApiError::new(
+            400,
+            "code_unknown",
+            "this enrolment code is not valid; check it and type it again".into(),
+            "登记码无效，请核对后重新输入".into(),
+        )),
+    }
+}
+
+/// Grants a record to a user outside their unit (it enters their devices' scope).
+pub fn grant(store: &impl Store, user_id: &str, record: &RecordId) -> Result<Cursor, ApiError> {
+    Ok(store.transaction(|tx| {
+        if tx.user(user_id)?.is_none() {
+            return Err(LedgerError::Refused(ErrorBody::new(
+                "unknown_user",
+                format!("there is no user {user_id}"),
+                format!("用户 {user_id} 不存在"),
+            )));
+        }
+        let seq = tx.allocate_seq()?;
+        tx.insert_grant(user_id, record, seq)?;
+        Ok(Cursor(seq))
+    })?)
+}

@@ -1,0 +1,576 @@
+//! The embedded ledger: one SQLite file in WAL mode, `synchronous = FULL` (an acknowledged
+//! change survives a power cut). One connection serializes writers, which is what the ledger's
+//! sequence order needs anyway.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use automerge::ChangeHash;
+use outpost_shared::record::{Event, RecordId, RecordKind, TaskStatus};
+use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx};
+use outpost_shared::sync::message::{ErrorBody, OutboxStatus};
+use outpost_shared::sync::{Cursor, Scope};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use super::{Device, Redeemed, Store, StoreTx, User, like_prefix, storage};
+
+mod embedded {
+    refinery::embed_migrations!("../migrations/server-sqlite");
+}
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let mut conn = Connection::open(path).map_err(storage)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(storage)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(storage)?;
+        conn.pragma_update(None, "cache_size", -64_000)
+            .map_err(storage)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(storage)?;
+        embedded::migrations::runner()
+            .run(&mut conn)
+            .map_err(storage)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn transaction<T>(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| LedgerError::Storage("the ledger connection was poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage)?;
+        let mut wrapped = SqliteTx { tx };
+        let result = work(&mut wrapped)?;
+        wrapped.tx.commit().map_err(storage)?;
+        Ok(result)
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: Transaction<'c>,
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn record_id(text: String) -> Result<RecordId, LedgerError> {
+    RecordId::new(text).map_err(storage)
+}
+
+fn device_from_row(r: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        label: r.get(2)?,
+        enrolled_at_ms: r.get(3)?,
+        revoked_at_ms: r.get(4)?,
+        last_sync_ms: r.get(5)?,
+        cursor: to_u64(r.get(6)?),
+        waiting_records: to_u64(r.get(7)?),
+        oldest_unsent_ms: r.get(8)?,
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, user_id, label, enrolled_at_ms, revoked_at_ms, last_sync_ms, \
+     cursor, waiting_records, oldest_unsent_ms";
+
+/// `(unit LIKE ?n OR …)` for the scope's subtrees, with the parameters; `0` when it has none.
+fn unit_filter(scope: &Scope, column: &str, first_param: usize) -> (String, Vec<String>) {
+    if scope.units.is_empty() {
+        return ("0".to_owned(), Vec::new());
+    }
+    let terms: Vec<String> = (0..scope.units.len())
+        .map(|i| format!("{column} LIKE ?{} ESCAPE '\\'", first_param + i))
+        .collect();
+    (
+        format!("({})", terms.join(" OR ")),
+        scope.units.iter().map(|u| like_prefix(u)).collect(),
+    )
+}
+
+impl LedgerTx for SqliteTx<'_> {
+    fn allocate_seq(&mut self) -> Result<u64, LedgerError> {
+        let seq: i64 = self
+            .tx
+            .prepare_cached("UPDATE ledger_seq SET last = last + 1 WHERE one = 1 RETURNING last")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(storage)?;
+        Ok(to_u64(seq))
+    }
+
+    fn max_seq(&mut self) -> Result<u64, LedgerError> {
+        let seq: i64 = self
+            .tx
+            .prepare_cached("SELECT last FROM ledger_seq WHERE one = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(storage)?;
+        Ok(to_u64(seq))
+    }
+
+    fn change_owner(&mut self, hash: &ChangeHash) -> Result<Option<RecordId>, LedgerError> {
+        let owner: Option<String> = self
+            .tx
+            .prepare_cached("SELECT record_id FROM changes WHERE hash = ?1")
+            .and_then(|mut s| s.query_row([&hash.0[..]], |r| r.get(0)).optional())
+            .map_err(storage)?;
+        owner.map(record_id).transpose()
+    }
+
+    fn insert_change(&mut self, row: ChangeRow<'_>) -> Result<(), LedgerError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO changes (seq, hash, record_id, bytes, device_id, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    to_i64(row.seq),
+                    &row.hash.0[..],
+                    row.record.as_str(),
+                    row.bytes,
+                    row.device,
+                    row.received_at_ms
+                ])
+            })
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn record(&mut self, id: &RecordId) -> Result<Option<LedgerRecord>, LedgerError> {
+        let row: Option<(String, String, String, Option<String>, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT kind, program, events_object, unit, status FROM records WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([id.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+            })
+            .map_err(storage)?;
+        row.map(|(kind, program, events_object, unit, status)| {
+            Ok(LedgerRecord {
+                kind: RecordKind::from_code(&kind)
+                    .ok_or_else(|| storage(format!("unknown record kind {kind}")))?,
+                program,
+                events_object,
+                unit,
+                status: TaskStatus::from_code(&status)
+                    .ok_or_else(|| storage(format!("unknown status {status}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn put_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        seq: u64,
+    ) -> Result<(), LedgerError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (id, kind, program, events_object, unit, status, updated_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, status = excluded.status,
+                     updated_seq = excluded.updated_seq",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id.as_str(),
+                    record.kind.code(),
+                    record.program,
+                    record.events_object,
+                    record.unit,
+                    record.status.code(),
+                    to_i64(seq)
+                ])
+            })
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn events(&mut self, id: &RecordId) -> Result<Vec<Event>, LedgerError> {
+        let texts: Vec<String> = self
+            .tx
+            .prepare_cached("SELECT event FROM record_events WHERE record_id = ?1")
+            .and_then(|mut s| {
+                s.query_map([id.as_str()], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(storage)?;
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(storage))
+            .collect()
+    }
+
+    fn insert_events(&mut self, id: &RecordId, events: &[Event]) -> Result<(), LedgerError> {
+        let mut insert = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO record_events (record_id, event_id, event) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .map_err(storage)?;
+        for event in events {
+            let json = serde_json::to_string(event).map_err(storage)?;
+            insert
+                .execute(params![id.as_str(), event.id.as_str(), json])
+                .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    fn insert_placement(
+        &mut self,
+        id: &RecordId,
+        seq: u64,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO placements (record_id, seq, from_unit, to_unit) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![id.as_str(), to_i64(seq), from, to]))
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn unit_at(&mut self, id: &RecordId, seq: u64) -> Result<Option<String>, LedgerError> {
+        let unit: Option<Option<String>> = self
+            .tx
+            .prepare_cached(
+                "SELECT to_unit FROM placements WHERE record_id = ?1 AND seq <= ?2
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id.as_str(), to_i64(seq)], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(storage)?;
+        Ok(unit.flatten())
+    }
+
+    fn candidate_changes(
+        &mut self,
+        scope: &Scope,
+        exclude_device: &str,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, RecordId)>, LedgerError> {
+        let (units, unit_params) = unit_filter(scope, "r.unit", 5);
+        let granted: Vec<String> = scope
+            .records
+            .keys()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        let granted_sql = if granted.is_empty() {
+            "0".to_owned()
+        } else {
+            let first = 5 + unit_params.len();
+            let marks: Vec<String> = (0..granted.len())
+                .map(|i| format!("?{}", first + i))
+                .collect();
+            format!("r.id IN ({})", marks.join(", "))
+        };
+        let sql = format!(
+            "SELECT c.seq, c.record_id FROM changes c JOIN records r ON r.id = c.record_id
+             WHERE c.seq > ?1 AND c.seq <= ?2 AND c.device_id <> ?3 AND ({units} OR {granted_sql})
+             ORDER BY c.seq LIMIT ?4"
+        );
+        let mut values: Vec<rusqlite::types::Value> = vec![
+            to_i64(after).into(),
+            to_i64(upto).into(),
+            exclude_device.to_owned().into(),
+            i64::from(limit).into(),
+        ];
+        values.extend(unit_params.into_iter().map(Into::into));
+        values.extend(granted.into_iter().map(Into::into));
+        let rows: Vec<(i64, String)> = self
+            .tx
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(rusqlite::params_from_iter(values), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()
+            })
+            .map_err(storage)?;
+        rows.into_iter()
+            .map(|(seq, id)| Ok((to_u64(seq), record_id(id)?)))
+            .collect()
+    }
+
+    fn moved_out_of(
+        &mut self,
+        scope: &Scope,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<RecordId>, LedgerError> {
+        let (units, unit_params) = unit_filter(scope, "from_unit", 3);
+        let sql = format!(
+            "SELECT record_id FROM placements WHERE seq > ?1 AND seq <= ?2 AND {units} ORDER BY seq"
+        );
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![to_i64(after).into(), to_i64(upto).into()];
+        values.extend(unit_params.into_iter().map(Into::into));
+        let rows: Vec<String> = self
+            .tx
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(storage)?;
+        rows.into_iter().map(record_id).collect()
+    }
+
+    fn changes_of(
+        &mut self,
+        id: &RecordId,
+        after: u64,
+        upto: u64,
+        exclude_device: Option<&str>,
+    ) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.tx
+            .prepare_cached(
+                "SELECT bytes FROM changes WHERE record_id = ?1 AND seq > ?2 AND seq <= ?3
+                 AND device_id IS NOT ?4 ORDER BY seq",
+            )
+            .and_then(|mut s| {
+                s.query_map(
+                    params![id.as_str(), to_i64(after), to_i64(upto), exclude_device],
+                    |r| r.get(0),
+                )?
+                .collect::<Result<_, _>>()
+            })
+            .map_err(storage)
+    }
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn insert_user(&mut self, user: &User) -> Result<(), LedgerError> {
+        let inserted = self
+            .tx
+            .execute(
+                "INSERT INTO users (id, display_name, role, unit, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                params![
+                    user.id,
+                    user.display_name,
+                    user.role,
+                    user.unit,
+                    user.created_at_ms
+                ],
+            )
+            .map_err(storage)?;
+        if inserted == 0 {
+            return Err(LedgerError::Refused(ErrorBody::new(
+                "user_exists",
+                format!("user {} already exists", user.id),
+                format!("用户 {} 已存在", user.id),
+            )));
+        }
+        Ok(())
+    }
+
+    fn user(&mut self, id: &str) -> Result<Option<User>, LedgerError> {
+        self.tx
+            .query_row(
+                "SELECT id, display_name, role, unit, created_at_ms FROM users WHERE id = ?1",
+                [id],
+                user_from_row,
+            )
+            .optional()
+            .map_err(storage)
+    }
+
+    fn users(&mut self) -> Result<Vec<User>, LedgerError> {
+        self.tx
+            .prepare("SELECT id, display_name, role, unit, created_at_ms FROM users ORDER BY id")
+            .and_then(|mut s| s.query_map([], user_from_row)?.collect())
+            .map_err(storage)
+    }
+
+    fn insert_enrolment_code(
+        &mut self,
+        code_hash: &str,
+        user: &str,
+        expires_at_ms: i64,
+    ) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO enrolment_codes (code_hash, user_id, expires_at_ms) VALUES (?1, ?2, ?3)",
+                params![code_hash, user, expires_at_ms],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn redeem_enrolment_code(
+        &mut self,
+        code_hash: &str,
+        now_ms: i64,
+    ) -> Result<Redeemed, LedgerError> {
+        let row: Option<(String, i64, Option<i64>)> = self
+            .tx
+            .query_row(
+                "SELECT user_id, expires_at_ms, used_at_ms FROM enrolment_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(storage)?;
+        Ok(match row {
+            None => Redeemed::Unknown,
+            Some((_, _, Some(_))) => Redeemed::AlreadyUsed,
+            Some((_, expires, None)) if expires <= now_ms => Redeemed::Expired,
+            Some((user, _, None)) => {
+                self.tx
+                    .execute(
+                        "UPDATE enrolment_codes SET used_at_ms = ?2 WHERE code_hash = ?1",
+                        params![code_hash, now_ms],
+                    )
+                    .map_err(storage)?;
+                Redeemed::User(user)
+            }
+        })
+    }
+
+    fn insert_device(&mut self, device: &Device, token_hash: &str) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO devices (id, user_id, label, token_hash, enrolled_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    device.id,
+                    device.user_id,
+                    device.label,
+                    token_hash,
+                    device.enrolled_at_ms
+                ],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn device_by_token(&mut self, token_hash: &str) -> Result<Option<Device>, LedgerError> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"
+            ))
+            .and_then(|mut s| s.query_row([token_hash], device_from_row).optional())
+            .map_err(storage)
+    }
+
+    fn devices(&mut self) -> Result<Vec<Device>, LedgerError> {
+        self.tx
+            .prepare(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY id"))
+            .and_then(|mut s| s.query_map([], device_from_row)?.collect())
+            .map_err(storage)
+    }
+
+    fn revoke_device(&mut self, id: &str, now_ms: i64) -> Result<bool, LedgerError> {
+        let changed = self
+            .tx
+            .execute(
+                "UPDATE devices SET revoked_at_ms = coalesce(revoked_at_ms, ?2) WHERE id = ?1",
+                params![id, now_ms],
+            )
+            .map_err(storage)?;
+        Ok(changed > 0)
+    }
+
+    fn note_sync(
+        &mut self,
+        device: &str,
+        now_ms: i64,
+        cursor: Cursor,
+        outbox: OutboxStatus,
+    ) -> Result<(), LedgerError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE devices SET last_sync_ms = ?2, cursor = ?3, waiting_records = ?4,
+                     oldest_unsent_ms = ?5 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    device,
+                    now_ms,
+                    to_i64(cursor.0),
+                    to_i64(outbox.waiting_records),
+                    outbox.oldest_unsent_ms
+                ])
+            })
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn grants(&mut self, user: &str) -> Result<BTreeMap<RecordId, Cursor>, LedgerError> {
+        let rows: Vec<(String, i64)> = self
+            .tx
+            .prepare_cached("SELECT record_id, seq FROM grants WHERE user_id = ?1")
+            .and_then(|mut s| {
+                s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(storage)?;
+        rows.into_iter()
+            .map(|(id, seq)| Ok((record_id(id)?, Cursor(to_u64(seq)))))
+            .collect()
+    }
+
+    fn insert_grant(&mut self, user: &str, record: &RecordId, seq: u64) -> Result<(), LedgerError> {
+        self.tx
+            .execute(
+                "INSERT INTO grants (user_id, record_id, seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![user, record.as_str(), to_i64(seq)],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn record_count(&mut self) -> Result<u64, LedgerError> {
+        let n: i64 = self
+            .tx
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+            .map_err(storage)?;
+        Ok(to_u64(n))
+    }
+}
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        display_name: r.get(1)?,
+        role: r.get(2)?,
+        unit: r.get(3)?,
+        created_at_ms: r.get(4)?,
+    })
+}
