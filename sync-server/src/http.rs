@@ -144,13 +144,13 @@ async fn sync(
     struct Version {
         protocol: Option<u32>,
     }
-    if let Ok(Version { protocol: Some(v) }) = serde_json::from_slice::<Version>(&body) {
-        if v != PROTOCOL_VERSION {
-            return Err(ApiError {
-                status: 426,
-                body: ErrorBody::incompatible(v),
-            });
-        }
+    if let Ok(Version { protocol: Some(v) }) = serde_json::from_slice::<Version>(&body)
+        && v != PROTOCOL_VERSION
+    {
+        return Err(ApiError {
+            status: 426,
+            body: ErrorBody::incompatible(v),
+        });
     }
     let request: SyncRequest = parse(&body)?;
     let started = Instant::now();

@@ -1,6 +1,8 @@
 //! Support for the end-to-end tests: simulated field devices, each with its own replica file,
 //! user and clock.
 
+pub mod server;
+
 use std::error::Error;
 use std::path::Path;
 

@@ -196,10 +196,10 @@ fn apply_response(
                     }
                     // What came from the server is on the server: a record with nothing of
                     // its own unsent stays fully synced.
-                    if before.is_none() || was_sent {
-                        if let Some(heads) = w.stored_heads(record)? {
-                            w.mark_synced(record, &heads)?;
-                        }
+                    if (before.is_none() || was_sent)
+                        && let Some(heads) = w.stored_heads(record)?
+                    {
+                        w.mark_synced(record, &heads)?;
                     }
                 }
                 PullItem::Remove { record } => {

@@ -89,10 +89,10 @@ impl PostgresStore {
     fn checkin(&self, conn: Connection) {
         if let Ok(mut busy) = self.busy.lock() {
             *busy -= 1;
-            if !conn.client.is_closed() {
-                if let Ok(mut idle) = self.idle.lock() {
-                    idle.push(conn);
-                }
+            if !conn.client.is_closed()
+                && let Ok(mut idle) = self.idle.lock()
+            {
+                idle.push(conn);
             }
         }
         self.returned.notify_one();
