@@ -274,6 +274,77 @@ fn garbage_bytes_are_rejected_with_an_error_not_a_panic() {
     ));
 }
 
+/// A copy of `person` two changes behind the original, and those two changes as one message:
+/// a compressed change chunk (as sync sends them) followed by a plain one (as saved).
+fn copy_and_two_changes() -> (Record, Record, Vec<u8>) {
+    let mut district = Worker::new("district", "d-pc");
+    let mut town = Worker::new("town-a", "phone-a");
+    let mut record = person(&mut district);
+    let copy = Record::load(&record.save()).unwrap();
+    let heads = record.heads();
+    town.act(&mut record, 2_000, Action::Claimed);
+    let claimed = record.heads();
+    town.act(&mut record, 3_000, answer(&["local", "home", "elderly"]));
+    let (_, mut message) = record.changes_since(&heads).remove(0);
+    let plain = record.save_after(&claimed);
+    assert_eq!(
+        (message[8], plain[8]),
+        (2, 1),
+        "chunk types: compressed, then plain"
+    );
+    message.extend(plain);
+    (record, copy, message)
+}
+
+#[test]
+fn a_run_of_change_chunks_applies_in_one_go() {
+    let (mut record, mut copy, message) = copy_and_two_changes();
+    copy.apply(&message).unwrap();
+    assert_eq!(copy.state(), record.state());
+    assert_eq!(copy.heads(), record.heads());
+    // Re-sent changes are a no-op; an empty message is one too.
+    copy.apply(&message).unwrap();
+    copy.apply(&[]).unwrap();
+    assert_eq!(copy.heads(), record.heads());
+}
+
+#[test]
+fn a_damaged_message_is_refused_as_a_whole() {
+    let (_, mut copy, message) = copy_and_two_changes();
+    let before = copy.heads();
+    let mut flipped = message.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x55;
+    let mut trailing_garbage = message.clone();
+    trailing_garbage.extend_from_slice(b"not a chunk");
+    let damaged: [&[u8]; 4] = [
+        &flipped,
+        &message[..message.len() - 3],
+        &trailing_garbage,
+        b"garbage",
+    ];
+    for bytes in damaged {
+        assert!(copy.apply(bytes).is_err());
+        assert_eq!(copy.heads(), before, "a damaged message changed the record");
+    }
+}
+
+#[test]
+fn a_whole_document_followed_by_changes_applies() {
+    let (mut record, mut copy, message) = copy_and_two_changes();
+    let mut town_b = Worker::new("town-b", "phone-b");
+    let mut other = Record::load(&record.save()).unwrap();
+    let heads = other.heads();
+    town_b.act(&mut other, 4_000, Action::TagBound { tag: "WB-1".into() });
+    let mut bytes = record.save();
+    bytes.extend(other.save_after(&heads));
+    copy.apply(&bytes).unwrap();
+    record.merge(&mut other).unwrap();
+    assert_eq!(copy.state(), record.state());
+    assert_eq!(copy.heads(), record.heads());
+    assert!(copy.apply(&message).is_ok());
+}
+
 // --- Convergence properties -------------------------------------------------------------
 
 #[derive(Debug, Clone)]

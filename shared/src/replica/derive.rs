@@ -1,7 +1,11 @@
 //! The derived query tables: computed from a record's document, never edited by hand.
 
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
 use automerge::ChangeHash;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use super::{ReplicaError, encode_heads};
@@ -79,13 +83,103 @@ fn reversed(text: &str) -> String {
     text.chars().rev().collect()
 }
 
-/// Writes the derived rows of one record. Name grams and the ID trigram index are rewritten only
-/// when the name or ID number changed, which keeps applying a workflow change cheap.
+/// The columns of `records` that [`derive`] writes, in the order of [`StoredRow::columns`].
+const DERIVED_COLUMNS: [&str; 16] = [
+    "kind",
+    "program",
+    "unit",
+    "status",
+    "batch",
+    "name",
+    "phone",
+    "phone_reversed",
+    "id_number",
+    "tag",
+    "tag_bound_at",
+    "assigned_at_ms",
+    "updated_at",
+    "review_count",
+    "stored_heads",
+    "chunk_count",
+];
+const NAME: usize = 5;
+const ID_NUMBER: usize = 8;
+const REVIEW_COUNT: usize = 13;
+const STORED_HEADS: usize = 14;
+const CHUNK_COUNT: usize = 15;
+
+/// A record's derived row as stored: what the next derivation is compared with, so that only
+/// what changed is written (an update that leaves a column alone leaves its indexes alone).
+#[derive(Debug)]
+pub(super) struct StoredRow {
+    rowid: i64,
+    columns: [Value; DERIVED_COLUMNS.len()],
+}
+
+impl StoredRow {
+    /// The document heads the stored chunks add up to.
+    pub(super) fn stored_heads(&self) -> &[u8] {
+        match &self.columns[STORED_HEADS] {
+            Value::Blob(heads) => heads,
+            _ => &[],
+        }
+    }
+
+    /// How many chunks the document is stored in.
+    pub(super) fn chunk_count(&self) -> i64 {
+        match self.columns[CHUNK_COUNT] {
+            Value::Integer(count) => count,
+            _ => 0,
+        }
+    }
+}
+
+/// The stored derived row of record `id`, if there is one.
+pub(super) fn stored_row(conn: &Connection, id: &str) -> Result<Option<StoredRow>, ReplicaError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT rowid, {} FROM records WHERE id = ?1",
+            DERIVED_COLUMNS.join(", ")
+        )
+    });
+    Ok(conn
+        .prepare_cached(&SQL)?
+        .query_row([id], |r| {
+            let mut columns = [const { Value::Null }; DERIVED_COLUMNS.len()];
+            for (index, column) in columns.iter_mut().enumerate() {
+                *column = r.get(index + 1)?;
+            }
+            Ok(StoredRow {
+                rowid: r.get(0)?,
+                columns,
+            })
+        })
+        .optional()?)
+}
+
+fn text_value(text: Option<String>) -> Value {
+    text.map_or(Value::Null, Value::Text)
+}
+
+/// Writes the derived rows of one record. Name grams, the ID trigram index and review marks are
+/// rewritten only when they changed, which keeps applying a workflow change cheap.
 pub(super) fn derive(
     conn: &Connection,
     record: &Record,
     heads: &[ChangeHash],
     chunk_count: i64,
+) -> Result<(), ReplicaError> {
+    let previous = stored_row(conn, record.id().as_str())?;
+    derive_over(conn, record, heads, chunk_count, previous.as_ref())
+}
+
+/// [`derive`] when the caller already read the stored row (`None`: the record has none yet).
+pub(super) fn derive_over(
+    conn: &Connection,
+    record: &Record,
+    heads: &[ChangeHash],
+    chunk_count: i64,
+    previous: Option<&StoredRow>,
 ) -> Result<(), ReplicaError> {
     let fields = record.fields();
     let state = record.state_with_fields(&fields);
@@ -93,60 +187,37 @@ pub(super) fn derive(
     let name = text(field_keys::NAME);
     let phone = text(field_keys::PHONE);
     let id_number = text(field_keys::ID_NUMBER);
-    let previous: Option<(i64, Option<String>, Option<String>, i64)> = conn
-        .prepare_cached("SELECT rowid, name, id_number, review_count FROM records WHERE id = ?1")?
-        .query_row([record.id().as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
     let assigned_at_ms = state
         .assigned
         .as_ref()
         .map(|s| i64::try_from(s.at.wall_ms).unwrap_or(i64::MAX));
-    let rowid: i64 = conn
-        .prepare_cached(
-            "INSERT INTO records (id, kind, program, unit, status, batch, name, phone,
-                 phone_reversed, id_number, tag, tag_bound_at, assigned_at_ms, updated_at,
-                 review_count, stored_heads, chunk_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (id) DO UPDATE SET
-                 kind = excluded.kind, program = excluded.program, unit = excluded.unit,
-                 status = excluded.status, batch = excluded.batch, name = excluded.name,
-                 phone = excluded.phone, phone_reversed = excluded.phone_reversed,
-                 id_number = excluded.id_number, tag = excluded.tag,
-                 tag_bound_at = excluded.tag_bound_at, assigned_at_ms = excluded.assigned_at_ms,
-                 updated_at = excluded.updated_at, review_count = excluded.review_count,
-                 stored_heads = excluded.stored_heads, chunk_count = excluded.chunk_count
-             RETURNING rowid",
-        )?
-        .query_row(
-            params![
-                record.id().as_str(),
-                record.kind().code(),
-                record.program(),
-                state.unit,
-                state.status.code(),
-                state.batch,
-                name,
-                phone,
-                phone.as_deref().map(reversed),
-                id_number,
-                state.tag.as_ref().map(|t| t.tag.as_str()),
-                state.tag.as_ref().map(|t| t.bound.at.sortable()),
-                assigned_at_ms,
-                state.last_event_at.as_ref().map(|at| at.sortable()),
-                i64::try_from(state.reviews.len()).unwrap_or(i64::MAX),
-                encode_heads(heads),
-                chunk_count,
-            ],
-            |r| r.get(0),
-        )?;
-    let is_new = previous.is_none();
-    let (old_name, old_id_number, old_reviews) = match previous {
-        Some((_, n, i, reviews)) => (n, i, reviews),
-        None => (None, None, 0),
+    let columns: [Value; DERIVED_COLUMNS.len()] = [
+        Value::Text(record.kind().code().to_owned()),
+        Value::Text(record.program().to_owned()),
+        text_value(state.unit.clone()),
+        Value::Text(state.status.code().to_owned()),
+        text_value(state.batch.clone()),
+        text_value(name.clone()),
+        text_value(phone.clone()),
+        text_value(phone.as_deref().map(reversed)),
+        text_value(id_number.clone()),
+        text_value(state.tag.as_ref().map(|t| t.tag.clone())),
+        text_value(state.tag.as_ref().map(|t| t.bound.at.sortable())),
+        assigned_at_ms.map_or(Value::Null, Value::Integer),
+        text_value(state.last_event_at.as_ref().map(|at| at.sortable())),
+        Value::Integer(i64::try_from(state.reviews.len()).unwrap_or(i64::MAX)),
+        Value::Blob(encode_heads(heads)),
+        Value::Integer(chunk_count),
+    ];
+    let rowid = match previous {
+        Some(previous) => {
+            update_changed(conn, previous, &columns)?;
+            previous.rowid
+        }
+        None => insert(conn, record.id().as_str(), &columns)?,
     };
-    if is_new || old_name != name {
+    let unchanged = |column: usize| previous.is_some_and(|p| p.columns[column] == columns[column]);
+    if !unchanged(NAME) {
         conn.prepare_cached("DELETE FROM name_grams WHERE record = ?1")?
             .execute([rowid])?;
         if let Some(name) = &name {
@@ -157,8 +228,8 @@ pub(super) fn derive(
             }
         }
     }
-    if is_new || old_id_number != id_number {
-        if !is_new {
+    if !unchanged(ID_NUMBER) {
+        if previous.is_some() {
             conn.prepare_cached("DELETE FROM id_number_trigrams WHERE rowid = ?1")?
                 .execute([rowid])?;
         }
@@ -169,16 +240,106 @@ pub(super) fn derive(
             .execute(params![rowid, id_number])?;
         }
     }
-    if old_reviews > 0 || !state.reviews.is_empty() {
-        conn.prepare_cached("DELETE FROM review_marks WHERE record = ?1")?
-            .execute([rowid])?;
-        let mut insert = conn.prepare_cached(
-            "INSERT OR REPLACE INTO review_marks (record, mark_id, reason) VALUES (?1, ?2, ?3)",
-        )?;
-        for mark in &state.reviews {
-            let json = serde_json::to_string(mark).unwrap_or_default();
-            insert.execute(params![rowid, mark.id, json])?;
-        }
+    let old_reviews = previous.map_or(Value::Integer(0), |p| p.columns[REVIEW_COUNT].clone());
+    if old_reviews != Value::Integer(0) || !state.reviews.is_empty() {
+        write_review_marks(conn, rowid, &state.reviews)?;
+    }
+    Ok(())
+}
+
+/// Inserts (or, should one exist, overwrites) the derived row of record `id`; returns its rowid.
+fn insert(
+    conn: &Connection,
+    id: &str,
+    columns: &[Value; DERIVED_COLUMNS.len()],
+) -> Result<i64, ReplicaError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO records (id, {names}) VALUES (?1, {values})
+             ON CONFLICT (id) DO UPDATE SET {updates}
+             RETURNING rowid",
+            names = DERIVED_COLUMNS.join(", "),
+            values = (2..=DERIVED_COLUMNS.len() + 1)
+                .map(|n| format!("?{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            updates = DERIVED_COLUMNS
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    });
+    let values = std::iter::once(Value::Text(id.to_owned())).chain(columns.iter().cloned());
+    Ok(conn
+        .prepare_cached(&SQL)?
+        .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// Updates the columns that differ from the stored row, and no others.
+fn update_changed(
+    conn: &Connection,
+    previous: &StoredRow,
+    columns: &[Value; DERIVED_COLUMNS.len()],
+) -> Result<(), ReplicaError> {
+    let changed: Vec<usize> = (0..DERIVED_COLUMNS.len())
+        .filter(|&i| previous.columns[i] != columns[i])
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let sets: Vec<String> = changed
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| format!("{} = ?{}", DERIVED_COLUMNS[i], n + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE records SET {} WHERE rowid = ?{}",
+        sets.join(", "),
+        changed.len() + 1
+    );
+    let values = changed
+        .iter()
+        .map(|&i| columns[i].clone())
+        .chain(std::iter::once(Value::Integer(previous.rowid)));
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))?;
+    Ok(())
+}
+
+/// Replaces a record's review marks, unless the stored ones are already these. Like the insert,
+/// a later mark with the same id replaces an earlier one.
+fn write_review_marks(
+    conn: &Connection,
+    rowid: i64,
+    marks: &[ReviewMark],
+) -> Result<(), ReplicaError> {
+    let mut wanted: BTreeMap<&str, String> = BTreeMap::new();
+    for mark in marks {
+        wanted.insert(&mark.id, serde_json::to_string(mark).unwrap_or_default());
+    }
+    let stored: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT mark_id, reason FROM review_marks WHERE record = ?1 ORDER BY mark_id",
+        )?
+        .query_map([rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let same = stored.len() == wanted.len()
+        && stored
+            .iter()
+            .zip(&wanted)
+            .all(|((id, reason), (wanted_id, wanted_reason))| {
+                id == wanted_id && reason == wanted_reason
+            });
+    if same {
+        return Ok(());
+    }
+    conn.prepare_cached("DELETE FROM review_marks WHERE record = ?1")?
+        .execute([rowid])?;
+    let mut insert = conn
+        .prepare_cached("INSERT INTO review_marks (record, mark_id, reason) VALUES (?1, ?2, ?3)")?;
+    for (mark_id, reason) in wanted {
+        insert.execute(params![rowid, mark_id, reason])?;
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ use std::fmt;
 use std::path::Path;
 
 use automerge::ChangeHash;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use thiserror::Error;
 
 use crate::record::{Record, RecordError, RecordId, ReviewMark, TaskStatus};
@@ -273,22 +273,30 @@ impl Writer<'_> {
         record: &mut Record,
         received: Option<&[u8]>,
     ) -> Result<ApplyOutcome, ReplicaError> {
+        self.store(record, received, false)
+    }
+
+    /// [`Writer::persist`]. `loaded_here`: `record` was loaded from this store in this
+    /// transaction, so it already holds everything stored and there is nothing to merge.
+    fn store(
+        &mut self,
+        record: &mut Record,
+        received: Option<&[u8]>,
+        loaded_here: bool,
+    ) -> Result<ApplyOutcome, ReplicaError> {
         let id = record.id().clone();
-        let stored: Option<(Vec<u8>, i64)> = self
-            .tx
-            .prepare_cached("SELECT stored_heads, chunk_count FROM records WHERE id = ?1")?
-            .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((stored_heads, chunk_count)) = stored else {
+        let Some(stored) = derive::stored_row(&self.tx, id.as_str())? else {
             let bytes = record.save();
             self.insert_chunk(&id, 0, &bytes)?;
             let heads = record.heads();
-            derive::derive(&self.tx, record, &heads, 1)?;
+            derive::derive_over(&self.tx, record, &heads, 1, None)?;
             return Ok(ApplyOutcome::Created);
         };
-        let stored_heads = decode_heads(&stored_heads);
+        let stored_heads = decode_heads(stored.stored_heads());
         let mut received = received;
-        if !record.contains(&stored_heads) {
+        // Asking the document whether it holds a change rebuilds that change, so a copy loaded
+        // here is not asked.
+        if !loaded_here && !record.contains(&stored_heads) {
             received = None;
             if let Some(mut current) = self.load(&id)? {
                 record
@@ -300,6 +308,7 @@ impl Writer<'_> {
         if heads == stored_heads {
             return Ok(ApplyOutcome::Unchanged);
         }
+        let chunk_count = stored.chunk_count();
         let chunk_count = if chunk_count >= COMPACT_AFTER_CHUNKS {
             self.tx
                 .prepare_cached("DELETE FROM record_chunks WHERE record_id = ?1")?
@@ -313,7 +322,7 @@ impl Writer<'_> {
             }
             chunk_count + 1
         };
-        derive::derive(&self.tx, record, &heads, chunk_count)?;
+        derive::derive_over(&self.tx, record, &heads, chunk_count, Some(&stored))?;
         Ok(ApplyOutcome::Updated)
     }
 
@@ -340,9 +349,9 @@ impl Writer<'_> {
         }
         let waiting = !record.missing_dependencies().is_empty();
         let outcome = if is_new {
-            self.persist(&mut record, None)?
+            self.store(&mut record, None, false)?
         } else {
-            self.persist(&mut record, Some(bytes))?
+            self.store(&mut record, Some(bytes), true)?
         };
         Ok(match (waiting, is_new, outcome) {
             (true, _, _) => ApplyOutcome::WaitingForDependencies,

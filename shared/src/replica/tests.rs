@@ -281,3 +281,106 @@ fn many_small_changes_are_compacted_and_still_load() {
     let loaded = replica.load(record.id()).unwrap().unwrap();
     assert_eq!(loaded.state().supplies.len(), 60);
 }
+
+#[test]
+fn a_damaged_message_leaves_the_stored_record_as_it_was() {
+    let mut office = Replica::open_in_memory().unwrap();
+    let mut worker = Desk::new("worker", "phone");
+    sample(&mut office, &mut Desk::new("district", "pc"));
+    let id = RecordId::new("p1").unwrap();
+    let mut on_phone = office.load(&id).unwrap().unwrap();
+    let before = on_phone.heads();
+    worker.act(&mut on_phone, 2_000, Action::Claimed);
+    let change = on_phone.save_after(&before);
+    let stored = office.derived_snapshot().unwrap();
+    let mut damaged = change.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x55;
+    for bytes in [&damaged[..], &change[..change.len() - 1]] {
+        assert!(matches!(
+            office.write(|w| w.apply_changes(&id, bytes)),
+            Err(ReplicaError::Record { .. })
+        ));
+        assert_eq!(office.derived_snapshot().unwrap(), stored);
+    }
+    assert_eq!(
+        office.write(|w| w.apply_changes(&id, &change)).unwrap(),
+        ApplyOutcome::Updated
+    );
+    assert_eq!(
+        office.summary(&id).unwrap().unwrap().status,
+        TaskStatus::Claimed
+    );
+}
+
+#[test]
+fn received_changes_derive_what_a_rebuild_derives() {
+    let mut office = Replica::open_in_memory().unwrap();
+    let mut district = Desk::new("district", "pc");
+    let mut alice = Desk::new("alice", "phone-1");
+    let mut bob = Desk::new("bob", "phone-2");
+    sample(&mut office, &mut district);
+    let id = RecordId::new("p2").unwrap();
+    let mut one = office.load(&id).unwrap().unwrap();
+    let mut two = one.clone();
+    let mut deliver = |record: &mut Record, since: &[ChangeHash]| {
+        let bytes: Vec<u8> = record
+            .changes_since(since)
+            .into_iter()
+            .flat_map(|(_, bytes)| bytes)
+            .collect();
+        office.write(|w| w.apply_changes(&id, &bytes)).unwrap();
+        let incremental = office.derived_snapshot().unwrap();
+        office.rebuild_derived().unwrap();
+        assert_eq!(office.derived_snapshot().unwrap(), incremental);
+        incremental
+    };
+    // Concurrent claims (a review mark), a new name and a new ID number.
+    let base = one.heads();
+    alice.act(&mut one, 5_000, Action::Claimed);
+    one.set_field(&alice.author, "name", "吴小明").unwrap();
+    deliver(&mut one, &base);
+    bob.act(&mut two, 6_000, Action::Claimed);
+    two.set_field(&bob.author, "id_number", "440115199003071234")
+        .unwrap();
+    let marked = deliver(&mut two, &base);
+    assert!(!marked[1].contains("marks=[]"), "{}", marked[1]);
+    // The same marks again (a change that settles nothing), then a resolution clears them.
+    one.merge(&mut two).unwrap();
+    let seen = one.heads();
+    alice.act(
+        &mut one,
+        7_000,
+        Action::Answered {
+            outcome: vec!["local".into()],
+            note: None,
+        },
+    );
+    deliver(&mut one, &seen);
+    let mark = one.state().reviews[0].id.clone();
+    let seen = one.heads();
+    district.act(
+        &mut one,
+        8_000,
+        Action::ReviewResolved {
+            marks: vec![mark],
+            note: None,
+        },
+    );
+    let cleared = deliver(&mut one, &seen);
+    assert!(cleared[1].contains("marks=[]"), "{}", cleared[1]);
+    let found = |q: &str| {
+        ids(&office
+            .search(&SearchQuery::IdFragment(q.into()), 10)
+            .unwrap())
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(found("19900307"), vec!["p1", "p2"]);
+    assert!(found("19850101").is_empty());
+    let names = office
+        .search(&SearchQuery::Name("小明".into()), 10)
+        .unwrap();
+    assert_eq!(ids(&names), vec!["p2"]);
+}
