@@ -155,19 +155,17 @@ async fn sync(
     let request: SyncRequest = parse(&body)?;
     let started = Instant::now();
     let worker = app.clone();
-    let (response, device) = blocking(move || {
-        let (device, user) = service::authenticate(&worker.store, &token)?;
-        let response = service::sync(
+    let synced = blocking(move || {
+        service::sync(
             &worker.store,
-            &device,
-            &user,
-            &request,
+            &token,
+            request,
             PageLimits::DEFAULT,
             now_ms(),
-        )?;
-        Ok((response, device.id))
+        )
     })
     .await?;
+    let (response, device) = (synced.response, synced.device);
     app.metrics.sync(started.elapsed(), response.push.accepted);
     tracing::info!(
         device = %device,

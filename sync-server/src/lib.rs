@@ -52,6 +52,16 @@ impl Store for AnyStore {
             AnyStore::Postgres(store) => store.transaction(work),
         }
     }
+
+    fn transaction_grouped<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        match self {
+            AnyStore::Sqlite(store) => store.transaction_grouped(work),
+            AnyStore::Postgres(store) => store.transaction_grouped(work),
+        }
+    }
 }
 
 /// Everything the handlers share.

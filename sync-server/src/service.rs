@@ -91,28 +91,34 @@ pub fn normalise_code(typed: &str) -> String {
 /// The device behind a bearer token, with its user. A revoked device is refused.
 pub fn authenticate(store: &impl Store, token: &str) -> Result<(Device, User), ApiError> {
     let hash = sha256_hex(token);
-    let found = store.transaction(|tx| {
-        let Some(device) = tx.device_by_token(&hash)? else {
-            return Ok(None);
-        };
-        let user = tx.user(&device.user_id)?;
-        Ok(user.map(|u| (device, u)))
-    })?;
-    let Some((device, user)) = found else {
-        return Err(ApiError::unauthorized(
+    store.transaction(|tx| device_of(tx, &hash))?
+}
+
+fn device_of(
+    tx: &mut dyn StoreTx,
+    token_hash: &str,
+) -> Result<Result<(Device, User), ApiError>, LedgerError> {
+    let Some(device) = tx.device_by_token(token_hash)? else {
+        return Ok(Err(ApiError::unauthorized(
             "unknown device credential: enrol this device again",
             "设备凭证无效，请重新登记设备",
-        ));
+        )));
     };
     if device.revoked_at_ms.is_some() {
-        return Err(ApiError::new(
+        return Ok(Err(ApiError::new(
             403,
             "device_revoked",
             "this device has been revoked by an administrator".into(),
             "此设备已被管理员停用".into(),
-        ));
+        )));
     }
-    Ok((device, user))
+    let Some(user) = tx.user(&device.user_id)? else {
+        return Ok(Err(ApiError::unauthorized(
+            "the device's user no longer exists",
+            "设备所属用户不存在",
+        )));
+    };
+    Ok(Ok((device, user)))
 }
 
 fn scope_of(tx: &mut dyn StoreTx, user: &User) -> Result<Scope, LedgerError> {
@@ -122,15 +128,21 @@ fn scope_of(tx: &mut dyn StoreTx, user: &User) -> Result<Scope, LedgerError> {
     })
 }
 
-/// One sync exchange for an authenticated device.
+/// What a sync exchange answers, with the device it was for (for logs and metrics).
+pub struct Synced {
+    pub device: String,
+    pub response: SyncResponse,
+}
+
+/// One sync exchange: authenticates the device credential and runs the exchange, in one
+/// transaction that the store may commit together with concurrent exchanges.
 pub fn sync(
     store: &impl Store,
-    device: &Device,
-    user: &User,
-    request: &SyncRequest,
+    token: &str,
+    request: SyncRequest,
     limits: PageLimits,
     now_ms: i64,
-) -> Result<SyncResponse, ApiError> {
+) -> Result<Synced, ApiError> {
     request.check_bounds().map_err(|body| ApiError {
         status: if body.error == "incompatible_protocol" {
             426
@@ -140,24 +152,34 @@ pub fn sync(
         body,
     })?;
     let limits = request.limits.unwrap_or(limits).clamp(limits);
-    Ok(store.transaction(|tx| {
-        let scope = scope_of(tx, user)?;
-        let peer = Peer {
-            device: &device.id,
-            scope: &scope,
-        };
-        let push = ledger::push(tx, peer, request.cursor, now_ms, &request.push)?;
-        let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
-        tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
-        Ok(SyncResponse {
-            protocol: PROTOCOL_VERSION,
-            push,
-            items: page.items,
-            cursor: page.cursor,
-            more: page.more,
-            server_time_ms: now_ms,
+    let token_hash = sha256_hex(token);
+    store
+        .transaction_grouped(move |tx| {
+            let (device, user) = match device_of(tx, &token_hash)? {
+                Ok(found) => found,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let scope = scope_of(tx, &user)?;
+            let peer = Peer {
+                device: &device.id,
+                scope: &scope,
+            };
+            let push = ledger::push(tx, peer, request.cursor, now_ms, &request.push)?;
+            let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
+            tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
+            Ok(Ok(Synced {
+                device: device.id,
+                response: SyncResponse {
+                    protocol: PROTOCOL_VERSION,
+                    push,
+                    items: page.items,
+                    cursor: page.cursor,
+                    more: page.more,
+                    server_time_ms: now_ms,
+                },
+            }))
         })
-    })?)
+        .map_err(ApiError::from)?
 }
 
 #[derive(Debug, Clone, Deserialize)]

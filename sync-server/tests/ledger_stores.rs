@@ -189,22 +189,23 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
         user(&store, "b", "440115002");
         let token_a = enrol(&store, "a", 0);
         let token_b = enrol(&store, "b", 0);
-        let (dev_a, user_a) = service::authenticate(&store, &token_a).unwrap();
-        let (dev_b, user_b) = service::authenticate(&store, &token_b).unwrap();
 
         let mut push = SyncRequest::new(Cursor(0));
         push.push = vec![
             record("p1", "440115001", "phone-a"),
             record("p2", "440115002", "phone-a"),
         ];
-        let response =
-            service::sync(&store, &dev_a, &user_a, &push, PageLimits::DEFAULT, 10).unwrap();
+        let response = service::sync(&store, &token_a, push.clone(), PageLimits::DEFAULT, 10)
+            .unwrap()
+            .response;
         let p1_changes = push.push[0].changes.len() as u32;
         assert_eq!(response.push.accepted, p1_changes, "{name}");
         assert_eq!(response.push.rejected.len(), 1, "{name}");
         assert_eq!(response.push.rejected[0].reason, RejectReason::OutOfScope);
         // Re-sending is a no-op.
-        let again = service::sync(&store, &dev_a, &user_a, &push, PageLimits::DEFAULT, 11).unwrap();
+        let again = service::sync(&store, &token_a, push.clone(), PageLimits::DEFAULT, 11)
+            .unwrap()
+            .response;
         assert_eq!(
             (again.push.accepted, again.push.duplicates),
             (0, p1_changes),
@@ -213,13 +214,13 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
 
         let pull_b = service::sync(
             &store,
-            &dev_b,
-            &user_b,
-            &SyncRequest::new(Cursor(0)),
+            &token_b,
+            SyncRequest::new(Cursor(0)),
             PageLimits::DEFAULT,
             12,
         )
-        .unwrap();
+        .unwrap()
+        .response;
         assert!(
             pull_b.items.is_empty(),
             "{name}: town B got town A's record"
@@ -254,13 +255,13 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
         }];
         let moved = service::sync(
             &store,
-            &dev_a,
-            &user_a,
-            &move_request,
+            &token_a,
+            move_request.clone(),
             PageLimits::DEFAULT,
             13,
         )
-        .unwrap();
+        .unwrap()
+        .response;
         assert_eq!(
             moved.items,
             vec![PullItem::Remove {
@@ -270,13 +271,13 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
         );
         let arrived = service::sync(
             &store,
-            &dev_b,
-            &user_b,
-            &SyncRequest::new(pull_b.cursor),
+            &token_b,
+            SyncRequest::new(pull_b.cursor),
             PageLimits::DEFAULT,
             14,
         )
-        .unwrap();
+        .unwrap()
+        .response;
         assert!(
             matches!(&arrived.items[..], [PullItem::Whole { changes, .. }] if changes.len() as u32 == p1_changes + 1),
             "{name}: {:?}",

@@ -11,7 +11,7 @@
 //! order is commit order and a reader that saw position *n* has seen everything up to *n*. The
 //! sequence is also a causal order: a change is accepted only after the changes it depends on.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::ChangeHash;
 use thiserror::Error;
@@ -94,8 +94,8 @@ pub trait LedgerTx {
     /// The record's unit just after position `seq` (`None` if it did not exist yet).
     fn unit_at(&mut self, id: &RecordId, seq: u64) -> Result<Option<String>, LedgerError>;
     /// Changes in `(after, upto]` of records whose *current* unit is in the scope's subtrees or
-    /// that are granted to it, not pushed by `exclude_device`, as `(seq, record)` in sequence
-    /// order, at most `limit`.
+    /// that are granted to it, not pushed by `exclude_device`, as `(seq, record, bytes)` in
+    /// sequence order, at most `limit`.
     fn candidate_changes(
         &mut self,
         scope: &Scope,
@@ -103,7 +103,9 @@ pub trait LedgerTx {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, RecordId)>, LedgerError>;
+    ) -> Result<Vec<(u64, RecordId, Vec<u8>)>, LedgerError>;
+    /// Records whose unit changed (or that were created) in `(after, upto]`.
+    fn placed_between(&mut self, after: u64, upto: u64) -> Result<Vec<RecordId>, LedgerError>;
     /// Records that moved away from a unit in the scope's subtrees in `(after, upto]`.
     fn moved_out_of(
         &mut self,
@@ -421,6 +423,17 @@ fn plan(
         rows.truncate(max);
         cut = Some(upto);
     }
+    // A record found through its changes whose unit did not change since `after` (up to the
+    // ledger's head, which bounds the read of its current unit) was in the scope at both ends
+    // of the page: no need to look its unit up twice.
+    let head = tx.max_seq()?;
+    let placed: HashSet<RecordId> = tx.placed_between(after, head)?.into_iter().collect();
+    let steady: HashSet<RecordId> = rows
+        .iter()
+        .map(|(_, id, _)| id)
+        .filter(|id| !placed.contains(*id) && !peer.scope.records.contains_key(*id))
+        .cloned()
+        .collect();
     let mut order: Vec<RecordId> = Vec::new();
     let mut seen: HashSet<RecordId> = HashSet::new();
     let moved = tx.moved_out_of(peer.scope, after, upto)?;
@@ -429,23 +442,35 @@ fn plan(
         .granted_between(Cursor(after), Cursor(upto))
         .cloned()
         .collect();
-    for id in rows
-        .into_iter()
-        .map(|(_, id)| id)
-        .chain(moved)
-        .chain(granted)
-    {
+    // The rows already carry the changes a record held at both ends of the page needs.
+    let mut fetched: HashMap<RecordId, Vec<Vec<u8>>> = HashMap::new();
+    for (_, id, bytes) in rows {
+        if seen.insert(id.clone()) {
+            order.push(id.clone());
+        }
+        fetched.entry(id).or_default().push(bytes);
+    }
+    for id in moved.into_iter().chain(granted) {
         if seen.insert(id.clone()) {
             order.push(id);
         }
     }
     let mut items = Vec::with_capacity(order.len());
     for id in order {
-        let before = in_scope_at(tx, peer.scope, &id, after)?;
-        let now = in_scope_at(tx, peer.scope, &id, upto)?;
+        let (before, now) = if steady.contains(&id) && after > 0 {
+            (true, true)
+        } else {
+            (
+                in_scope_at(tx, peer.scope, &id, after)?,
+                in_scope_at(tx, peer.scope, &id, upto)?,
+            )
+        };
         let item = match (before, now) {
             (true, true) => {
-                let changes = tx.changes_of(&id, after, upto, Some(peer.device))?;
+                let changes = match fetched.remove(&id) {
+                    Some(changes) => changes,
+                    None => tx.changes_of(&id, after, upto, Some(peer.device))?,
+                };
                 if changes.is_empty() {
                     continue;
                 }

@@ -143,7 +143,7 @@ impl LedgerTx for MemoryLedger {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, RecordId)>, LedgerError> {
+    ) -> Result<Vec<(u64, RecordId, Vec<u8>)>, LedgerError> {
         Ok(self
             .changes
             .range(after + 1..=upto)
@@ -157,7 +157,16 @@ impl LedgerTx for MemoryLedger {
                     || unit.is_some_and(|u| scope.covers_unit(u))
             })
             .take(limit as usize)
-            .map(|(seq, change)| (*seq, change.record.clone()))
+            .map(|(seq, change)| (*seq, change.record.clone(), change.bytes.clone()))
+            .collect())
+    }
+
+    fn placed_between(&mut self, after: u64, upto: u64) -> Result<Vec<RecordId>, LedgerError> {
+        Ok(self
+            .placements
+            .iter()
+            .filter(|(at, ..)| *at > after && *at <= upto)
+            .map(|(_, id, _, _)| id.clone())
             .collect())
     }
 

@@ -98,6 +98,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError>;
+
+    /// Like [`Store::transaction`], but the store may commit `work` together with other work
+    /// submitted concurrently (group commit: one disk sync for many requests). `work` still
+    /// succeeds or fails on its own, and its result is returned only once it is durable.
+    fn transaction_grouped<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        self.transaction(work)
+    }
 }
 
 /// `unit LIKE prefix%` needs the prefix's wildcard characters escaped (codes are digits, but a

@@ -356,7 +356,7 @@ impl LedgerTx for PgTx<'_> {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, RecordId)>, LedgerError> {
+    ) -> Result<Vec<(u64, RecordId, Vec<u8>)>, LedgerError> {
         let (units, unit_params) = unit_filter(scope, "r.unit", 5);
         let granted: Vec<String> = scope
             .records
@@ -365,7 +365,7 @@ impl LedgerTx for PgTx<'_> {
             .collect();
         let granted_param = 5 + unit_params.len();
         let sql = format!(
-            "SELECT c.seq, c.record_id FROM changes c JOIN records r ON r.id = c.record_id
+            "SELECT c.seq, c.record_id, c.bytes FROM changes c JOIN records r ON r.id = c.record_id
              WHERE c.seq > $1 AND c.seq <= $2 AND c.device_id <> $3
                AND ({units} OR r.id = ANY(${granted_param}))
              ORDER BY c.seq LIMIT $4"
@@ -378,8 +378,16 @@ impl LedgerTx for PgTx<'_> {
         params.push(&granted);
         let rows = self.tx.query(sql.as_str(), &params).map_err(storage)?;
         rows.iter()
-            .map(|r| Ok((to_u64(r.get(0)), record_id(r.get(1))?)))
+            .map(|r| Ok((to_u64(r.get(0)), record_id(r.get(1))?, r.get(2))))
             .collect()
+    }
+
+    fn placed_between(&mut self, after: u64, upto: u64) -> Result<Vec<RecordId>, LedgerError> {
+        let rows = self.query(
+            "SELECT DISTINCT record_id FROM placements WHERE seq > $1 AND seq <= $2",
+            &[&to_i64(after), &to_i64(upto)],
+        )?;
+        rows.iter().map(|r| record_id(r.get(0))).collect()
     }
 
     fn moved_out_of(

@@ -1,10 +1,16 @@
 //! The embedded ledger: one SQLite file in WAL mode, `synchronous = FULL` (an acknowledged
 //! change survives a power cut). One connection serializes writers, which is what the ledger's
 //! sequence order needs anyway.
+//!
+//! Group commit: a disk sync costs milliseconds, so with hundreds of devices syncing, one commit
+//! per request would queue them all behind the disk. Sync requests are submitted through
+//! [`Store::transaction_grouped`]: whichever request thread gets the connection runs every queued
+//! request in one transaction, each inside its own savepoint (a refused request rolls back only
+//! its own work), commits once, and only then hands each request its result.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 
 use automerge::ChangeHash;
 use outpost_shared::record::{Event, RecordId, RecordKind, TaskStatus};
@@ -19,8 +25,14 @@ mod embedded {
     refinery::embed_migrations!("../migrations/server-sqlite");
 }
 
+/// A queued piece of grouped work: runs inside the shared transaction and returns what to do
+/// once the commit's outcome is known.
+type Job = Box<dyn for<'c> FnOnce(&mut SqliteTx<'c>) -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce(Result<(), LedgerError>) + Send>;
+
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    queue: Mutex<Vec<Job>>,
 }
 
 impl SqliteStore {
@@ -39,8 +51,13 @@ impl SqliteStore {
             .map_err(storage)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            queue: Mutex::new(Vec::new()),
         })
     }
+}
+
+fn poisoned() -> LedgerError {
+    LedgerError::Storage("the ledger connection was poisoned".into())
 }
 
 impl Store for SqliteStore {
@@ -48,22 +65,101 @@ impl Store for SqliteStore {
         &self,
         work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| LedgerError::Storage("the ledger connection was poisoned".into()))?;
+        let mut conn = self.conn.lock().map_err(|_| poisoned())?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(storage)?;
-        let mut wrapped = SqliteTx { tx };
+        let mut wrapped = SqliteTx::new(tx);
         let result = work(&mut wrapped)?;
-        wrapped.tx.commit().map_err(storage)?;
+        wrapped.commit()?;
         Ok(result)
+    }
+
+    fn transaction_grouped<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError> + Send + 'static,
+    ) -> Result<T, LedgerError> {
+        let (sender, result) = mpsc::channel::<Result<T, LedgerError>>();
+        let job: Job = Box::new(move |tx| {
+            let outcome = tx.savepoint(work);
+            Box::new(move |committed| {
+                let _ = sender.send(committed.and(outcome));
+            })
+        });
+        self.queue.lock().map_err(|_| poisoned())?.push(job);
+        // Whoever holds the connection runs everything queued, ours included if it is there.
+        let mut conn = self.conn.lock().map_err(|_| poisoned())?;
+        if let Ok(done) = result.try_recv() {
+            return done;
+        }
+        let jobs: Vec<Job> = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
+        let (deliveries, committed) = {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(storage)?;
+            let mut wrapped = SqliteTx::new(tx);
+            let deliveries: Vec<Deliver> = jobs.into_iter().map(|job| job(&mut wrapped)).collect();
+            (deliveries, wrapped.commit())
+        };
+        drop(conn);
+        for deliver in deliveries {
+            deliver(
+                committed
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| LedgerError::Storage(e.to_string())),
+            );
+        }
+        result
+            .recv()
+            .unwrap_or_else(|_| Err(LedgerError::Storage("grouped work was lost".into())))
+    }
+}
+
+impl SqliteTx<'_> {
+    /// Runs `work` inside a savepoint of the open transaction: its writes are kept if it
+    /// succeeds and undone if it fails, whatever the other work in the transaction does.
+    fn savepoint<T>(
+        &mut self,
+        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        self.tx
+            .execute_batch("SAVEPOINT grouped_work")
+            .map_err(storage)?;
+        let outcome = work(self);
+        if outcome.is_err() {
+            self.tx
+                .execute_batch("ROLLBACK TO grouped_work")
+                .map_err(storage)?;
+        }
+        self.tx
+            .execute_batch("RELEASE grouped_work")
+            .map_err(storage)?;
+        outcome
     }
 }
 
 struct SqliteTx<'c> {
     tx: Transaction<'c>,
+    /// The last sequence number handed out, kept in memory during the transaction and written
+    /// back once before commit (one row update per transaction instead of one per change).
+    last_seq: Option<u64>,
+}
+
+impl<'c> SqliteTx<'c> {
+    fn new(tx: Transaction<'c>) -> Self {
+        Self { tx, last_seq: None }
+    }
+
+    fn commit(self) -> Result<(), LedgerError> {
+        if let Some(last) = self.last_seq {
+            self.tx
+                .prepare_cached("UPDATE ledger_seq SET last = ?1 WHERE one = 1")
+                .and_then(|mut s| s.execute([to_i64(last)]))
+                .map_err(storage)?;
+        }
+        self.tx.commit().map_err(storage)
+    }
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -95,31 +191,57 @@ fn device_from_row(r: &Row<'_>) -> rusqlite::Result<Device> {
 const DEVICE_COLUMNS: &str = "id, user_id, label, enrolled_at_ms, revoked_at_ms, last_sync_ms, \
      cursor, waiting_records, oldest_unsent_ms";
 
-/// `(unit LIKE ?n OR …)` for the scope's subtrees, with the parameters; `0` when it has none.
+/// The scope's subtrees as SQL over `column`, with the parameters numbered from `first_param`;
+/// `0` when it has none. A code prefix becomes a range (`column >= prefix AND column < next`),
+/// which SQLite answers from the index on the column; `LIKE` cannot use it.
 fn unit_filter(scope: &Scope, column: &str, first_param: usize) -> (String, Vec<String>) {
     if scope.units.is_empty() {
         return ("0".to_owned(), Vec::new());
     }
-    let terms: Vec<String> = (0..scope.units.len())
-        .map(|i| format!("{column} LIKE ?{} ESCAPE '\\'", first_param + i))
-        .collect();
-    (
-        format!("({})", terms.join(" OR ")),
-        scope.units.iter().map(|u| like_prefix(u)).collect(),
-    )
+    let mut terms = Vec::new();
+    let mut params = Vec::new();
+    for unit in &scope.units {
+        let n = first_param + params.len();
+        match prefix_upper_bound(unit) {
+            Some(next) => {
+                terms.push(format!("({column} >= ?{n} AND {column} < ?{})", n + 1));
+                params.push(unit.clone());
+                params.push(next);
+            }
+            None => {
+                terms.push(format!("{column} LIKE ?{n} ESCAPE '\\'"));
+                params.push(like_prefix(unit));
+            }
+        }
+    }
+    (format!("({})", terms.join(" OR ")), params)
+}
+
+/// The smallest text greater than every text starting with `prefix`, when the last character is
+/// plain ASCII (unit codes are digits).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let last = *prefix.as_bytes().last()?;
+    if !(last.is_ascii_graphic()) || last == b'~' {
+        return None;
+    }
+    let mut next = prefix[..prefix.len() - 1].to_owned();
+    next.push(char::from(last + 1));
+    Some(next)
 }
 
 impl LedgerTx for SqliteTx<'_> {
     fn allocate_seq(&mut self) -> Result<u64, LedgerError> {
-        let seq: i64 = self
-            .tx
-            .prepare_cached("UPDATE ledger_seq SET last = last + 1 WHERE one = 1 RETURNING last")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .map_err(storage)?;
-        Ok(to_u64(seq))
+        // A work item rolled back to its savepoint leaves a gap in the sequence, which is
+        // harmless: positions only need to grow.
+        let next = self.max_seq()? + 1;
+        self.last_seq = Some(next);
+        Ok(next)
     }
 
     fn max_seq(&mut self) -> Result<u64, LedgerError> {
+        if let Some(last) = self.last_seq {
+            return Ok(last);
+        }
         let seq: i64 = self
             .tx
             .prepare_cached("SELECT last FROM ledger_seq WHERE one = 1")
@@ -282,25 +404,28 @@ impl LedgerTx for SqliteTx<'_> {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(u64, RecordId)>, LedgerError> {
+    ) -> Result<Vec<(u64, RecordId, Vec<u8>)>, LedgerError> {
         let (units, unit_params) = unit_filter(scope, "r.unit", 5);
         let granted: Vec<String> = scope
             .records
             .keys()
             .map(|r| r.as_str().to_owned())
             .collect();
-        let granted_sql = if granted.is_empty() {
-            "0".to_owned()
+        let in_scope = if granted.is_empty() {
+            units
         } else {
             let first = 5 + unit_params.len();
             let marks: Vec<String> = (0..granted.len())
                 .map(|i| format!("?{}", first + i))
                 .collect();
-            format!("r.id IN ({})", marks.join(", "))
+            format!("({units} OR r.id IN ({}))", marks.join(", "))
         };
         let sql = format!(
-            "SELECT c.seq, c.record_id FROM changes c JOIN records r ON r.id = c.record_id
-             WHERE c.seq > ?1 AND c.seq <= ?2 AND c.device_id <> ?3 AND ({units} OR {granted_sql})
+            // CROSS JOIN keeps `records` outside: the scope's records are found through the
+            // unit index and their changes through (record_id, seq), instead of walking every
+            // change of the district in the range.
+            "SELECT c.seq, c.record_id, c.bytes FROM records r CROSS JOIN changes c ON c.record_id = r.id
+             WHERE c.seq > ?1 AND c.seq <= ?2 AND c.device_id <> ?3 AND {in_scope}
              ORDER BY c.seq LIMIT ?4"
         );
         let mut values: Vec<rusqlite::types::Value> = vec![
@@ -311,19 +436,33 @@ impl LedgerTx for SqliteTx<'_> {
         ];
         values.extend(unit_params.into_iter().map(Into::into));
         values.extend(granted.into_iter().map(Into::into));
-        let rows: Vec<(i64, String)> = self
+        let rows: Vec<(i64, String, Vec<u8>)> = self
             .tx
             .prepare_cached(&sql)
             .and_then(|mut s| {
                 s.query_map(rusqlite::params_from_iter(values), |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
                 .collect::<Result<_, _>>()
             })
             .map_err(storage)?;
         rows.into_iter()
-            .map(|(seq, id)| Ok((to_u64(seq), record_id(id)?)))
+            .map(|(seq, id, bytes)| Ok((to_u64(seq), record_id(id)?, bytes)))
             .collect()
+    }
+
+    fn placed_between(&mut self, after: u64, upto: u64) -> Result<Vec<RecordId>, LedgerError> {
+        let rows: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT DISTINCT record_id FROM placements WHERE seq > ?1 AND seq <= ?2",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![to_i64(after), to_i64(upto)], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(storage)?;
+        rows.into_iter().map(record_id).collect()
     }
 
     fn moved_out_of(
