@@ -95,6 +95,7 @@ pub fn sync(
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let mut resend: BTreeSet<RecordId> = BTreeSet::new();
+    let mut restarted = false;
     loop {
         if report.rounds >= options.max_rounds {
             return Err(SyncError::TooManyRounds(report.rounds));
@@ -106,7 +107,18 @@ pub fn sync(
         request.resend_whole = resend.iter().cloned().collect();
         request.limits = options.limits;
         request.outbox = outbox.status;
-        let response = transport.exchange(&request)?;
+        let response = match transport.exchange(&request) {
+            // The server's ledger is behind this device (restored from a backup, or a new
+            // server): start the pull again from the beginning; what the device holds stays.
+            Err(TransportError::Refused { body, .. })
+                if body.error == "cursor_ahead" && !restarted =>
+            {
+                restarted = true;
+                replica.write(|w| w.set_sync_cursor(Cursor(0), now_ms()))?;
+                continue;
+            }
+            other => other?,
+        };
         if response.protocol != PROTOCOL_VERSION {
             return Err(SyncError::Protocol(response.protocol));
         }

@@ -366,3 +366,32 @@ fn a_granted_record_arrives_whole_from_the_grant_on() {
     run_sync(&mut server, &mut driver, "dev-d", &scope);
     assert_eq!(driver.record_count().unwrap(), 1);
 }
+
+#[test]
+fn a_device_ahead_of_a_restored_ledger_pulls_again_from_the_start() {
+    let mut server = Server::default();
+    let scope = Scope::of_units([TOWN_A]);
+    let mut a = Replica::open_in_memory().unwrap();
+    let mut b = Replica::open_in_memory().unwrap();
+    let mut wa = Worker::new("ua", "dev-a");
+    create(&mut a, &mut wa, "p1", TOWN_A);
+    run_sync(&mut server, &mut a, "dev-a", &scope);
+    run_sync(&mut server, &mut b, "dev-b", &scope);
+    // The server is restored from an empty backup: b's cursor is now ahead of the ledger.
+    server = Server::default();
+    run_sync(&mut server, &mut b, "dev-b", &scope);
+    assert_eq!(b.sync_cursor().unwrap(), Cursor(0));
+    assert_eq!(
+        b.record_count().unwrap(),
+        1,
+        "the device keeps what it holds"
+    );
+    // a re-sends what the restored server lacks once its history is asked for again.
+    act(&mut a, &mut wa, "p1", 5_000, Action::Claimed);
+    run_sync(&mut server, &mut a, "dev-a", &scope);
+    run_sync(&mut server, &mut b, "dev-b", &scope);
+    assert_eq!(
+        b.summary(&id("p1")).unwrap().unwrap().status,
+        TaskStatus::Claimed
+    );
+}
