@@ -8,7 +8,7 @@
 //! the `events` map, written by the record's first change.
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{Change, ChangeHash, ObjType, ScalarValue};
+use automerge::{Change, ChangeHash, ExpandedChange, ObjType, ScalarValue};
 use thiserror::Error;
 
 use crate::record::{Event, RecordId, RecordKind};
@@ -26,12 +26,12 @@ pub enum ChangeError {
     NotARecord(&'static str),
 }
 
-/// A change that parsed, with its hash and dependencies.
+/// A change that parsed, with its hash, dependencies and operations (decoded once).
 #[derive(Debug, Clone)]
 pub struct ParsedChange {
     pub hash: ChangeHash,
     pub deps: Vec<ChangeHash>,
-    change: Change,
+    expanded: ExpandedChange,
 }
 
 impl ParsedChange {
@@ -41,14 +41,14 @@ impl ParsedChange {
         Ok(Self {
             hash: change.hash(),
             deps: change.deps().to_vec(),
-            change,
+            expanded: change.decode(),
         })
     }
 
     /// The facts a record's first change establishes: its id, kind, program and the object id of
     /// its events map (as text, to be stored with the record).
     pub fn creation(&self, expected: &RecordId) -> Result<Creation, ChangeError> {
-        let expanded = self.change.decode();
+        let expanded = &self.expanded;
         let mut id = None;
         let mut kind = None;
         let mut program = None;
@@ -88,7 +88,7 @@ impl ParsedChange {
 
     /// Whether this change creates a record (puts the root `id`), as opposed to editing one.
     pub fn creates_record(&self) -> bool {
-        self.change.decode().operations.iter().any(|op| {
+        self.expanded.operations.iter().any(|op| {
             op.obj == ObjectId::Root && matches!(&op.key, Key::Map(k) if k.as_str() == "id")
         })
     }
@@ -97,8 +97,7 @@ impl ParsedChange {
     /// `(event id, event JSON)`. Entries that are not readable events are returned as `Err` with
     /// the key, so that the caller can count them; devices show them as review marks.
     pub fn events(&self, events_object: &str) -> Vec<Result<(String, Event), String>> {
-        let expanded = self.change.decode();
-        expanded
+        self.expanded
             .operations
             .iter()
             .filter_map(|op| {

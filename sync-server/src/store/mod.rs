@@ -9,10 +9,10 @@ pub mod sqlite;
 
 use std::collections::BTreeMap;
 
-use outpost_shared::record::RecordId;
+use outpost_shared::record::{RecordId, RecordKind, TaskStatus};
 use outpost_shared::sync::Cursor;
-use outpost_shared::sync::ledger::{LedgerError, LedgerTx};
-use outpost_shared::sync::message::OutboxStatus;
+use outpost_shared::sync::ledger::{LedgerError, LedgerRecord, LedgerTx};
+use outpost_shared::sync::message::{ErrorBody, OutboxStatus};
 use serde::Serialize;
 
 /// The roles a user can have at their jurisdiction node.
@@ -126,4 +126,48 @@ pub(crate) fn like_prefix(prefix: &str) -> String {
 
 pub(crate) fn storage(error: impl std::fmt::Display) -> LedgerError {
     LedgerError::storage(error)
+}
+
+// Row helpers both stores share: sequence numbers are BIGINT/INTEGER columns, ids are text.
+
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+pub(crate) fn record_id(text: String) -> Result<RecordId, LedgerError> {
+    RecordId::new(text).map_err(storage)
+}
+
+pub(crate) const DEVICE_COLUMNS: &str = "id, user_id, label, enrolled_at_ms, revoked_at_ms, \
+     last_sync_ms, cursor, waiting_records, oldest_unsent_ms";
+
+/// A `records` row's text columns, checked.
+pub(crate) fn ledger_record(
+    kind: &str,
+    program: String,
+    events_object: String,
+    unit: Option<String>,
+    status: &str,
+) -> Result<LedgerRecord, LedgerError> {
+    Ok(LedgerRecord {
+        kind: RecordKind::from_code(kind)
+            .ok_or_else(|| storage(format!("unknown record kind {kind}")))?,
+        program,
+        events_object,
+        unit,
+        status: TaskStatus::from_code(status)
+            .ok_or_else(|| storage(format!("unknown status {status}")))?,
+    })
+}
+
+pub(crate) fn user_exists(id: &str) -> LedgerError {
+    LedgerError::Refused(ErrorBody::new(
+        "user_exists",
+        format!("user {id} already exists"),
+        format!("用户 {id} 已存在"),
+    ))
 }

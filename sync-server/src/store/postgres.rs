@@ -10,14 +10,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Condvar, Mutex};
 
 use automerge::ChangeHash;
-use outpost_shared::record::{Event, RecordId, RecordKind, TaskStatus};
+use outpost_shared::record::{Event, RecordId};
 use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx};
-use outpost_shared::sync::message::{ErrorBody, OutboxStatus};
+use outpost_shared::sync::message::OutboxStatus;
 use outpost_shared::sync::{Cursor, Scope};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement, Transaction};
 
-use super::{Device, Redeemed, Store, StoreTx, User, like_prefix, storage};
+use super::{
+    DEVICE_COLUMNS, Device, Redeemed, Store, StoreTx, User, ledger_record, like_prefix, record_id,
+    storage, to_i64, to_u64, user_exists,
+};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-postgres");
@@ -128,21 +131,6 @@ struct PgTx<'c> {
     tx: Transaction<'c>,
     statements: &'c mut HashMap<&'static str, Statement>,
 }
-
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn record_id(text: String) -> Result<RecordId, LedgerError> {
-    RecordId::new(text).map_err(storage)
-}
-
-const DEVICE_COLUMNS: &str = "id, user_id, label, enrolled_at_ms, revoked_at_ms, last_sync_ms, \
-     cursor, waiting_records, oldest_unsent_ms";
 
 fn device_from_row(r: &Row) -> Device {
     Device {
@@ -265,17 +253,13 @@ impl LedgerTx for PgTx<'_> {
             &[&id.as_str()],
         )?;
         row.map(|r| {
-            let kind: String = r.get(0);
-            let status: String = r.get(4);
-            Ok(LedgerRecord {
-                kind: RecordKind::from_code(&kind)
-                    .ok_or_else(|| storage(format!("unknown record kind {kind}")))?,
-                program: r.get(1),
-                events_object: r.get(2),
-                unit: r.get(3),
-                status: TaskStatus::from_code(&status)
-                    .ok_or_else(|| storage(format!("unknown status {status}")))?,
-            })
+            ledger_record(
+                r.get::<_, &str>(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get::<_, &str>(4),
+            )
         })
         .transpose()
     }
@@ -439,11 +423,7 @@ impl StoreTx for PgTx<'_> {
             ],
         )?;
         if inserted == 0 {
-            return Err(LedgerError::Refused(ErrorBody::new(
-                "user_exists",
-                format!("user {} already exists", user.id),
-                format!("用户 {} 已存在", user.id),
-            )));
+            return Err(user_exists(&user.id));
         }
         Ok(())
     }

@@ -13,13 +13,16 @@ use std::path::Path;
 use std::sync::{Mutex, mpsc};
 
 use automerge::ChangeHash;
-use outpost_shared::record::{Event, RecordId, RecordKind, TaskStatus};
+use outpost_shared::record::{Event, RecordId};
 use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx};
-use outpost_shared::sync::message::{ErrorBody, OutboxStatus};
+use outpost_shared::sync::message::OutboxStatus;
 use outpost_shared::sync::{Cursor, Scope};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
-use super::{Device, Redeemed, Store, StoreTx, User, like_prefix, storage};
+use super::{
+    DEVICE_COLUMNS, Device, Redeemed, Store, StoreTx, User, ledger_record, like_prefix, record_id,
+    storage, to_i64, to_u64, user_exists,
+};
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-sqlite");
@@ -162,18 +165,6 @@ impl<'c> SqliteTx<'c> {
     }
 }
 
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn record_id(text: String) -> Result<RecordId, LedgerError> {
-    RecordId::new(text).map_err(storage)
-}
-
 fn device_from_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
         id: r.get(0)?,
@@ -187,9 +178,6 @@ fn device_from_row(r: &Row<'_>) -> rusqlite::Result<Device> {
         oldest_unsent_ms: r.get(8)?,
     })
 }
-
-const DEVICE_COLUMNS: &str = "id, user_id, label, enrolled_at_ms, revoked_at_ms, last_sync_ms, \
-     cursor, waiting_records, oldest_unsent_ms";
 
 /// The scope's subtrees as SQL over `column`, with the parameters numbered from `first_param`;
 /// `0` when it has none. A code prefix becomes a range (`column >= prefix AND column < next`),
@@ -293,15 +281,7 @@ impl LedgerTx for SqliteTx<'_> {
             })
             .map_err(storage)?;
         row.map(|(kind, program, events_object, unit, status)| {
-            Ok(LedgerRecord {
-                kind: RecordKind::from_code(&kind)
-                    .ok_or_else(|| storage(format!("unknown record kind {kind}")))?,
-                program,
-                events_object,
-                unit,
-                status: TaskStatus::from_code(&status)
-                    .ok_or_else(|| storage(format!("unknown status {status}")))?,
-            })
+            ledger_record(&kind, program, events_object, unit, &status)
         })
         .transpose()
     }
@@ -529,11 +509,7 @@ impl StoreTx for SqliteTx<'_> {
             )
             .map_err(storage)?;
         if inserted == 0 {
-            return Err(LedgerError::Refused(ErrorBody::new(
-                "user_exists",
-                format!("user {} already exists", user.id),
-                format!("用户 {} 已存在", user.id),
-            )));
+            return Err(user_exists(&user.id));
         }
         Ok(())
     }
