@@ -1,169 +1,19 @@
-//! The embedded ledger: one SQLite file in WAL mode, `synchronous = FULL` (an acknowledged
-//! change survives a power cut). One connection serializes writers, which is what the ledger's
-//! sequence order needs anyway.
-//!
-//! Group commit: a disk sync costs milliseconds, so with hundreds of devices syncing, one commit
-//! per request would queue them all behind the disk. Sync requests are submitted through
-//! [`Store::transaction_grouped`]: whichever request thread gets the connection runs every queued
-//! request in one transaction, each inside its own savepoint (a refused request rolls back only
-//! its own work), commits once, and only then hands each request its result.
+//! The ledger's rows in SQLite: the protocol's [`LedgerTx`] and the server's [`StoreTx`].
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::{Mutex, mpsc};
 
 use automerge::ChangeHash;
 use outpost_shared::record::{Event, RecordId};
 use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx};
 use outpost_shared::sync::message::OutboxStatus;
 use outpost_shared::sync::{Cursor, Scope};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, params};
 
-use super::{
-    DEVICE_COLUMNS, Device, Redeemed, Store, StoreTx, User, ledger_record, like_prefix, record_id,
+use super::SqliteTx;
+use crate::store::{
+    DEVICE_COLUMNS, Device, Redeemed, StoreTx, User, ledger_record, like_prefix, record_id,
     storage, to_i64, to_u64, user_exists,
 };
-
-mod embedded {
-    refinery::embed_migrations!("../migrations/server-sqlite");
-}
-
-/// A queued piece of grouped work: runs inside the shared transaction and returns what to do
-/// once the commit's outcome is known.
-type Job = Box<dyn for<'c> FnOnce(&mut SqliteTx<'c>) -> Deliver + Send>;
-type Deliver = Box<dyn FnOnce(Result<(), LedgerError>) + Send>;
-
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    queue: Mutex<Vec<Job>>,
-}
-
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let mut conn = Connection::open(path).map_err(storage)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(storage)?;
-        conn.pragma_update(None, "cache_size", -64_000)
-            .map_err(storage)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(storage)?;
-        embedded::migrations::runner()
-            .run(&mut conn)
-            .map_err(storage)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-            queue: Mutex::new(Vec::new()),
-        })
-    }
-}
-
-fn poisoned() -> LedgerError {
-    LedgerError::Storage("the ledger connection was poisoned".into())
-}
-
-impl Store for SqliteStore {
-    fn transaction<T>(
-        &self,
-        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
-    ) -> Result<T, LedgerError> {
-        let mut conn = self.conn.lock().map_err(|_| poisoned())?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(storage)?;
-        let mut wrapped = SqliteTx::new(tx);
-        let result = work(&mut wrapped)?;
-        wrapped.commit()?;
-        Ok(result)
-    }
-
-    fn transaction_grouped<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError> + Send + 'static,
-    ) -> Result<T, LedgerError> {
-        let (sender, result) = mpsc::channel::<Result<T, LedgerError>>();
-        let job: Job = Box::new(move |tx| {
-            let outcome = tx.savepoint(work);
-            Box::new(move |committed| {
-                let _ = sender.send(committed.and(outcome));
-            })
-        });
-        self.queue.lock().map_err(|_| poisoned())?.push(job);
-        // Whoever holds the connection runs everything queued, ours included if it is there.
-        let mut conn = self.conn.lock().map_err(|_| poisoned())?;
-        if let Ok(done) = result.try_recv() {
-            return done;
-        }
-        let jobs: Vec<Job> = std::mem::take(&mut *self.queue.lock().map_err(|_| poisoned())?);
-        let (deliveries, committed) = {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(storage)?;
-            let mut wrapped = SqliteTx::new(tx);
-            let deliveries: Vec<Deliver> = jobs.into_iter().map(|job| job(&mut wrapped)).collect();
-            (deliveries, wrapped.commit())
-        };
-        drop(conn);
-        for deliver in deliveries {
-            deliver(
-                committed
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| LedgerError::Storage(e.to_string())),
-            );
-        }
-        result
-            .recv()
-            .unwrap_or_else(|_| Err(LedgerError::Storage("grouped work was lost".into())))
-    }
-}
-
-impl SqliteTx<'_> {
-    /// Runs `work` inside a savepoint of the open transaction: its writes are kept if it
-    /// succeeds and undone if it fails, whatever the other work in the transaction does.
-    fn savepoint<T>(
-        &mut self,
-        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, LedgerError>,
-    ) -> Result<T, LedgerError> {
-        self.tx
-            .execute_batch("SAVEPOINT grouped_work")
-            .map_err(storage)?;
-        let outcome = work(self);
-        if outcome.is_err() {
-            self.tx
-                .execute_batch("ROLLBACK TO grouped_work")
-                .map_err(storage)?;
-        }
-        self.tx
-            .execute_batch("RELEASE grouped_work")
-            .map_err(storage)?;
-        outcome
-    }
-}
-
-struct SqliteTx<'c> {
-    tx: Transaction<'c>,
-    /// The last sequence number handed out, kept in memory during the transaction and written
-    /// back once before commit (one row update per transaction instead of one per change).
-    last_seq: Option<u64>,
-}
-
-impl<'c> SqliteTx<'c> {
-    fn new(tx: Transaction<'c>) -> Self {
-        Self { tx, last_seq: None }
-    }
-
-    fn commit(self) -> Result<(), LedgerError> {
-        if let Some(last) = self.last_seq {
-            self.tx
-                .prepare_cached("UPDATE ledger_seq SET last = ?1 WHERE one = 1")
-                .and_then(|mut s| s.execute([to_i64(last)]))
-                .map_err(storage)?;
-        }
-        self.tx.commit().map_err(storage)
-    }
-}
 
 fn device_from_row(r: &Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
