@@ -378,9 +378,12 @@ pub fn pull_page(
             });
         }
     }
+    // Records whose unit changed since the cursor, up to the head (which bounds the read of
+    // every record's current unit); read once for all the page sizes tried below.
+    let placed: HashSet<RecordId> = tx.placed_between(after, head)?.into_iter().collect();
     let mut upto = head;
     loop {
-        let (items, cut) = plan(tx, peer, after, upto, limits)?;
+        let (items, cut) = plan(tx, peer, after, upto, limits, &placed)?;
         let bytes: usize = items.iter().chain(&resent).map(PullItem::byte_len).sum();
         let upto_now = cut.unwrap_or(upto);
         if bytes > limits.max_bytes as usize && upto_now > after + 1 && items.len() > 1 {
@@ -398,12 +401,14 @@ pub fn pull_page(
 }
 
 /// The items for `(after, upto]`, and a lower `upto` if the change count bound cut the range.
+/// `placed` holds the records whose unit changed after `after`.
 fn plan(
     tx: &mut dyn LedgerTx,
     peer: Peer<'_>,
     after: u64,
     upto: u64,
     limits: PageLimits,
+    placed: &HashSet<RecordId>,
 ) -> Result<(Vec<PullItem>, Option<u64>), LedgerError> {
     if upto <= after {
         return Ok((Vec::new(), None));
@@ -423,11 +428,8 @@ fn plan(
         rows.truncate(max);
         cut = Some(upto);
     }
-    // A record found through its changes whose unit did not change since `after` (up to the
-    // ledger's head, which bounds the read of its current unit) was in the scope at both ends
-    // of the page: no need to look its unit up twice.
-    let head = tx.max_seq()?;
-    let placed: HashSet<RecordId> = tx.placed_between(after, head)?.into_iter().collect();
+    // A record found through its changes whose unit did not change since `after` was in the
+    // scope at both ends of the page: no need to look its unit up twice.
     let steady: HashSet<RecordId> = rows
         .iter()
         .map(|(_, id, _)| id)
