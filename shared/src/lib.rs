@@ -12,6 +12,7 @@ pub mod program;
 pub mod record;
 pub mod replica;
 pub mod sync;
+pub mod task;
 
 #[cfg(test)]
 mod test_support;

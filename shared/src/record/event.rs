@@ -172,6 +172,10 @@ pub enum Action {
         marks: Vec<String>,
         note: Option<String>,
     },
+    /// 告警解除 (alert records only): the work the alert waited for is done. `completed_ms` is
+    /// when the work was done on the device (which may have been offline, before the deadline),
+    /// `synced_ms` when the server learnt of it.
+    AlertResolved { completed_ms: i64, synced_ms: i64 },
 }
 
 /// The kind of an action, for messages and statistics.
@@ -189,6 +193,7 @@ pub enum ActionKind {
     Boarded,
     CdcJudged,
     ReviewResolved,
+    AlertResolved,
 }
 
 impl Action {
@@ -205,6 +210,7 @@ impl Action {
             Action::Boarded { .. } => ActionKind::Boarded,
             Action::CdcJudged { .. } => ActionKind::CdcJudged,
             Action::ReviewResolved { .. } => ActionKind::ReviewResolved,
+            Action::AlertResolved { .. } => ActionKind::AlertResolved,
         }
     }
 }
@@ -223,6 +229,7 @@ impl Describe for ActionKind {
             ActionKind::Boarded => ("上车", "boarding"),
             ActionKind::CdcJudged => ("疾控判定", "CDC judgement"),
             ActionKind::ReviewResolved => ("复核", "review"),
+            ActionKind::AlertResolved => ("告警解除", "alert resolved"),
         };
         match lang {
             Lang::Zh => zh.to_owned(),

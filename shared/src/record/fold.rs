@@ -51,6 +51,16 @@ pub struct SupplyIssue {
     pub stamp: Stamp,
 }
 
+/// How an alert was resolved (告警解除).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertResolution {
+    /// When the work was done on the device that did it.
+    pub completed_ms: i64,
+    /// When the server received it.
+    pub synced_ms: i64,
+    pub stamp: Stamp,
+}
+
 /// The state of a record as every replica computes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordState {
@@ -70,6 +80,8 @@ pub struct RecordState {
     pub supplies: Vec<SupplyIssue>,
     pub boarded: Vec<(String, Stamp)>,
     pub cdc_judgement: Option<(bool, Stamp)>,
+    /// Alert records only: set once the alert is resolved (its status is then `Answered`).
+    pub alert_resolution: Option<AlertResolution>,
     pub reviews: Vec<ReviewMark>,
     pub last_event_at: Option<Hlc>,
 }
@@ -89,6 +101,7 @@ impl RecordState {
             supplies: Vec::new(),
             boarded: Vec::new(),
             cdc_judgement: None,
+            alert_resolution: None,
             reviews: Vec::new(),
             last_event_at: None,
         }
@@ -245,6 +258,21 @@ impl<'a> Folder<'a> {
                 self.state.cdc_judgement = Some((*accepted, stamp(event)));
             }
             Action::ReviewResolved { marks, .. } => self.resolutions.push((&event.id, marks)),
+            Action::AlertResolved {
+                completed_ms,
+                synced_ms,
+            } => {
+                // The first resolution stands: a second engine pass (or instance) resolving
+                // again changes nothing.
+                if self.state.alert_resolution.is_none() {
+                    self.state.alert_resolution = Some(AlertResolution {
+                        completed_ms: *completed_ms,
+                        synced_ms: *synced_ms,
+                        stamp: stamp(event),
+                    });
+                    self.state.status = TaskStatus::Answered;
+                }
+            }
         }
     }
 

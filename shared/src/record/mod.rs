@@ -38,7 +38,9 @@ pub use event::{
     Action, ActionKind, Author, Event, EventId, InvalidIdentifier, RecordId, RecordKind,
     TaskStatus, UserId,
 };
-pub use fold::{RecordState, Stamp, StandingAnswer, SupplyIssue, TagBinding, fold};
+pub use fold::{
+    AlertResolution, RecordState, Stamp, StandingAnswer, SupplyIssue, TagBinding, fold,
+};
 pub use review::{ReviewMark, ReviewReason};
 
 use crate::hlc::{DeviceId, HlcClock};

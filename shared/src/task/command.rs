@@ -1,0 +1,246 @@
+//! What a worker may do to a person (操作校验): a command is checked against the program, the
+//! jurisdiction tree, the user's role and the record's current state, and becomes the event to
+//! append. The same check runs in the app (offline, before the event is written) and on the
+//! server (for actions taken through its API), so a worker gets the same answer everywhere.
+//!
+//! The check judges what this replica knows; concurrent commands on other devices are settled by
+//! the fold, which flags incompatible ones for review (see `record::fold`).
+
+use thiserror::Error;
+
+use crate::i18n::{Describe, Lang};
+use crate::jurisdiction::{Jurisdictions, Level};
+use crate::program::{self, AnswerError, JurisdictionLevel, Program};
+use crate::record::{Action, NewRecord, RecordId, RecordKind, RecordState, TaskStatus};
+
+/// A worker's command on one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// 认领
+    Claim,
+    /// 反馈: outcome codes from the root of the program's tree to a leaf, and the note.
+    Answer {
+        outcome: Vec<String>,
+        note: Option<String>,
+    },
+    /// 修改所属镇街 / 改派
+    Reassign {
+        to_unit: String,
+        reason: Option<String>,
+    },
+    /// 转发 (W2)
+    Forward {
+        to_unit: String,
+        note: Option<String>,
+    },
+    /// 疾控判定 of a supplementary person
+    CdcJudge {
+        accepted: bool,
+        note: Option<String>,
+    },
+}
+
+/// Who is acting, and with which program and tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub program: &'a Program,
+    pub jurisdictions: &'a Jurisdictions,
+    /// The user's role (worker, leader, dispatcher, cdc, admin).
+    pub role: &'a str,
+}
+
+/// Why a command cannot be carried out. Messages never contain personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CommandError {
+    #[error("the program does not allow `{0}`")]
+    NotAllowed(&'static str),
+    #[error("the record has not been dispatched to any unit")]
+    NotDispatched,
+    #[error("the task was already claimed")]
+    AlreadyClaimed,
+    #[error("invalid answer: {0}")]
+    Answer(AnswerError),
+    #[error("unknown unit code `{0}`")]
+    UnknownUnit(String),
+    #[error("unit `{code}` is not a {expected}")]
+    WrongLevel {
+        code: String,
+        expected: &'static str,
+    },
+    #[error("the person is already at unit `{0}`")]
+    SameUnit(String),
+    #[error("only a user with the `{0}` role may do this")]
+    RoleRequired(&'static str),
+    #[error("the person is not a supplementary person awaiting CDC judgement")]
+    NotSupplementary,
+    #[error("the record id is invalid")]
+    BadRecordId,
+}
+
+impl Describe for CommandError {
+    fn describe(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Self::NotAllowed(action) => format!("本流程不支持该操作（{action}）"),
+            Self::NotDispatched => "该人员尚未派发到任何单位".into(),
+            Self::AlreadyClaimed => "该任务已被认领".into(),
+            Self::Answer(error) => format!("反馈内容有误：{}", error.describe(lang)),
+            Self::UnknownUnit(code) => format!("未知的单位代码 {code}"),
+            Self::WrongLevel { code, expected } => {
+                let zh = match *expected {
+                    "community" => "社区/村",
+                    "town" => "镇街",
+                    _ => "区",
+                };
+                format!("单位 {code} 不是{zh}")
+            }
+            Self::SameUnit(code) => format!("该人员已属于单位 {code}"),
+            Self::RoleRequired(role) => match *role {
+                "cdc" => "只有疾控人员可以判定".into(),
+                other => format!("需要 {other} 角色"),
+            },
+            Self::NotSupplementary => "该人员不是待疾控判定的补充人员".into(),
+            Self::BadRecordId => "记录编号无效".into(),
+        }
+    }
+}
+
+/// Field marking a supplementary person (补充人员) and the record they were added from.
+pub const SUPPLEMENTARY_OF: &str = "supplementary_of";
+
+fn level_of(level: JurisdictionLevel) -> Option<Level> {
+    match level {
+        JurisdictionLevel::Community => Some(Level::Community),
+        JurisdictionLevel::Town => Some(Level::Town),
+        JurisdictionLevel::District => Some(Level::District),
+        JurisdictionLevel::City | JurisdictionLevel::Province => None,
+    }
+}
+
+fn require(program: &Program, action: program::Action) -> Result<(), CommandError> {
+    if program.allows(action) {
+        Ok(())
+    } else {
+        Err(CommandError::NotAllowed(action.code()))
+    }
+}
+
+/// A unit people may be moved to: known, at the program's dispatch level, not the current one.
+fn check_target(
+    context: &Context<'_>,
+    state: &RecordState,
+    to_unit: &str,
+) -> Result<String, CommandError> {
+    let unit = context
+        .jurisdictions
+        .get(to_unit.trim())
+        .ok_or_else(|| CommandError::UnknownUnit(to_unit.trim().to_owned()))?;
+    let wanted = context.program.dispatch().level;
+    if level_of(wanted) != Some(unit.level) {
+        return Err(CommandError::WrongLevel {
+            code: unit.code.clone(),
+            expected: wanted.code(),
+        });
+    }
+    if state.unit.as_deref() == Some(unit.code.as_str()) {
+        return Err(CommandError::SameUnit(unit.code.clone()));
+    }
+    Ok(unit.code.clone())
+}
+
+fn clean(note: &Option<String>) -> Option<String> {
+    note.as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+}
+
+/// Checks `command` against what this replica knows of the record; the event to append if it
+/// may be carried out. `supplementary` says whether the record is a supplementary person.
+pub fn check(
+    context: &Context<'_>,
+    state: &RecordState,
+    supplementary: bool,
+    command: &Command,
+) -> Result<Action, CommandError> {
+    if state.unit.is_none() {
+        return Err(CommandError::NotDispatched);
+    }
+    let program = context.program;
+    match command {
+        Command::Claim => {
+            require(program, program::Action::Claim)?;
+            if state.status != TaskStatus::Unclaimed {
+                return Err(CommandError::AlreadyClaimed);
+            }
+            Ok(Action::Claimed)
+        }
+        Command::Answer { outcome, note } => {
+            require(program, program::Action::Answer)?;
+            let path: Vec<&str> = outcome.iter().map(String::as_str).collect();
+            let answer = program
+                .outcomes()
+                .validate_answer(&path, note.as_deref())
+                .map_err(CommandError::Answer)?;
+            Ok(Action::Answered {
+                outcome: answer.codes().into_iter().map(str::to_owned).collect(),
+                note: answer.note,
+            })
+        }
+        Command::Reassign { to_unit, reason } => {
+            require(program, program::Action::Reassign)?;
+            Ok(Action::Reassigned {
+                to_unit: check_target(context, state, to_unit)?,
+                reason: clean(reason),
+            })
+        }
+        Command::Forward { to_unit, note } => {
+            require(program, program::Action::Forward)?;
+            Ok(Action::Forwarded {
+                to_unit: check_target(context, state, to_unit)?,
+                note: clean(note),
+            })
+        }
+        Command::CdcJudge { accepted, note } => {
+            require(program, program::Action::CdcJudge)?;
+            if context.role != "cdc" {
+                return Err(CommandError::RoleRequired("cdc"));
+            }
+            if !supplementary || state.cdc_judgement.is_some() {
+                return Err(CommandError::NotSupplementary);
+            }
+            Ok(Action::CdcJudged {
+                accepted: *accepted,
+                note: clean(note),
+            })
+        }
+    }
+}
+
+/// A supplementary person (补充待流调人员, W2) found while verifying `source`: a new person record
+/// in the same unit and batch, marked as awaiting the CDC's judgement.
+pub fn new_supplementary(
+    context: &Context<'_>,
+    source: &RecordId,
+    source_state: &RecordState,
+    id: &str,
+    mut fields: Vec<(String, String)>,
+) -> Result<NewRecord, CommandError> {
+    require(context.program, program::Action::AddSupplementary)?;
+    let unit = source_state
+        .unit
+        .clone()
+        .ok_or(CommandError::NotDispatched)?;
+    fields.retain(|(key, _)| key != SUPPLEMENTARY_OF);
+    fields.push((SUPPLEMENTARY_OF.to_owned(), source.as_str().to_owned()));
+    Ok(NewRecord {
+        id: RecordId::new(id).map_err(|_| CommandError::BadRecordId)?,
+        kind: RecordKind::Person,
+        program: context.program.id().to_owned(),
+        unit,
+        batch: source_state.batch.clone(),
+        fields,
+    })
+}
