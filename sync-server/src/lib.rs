@@ -6,7 +6,9 @@
 //! `outpost_shared::sync`, shared with the devices.
 
 pub mod assets;
+pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod http;
 pub mod metrics;
 pub mod service;
@@ -14,13 +16,17 @@ pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use outpost_shared::jurisdiction::Jurisdictions;
+use outpost_shared::program::Program;
 use outpost_shared::sync::ledger::LedgerError;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Database};
+use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -69,7 +75,10 @@ pub struct App {
     pub store: AnyStore,
     pub config: Config,
     pub jurisdictions: Jurisdictions,
+    pub programs: Vec<Program>,
     pub metrics: Metrics,
+    /// Drives deadlines; a test injects a manual clock.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Error)]
@@ -84,15 +93,26 @@ pub enum ServerError {
 
 /// Builds the shared state: opens the ledger (blocking work, done before serving).
 pub fn app(config: Config) -> Result<Arc<App>, ServerError> {
+    app_with_clock(config, Arc::new(SystemClock))
+}
+
+/// [`app`] with the clock the deadline engine runs on.
+pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>, ServerError> {
     let loaded = assets::load(&config.assets).map_err(|e| ServerError::Assets(format!("{e:#}")))?;
     let store = AnyStore::open(&config.database, config.pool_size)?;
     Ok(Arc::new(App {
         store,
         config,
         jurisdictions: loaded.jurisdictions,
+        programs: loaded.programs,
         metrics: Metrics::default(),
+        clock,
     }))
 }
+
+/// How often the deadline engine looks for due steps and new work: alerts are raised well
+/// within a second of their deadline.
+const ENGINE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Serves the API on `listener` until `shutdown` completes. Tests pass a listener bound to
 /// `127.0.0.1:0`.
@@ -113,9 +133,23 @@ pub async fn serve_app(
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(listener, http::router(app))
+    let engine = Arc::new(Engine::new(&app.programs)?);
+    let (stop_engine, engine_stopped) = tokio::sync::watch::channel(false);
+    let engine_task = tokio::spawn(engine::run(
+        app.clone(),
+        engine,
+        app.clock.clone(),
+        None,
+        ENGINE_INTERVAL,
+        engine_stopped,
+    ));
+    let served = axum::serve(listener, http::router(app))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    // The engine stops between passes; a pass is one transaction, so stopping loses nothing.
+    let _ = stop_engine.send(true);
+    let _ = engine_task.await;
+    served?;
     Ok(())
 }
 

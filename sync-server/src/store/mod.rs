@@ -6,6 +6,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod tasks;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,8 @@ use outpost_shared::sync::Cursor;
 use outpost_shared::sync::ledger::{LedgerError, LedgerRecord, LedgerTx};
 use outpost_shared::sync::message::{ErrorBody, OutboxStatus};
 use serde::Serialize;
+
+use self::tasks::TaskTx;
 
 /// The roles a user can have at their jurisdiction node.
 pub const ROLES: &[(&str, &str)] = &[
@@ -56,7 +59,7 @@ pub enum Redeemed {
 }
 
 /// Everything the server stores, inside one transaction.
-pub trait StoreTx: LedgerTx {
+pub trait StoreTx: LedgerTx + TaskTx {
     /// Fails with [`LedgerError::Refused`] if the user id is taken.
     fn insert_user(&mut self, user: &User) -> Result<(), LedgerError>;
     fn user(&mut self, id: &str) -> Result<Option<User>, LedgerError>;

@@ -17,6 +17,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::{Store, StoreTx, storage, to_i64};
 
 mod rows;
+mod tasks;
 
 mod embedded {
     refinery::embed_migrations!("../migrations/server-sqlite");

@@ -22,6 +22,8 @@ use super::{
     storage, to_i64, to_u64, user_exists,
 };
 
+mod tasks;
+
 mod embedded {
     refinery::embed_migrations!("../migrations/server-postgres");
 }
