@@ -20,7 +20,7 @@ use outpost_shared::hlc::{DeviceId, HlcClock};
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::{DeadlineRule, Program};
-use outpost_shared::record::{Author, Record, RecordError, RecordId, RecordKind, UserId, fold};
+use outpost_shared::record::{Author, Record, RecordId, RecordKind, UserId, fold};
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::{Cursor, RecordChanges, Scope};
 use outpost_shared::task::alert::{self, AlertFacts};
@@ -28,7 +28,6 @@ use outpost_shared::task::{
     Member, PlannedStep, Satisfaction, anchor_ms, outstanding, plan_steps, satisfaction,
     step_stands,
 };
-use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
@@ -73,23 +72,6 @@ pub struct PassReport {
     pub met: usize,
     /// Whether a limit was reached: another pass has more to do now.
     pub more: bool,
-}
-
-#[derive(Debug, Error)]
-pub enum EngineError {
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    #[error("alert record: {0}")]
-    Record(#[from] RecordError),
-}
-
-impl From<EngineError> for LedgerError {
-    fn from(error: EngineError) -> Self {
-        match error {
-            EngineError::Ledger(e) => e,
-            EngineError::Record(e) => LedgerError::storage(e),
-        }
-    }
 }
 
 /// One alert notification to hand to the outbox: one per recipient of the step, addressed to
@@ -307,6 +289,7 @@ impl Engine {
         for row in due {
             let Some(task) = tx.task(&row.task_id)? else {
                 close(tx, &row, DeadlineState::Met)?;
+                report.met += 1;
                 continue;
             };
             let Some((program, rule)) = self.rule(&task.key.program, &row.rule) else {
