@@ -3,12 +3,14 @@
 //!
 //! Layout: [`http`] (thin axum handlers) → [`service`] (what each request does, on a store) →
 //! [`store`] (the ledger rows, SQLite or PostgreSQL). The protocol rules themselves live in
-//! `outpost_shared::sync`, shared with the devices.
+//! `outpost_shared::sync`, shared with the devices. [`notify`] delivers alerts to leaders'
+//! group chats and e-mail through a durable outbox in the same database.
 
 pub mod assets;
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod service;
 pub mod store;
 
@@ -70,6 +72,7 @@ pub struct App {
     pub config: Config,
     pub jurisdictions: Jurisdictions,
     pub metrics: Metrics,
+    pub notifier: notify::Notifier,
 }
 
 #[derive(Debug, Error)]
@@ -78,6 +81,8 @@ pub enum ServerError {
     Ledger(#[from] LedgerError),
     #[error("cannot load the assets: {0}")]
     Assets(String),
+    #[error("cannot set up notifications: {0}")]
+    Notify(#[from] notify::NotifyError),
     #[error("the server stopped with an I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -86,11 +91,14 @@ pub enum ServerError {
 pub fn app(config: Config) -> Result<Arc<App>, ServerError> {
     let loaded = assets::load(&config.assets).map_err(|e| ServerError::Assets(format!("{e:#}")))?;
     let store = AnyStore::open(&config.database, config.pool_size)?;
+    // After the store: its open has brought the schema (the outbox tables too) up to date.
+    let notifier = notify::Notifier::open(config.notify.clone(), &config.database)?;
     Ok(Arc::new(App {
         store,
         config,
         jurisdictions: loaded.jurisdictions,
         metrics: Metrics::default(),
+        notifier,
     }))
 }
 
@@ -107,15 +115,26 @@ pub async fn serve(
     serve_app(listener, app, shutdown).await
 }
 
-/// [`serve`] with state built by the caller (the demo seeds it first).
+/// [`serve`] with state built by the caller (the demo seeds it first). Also runs this
+/// instance's notification worker, which stops with the server after its sends in flight.
 pub async fn serve_app(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // The worker stops when `shutdown` completes or the server ends otherwise (the sender drops).
+    let (stop, mut stopped) = tokio::sync::watch::channel(());
+    let worker = tokio::spawn(app.notifier.run(Arc::new(notify::SystemClock), async move {
+        let _ = stopped.changed().await;
+    }));
+    let served = axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(());
+        })
+        .await;
+    let _ = worker.await;
+    served?;
     Ok(())
 }
 
