@@ -23,7 +23,7 @@ impl Clock for SystemClock {
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
-    pub fn at(now_ms: i64) -> Self {
+    pub fn new(now_ms: i64) -> Self {
         Self(AtomicI64::new(now_ms))
     }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::notify::{NotifyConfig, NotifyConfigError, NotifyFile};
+
 /// Where the ledger lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
@@ -40,6 +42,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// PostgreSQL connections per instance.
     pub pool_size: usize,
+    /// Notification channels and routes (`[notify]`, see `notify::config`).
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Error)]
@@ -55,6 +59,8 @@ pub enum ConfigError {
         "admin_token must be at least 16 characters (set it in the config file or with --admin-token)"
     )]
     WeakAdminToken,
+    #[error("[notify] section: {0}")]
+    Notify(#[from] NotifyConfigError),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +74,8 @@ pub struct ConfigFile {
     pub enrolment_code_hours: Option<u32>,
     pub max_request_bytes: Option<usize>,
     pub pool_size: Option<usize>,
+    /// `[notify]`, `[[notify.channels]]`, `[[notify.routes]]`.
+    pub notify: Option<NotifyFile>,
 }
 
 impl ConfigFile {
@@ -99,6 +107,7 @@ impl ConfigFile {
             enrolment_code_hours: self.enrolment_code_hours.unwrap_or(24),
             max_request_bytes: self.max_request_bytes.unwrap_or(16 * 1024 * 1024),
             pool_size: self.pool_size.unwrap_or(8),
+            notify: self.notify.unwrap_or_default().validate()?,
         })
     }
 }

@@ -39,6 +39,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/devices", get(list_devices))
         .route("/admin/devices/{id}/revoke", post(revoke_device))
         .route("/metrics", get(metrics))
+        .route(
+            "/admin/notifications",
+            get(crate::notify::admin::notifications),
+        )
         .layer(DefaultBodyLimit::max(app.config.max_request_bytes))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
@@ -85,7 +89,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = bearer(headers).unwrap_or_default();
     // Compare hashes so that the comparison time says nothing about the token.
     use sha2::{Digest, Sha256};
@@ -102,7 +106,7 @@ fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)

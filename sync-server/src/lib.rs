@@ -3,7 +3,8 @@
 //!
 //! Layout: [`http`] (thin axum handlers) → [`service`] (what each request does, on a store) →
 //! [`store`] (the ledger rows, SQLite or PostgreSQL). The protocol rules themselves live in
-//! `outpost_shared::sync`, shared with the devices.
+//! `outpost_shared::sync`, shared with the devices. [`notify`] delivers alerts to leaders'
+//! group chats and e-mail through a durable outbox in the same database.
 
 pub mod assets;
 pub mod clock;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod service;
 pub mod store;
 
@@ -77,8 +79,9 @@ pub struct App {
     pub jurisdictions: Jurisdictions,
     pub programs: Vec<Program>,
     pub metrics: Metrics,
-    /// Drives deadlines; a test injects a manual clock.
+    /// Drives deadlines and notification retries; a test injects a manual clock.
     pub clock: Arc<dyn Clock>,
+    pub notifier: notify::Notifier,
 }
 
 #[derive(Debug, Error)]
@@ -87,6 +90,8 @@ pub enum ServerError {
     Ledger(#[from] LedgerError),
     #[error("cannot load the assets: {0}")]
     Assets(String),
+    #[error("cannot set up notifications: {0}")]
+    Notify(#[from] notify::NotifyError),
     #[error("the server stopped with an I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -100,6 +105,8 @@ pub fn app(config: Config) -> Result<Arc<App>, ServerError> {
 pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>, ServerError> {
     let loaded = assets::load(&config.assets).map_err(|e| ServerError::Assets(format!("{e:#}")))?;
     let store = AnyStore::open(&config.database, config.pool_size)?;
+    // After the store: its open has brought the schema (the outbox tables too) up to date.
+    let notifier = notify::Notifier::open(config.notify.clone(), &config.database)?;
     Ok(Arc::new(App {
         store,
         config,
@@ -107,6 +114,7 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
         programs: loaded.programs,
         metrics: Metrics::default(),
         clock,
+        notifier,
     }))
 }
 
@@ -127,28 +135,38 @@ pub async fn serve(
     serve_app(listener, app, shutdown).await
 }
 
-/// [`serve`] with state built by the caller (the demo seeds it first).
+/// [`serve`] with state built by the caller (the demo seeds it first). Also runs this
+/// instance's notification worker, which stops with the server after its sends in flight.
 pub async fn serve_app(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let engine = Arc::new(Engine::new(&app.programs)?);
-    let (stop_engine, engine_stopped) = tokio::sync::watch::channel(false);
+    // Both background loops stop when `shutdown` completes or the server ends otherwise.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let engine_task = tokio::spawn(engine::run(
         app.clone(),
         engine,
-        app.clock.clone(),
-        None,
         ENGINE_INTERVAL,
-        engine_stopped,
+        stopped.clone(),
     ));
+    let mut worker_stopped = stopped;
+    let worker = tokio::spawn(app.notifier.run(app.clock.clone(), async move {
+        let _ = worker_stopped.wait_for(|stop| *stop).await;
+    }));
+    let stop_on_shutdown = stop.clone();
     let served = axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_on_shutdown.send(true);
+        })
         .await;
-    // The engine stops between passes; a pass is one transaction, so stopping loses nothing.
-    let _ = stop_engine.send(true);
+    // The engine stops between passes (a pass is one transaction, so stopping loses nothing);
+    // the worker after its sends in flight.
+    let _ = stop.send(true);
     let _ = engine_task.await;
+    let _ = worker.await;
     served?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use outpost_shared::sync::{Cursor, RecordChanges, Scope};
 use outpost_shared::task::alert;
 use outpost_sync_server::AnyStore;
 use outpost_sync_server::config::Database;
-use outpost_sync_server::engine::{AlertNotice, Engine, Notifier};
+use outpost_sync_server::engine::{AlertNotice, AlertOutbox, Engine};
 use outpost_sync_server::store::Store;
 use outpost_sync_server::store::tasks::DeadlineState;
 
@@ -549,7 +549,7 @@ struct Recorder {
     failures_left: Mutex<usize>,
 }
 
-impl Notifier for Recorder {
+impl AlertOutbox for Recorder {
     fn enqueue(&self, notice: &AlertNotice, _now_ms: i64) -> Result<(), String> {
         let mut failures = self.failures_left.lock().unwrap();
         if *failures > 0 {

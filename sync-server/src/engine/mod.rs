@@ -30,7 +30,6 @@ use outpost_shared::task::{
 };
 use tracing::{info, warn};
 
-use crate::clock::Clock;
 use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 use crate::store::{Store, StoreTx};
 
@@ -89,9 +88,30 @@ pub struct AlertNotice {
 }
 
 /// Where alert notifications go (the durable outbox).
-pub trait Notifier: Send + Sync {
+pub trait AlertOutbox: Send + Sync {
     /// Queues a notice durably; queuing the same key again must do nothing.
     fn enqueue(&self, notice: &AlertNotice, now_ms: i64) -> Result<(), String>;
+}
+
+/// The server's notification outbox: one notice per recipient, routed by its unit.
+impl AlertOutbox for crate::notify::Notifier {
+    fn enqueue(&self, notice: &AlertNotice, now_ms: i64) -> Result<(), String> {
+        let notice = crate::notify::Notice {
+            idempotency_key: notice.idempotency_key.clone(),
+            audience: crate::notify::Audience {
+                unit: notice.unit.clone(),
+                recipients: vec![notice.recipient.clone()],
+            },
+            message: crate::notify::Message {
+                title: notice.title.clone(),
+                lines: notice.lines.clone(),
+                link: Some(format!("alerts/{}", notice.alert_id)),
+            },
+        };
+        crate::notify::Notifier::enqueue(self, &notice, now_ms)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The engine: the programs it schedules and its clock for the events it writes.
@@ -456,7 +476,7 @@ impl Engine {
         &self,
         store: &impl Store,
         jurisdictions: &Jurisdictions,
-        notifier: &dyn Notifier,
+        notifier: &dyn AlertOutbox,
         now_ms: i64,
     ) -> Result<usize, LedgerError> {
         let pending = store.transaction(|tx| {
@@ -634,24 +654,20 @@ fn poisoned() -> LedgerError {
 }
 
 /// Runs the engine until `shutdown` turns true: a pass every `interval` (or at once while a
-/// backlog remains), then the notifications. Store work runs on blocking threads.
+/// backlog remains), then the notifications into the app's outbox. Store work runs on
+/// blocking threads; the time comes from the app's clock.
 pub async fn run(
     app: Arc<crate::App>,
     engine: Arc<Engine>,
-    clock: Arc<dyn Clock>,
-    notifier: Option<Arc<dyn Notifier>>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        let (app_, engine_, clock_, notifier_) =
-            (app.clone(), engine.clone(), clock.clone(), notifier.clone());
+        let (app_, engine_) = (app.clone(), engine.clone());
         let outcome = tokio::task::spawn_blocking(move || -> Result<bool, LedgerError> {
-            let now = clock_.now_ms();
+            let now = app_.clock.now_ms();
             let report = engine_.pass(&app_.store, &app_.jurisdictions, now)?;
-            if let Some(notifier) = notifier_ {
-                engine_.notify(&app_.store, &app_.jurisdictions, notifier.as_ref(), now)?;
-            }
+            engine_.notify(&app_.store, &app_.jurisdictions, &app_.notifier, now)?;
             Ok(report.more)
         })
         .await;
