@@ -11,6 +11,7 @@ pub mod jurisdiction;
 pub mod program;
 pub mod record;
 pub mod replica;
+pub mod spreadsheet;
 pub mod sync;
 pub mod task;
 
