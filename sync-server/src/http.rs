@@ -17,9 +17,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::App;
 use crate::service::{self, ApiError, EnrolRequest, NewUser};
 use crate::store::Store;
+use crate::{App, http_import};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -38,6 +38,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/users/{id}/grants", post(grant))
         .route("/admin/devices", get(list_devices))
         .route("/admin/devices/{id}/revoke", post(revoke_device))
+        .route("/admin/programs/{id}/template", get(http_import::template))
+        .route(
+            "/admin/imports",
+            post(http_import::import_list).get(http_import::batches),
+        )
+        .route(
+            "/admin/imports/{batch}/failures",
+            get(http_import::failures),
+        )
         .route("/metrics", get(metrics))
         .route(
             "/admin/notifications",

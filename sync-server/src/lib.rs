@@ -11,6 +11,8 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod http;
+mod http_import;
+pub mod import;
 pub mod metrics;
 pub mod notify;
 pub mod service;

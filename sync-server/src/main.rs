@@ -2,6 +2,7 @@
 //! offline core demo, and a checker for asset files.
 
 mod demo;
+mod import_cli;
 mod seed;
 
 use outpost_sync_server::assets;
@@ -57,6 +58,39 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         persons: usize,
     },
+    /// 批量导入名单 / Import a list: prints one JSON line {"batch", "rows", "imported", "failed"}
+    /// and writes the failure workbook. Exits non-zero when the file cannot be read (or the
+    /// ledger or server cannot be reached), never because rows failed.
+    Import {
+        /// Program id, e.g. w1-close-contact-whereabouts.
+        #[arg(long)]
+        program: String,
+        /// The list (.xlsx; .xls and .ods are read too).
+        file: PathBuf,
+        /// Where to write the failure workbook (原始列 + 异常信息); not written when every row
+        /// was imported.
+        #[arg(long)]
+        failures: Option<PathBuf>,
+        /// Import through a running server's admin API (e.g. http://127.0.0.1:8080) instead of
+        /// into the configured ledger.
+        #[arg(long)]
+        server: Option<String>,
+        /// Administrator token for --server.
+        #[arg(long, env = "OUTPOST_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+        /// TOML config file (its database and assets are used).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Ledger: a SQLite file path or postgres://… URL (overrides the config file).
+        #[arg(long)]
+        database: Option<String>,
+        /// The user the batch is attributed to (创建人).
+        #[arg(long, default_value = "admin")]
+        creator: String,
+        /// Only towns/communities within this unit code are accepted, e.g. 440115.
+        #[arg(long)]
+        within: Option<String>,
+    },
     /// 检查行政区划与项目配置文件 / Check jurisdiction and program files; prints file:line: reason.
     Check {
         #[arg(long, default_value = "assets")]
@@ -96,6 +130,36 @@ fn main() -> Result<()> {
             assets,
             persons,
         } => demo::run(&assets, &data_dir, persons),
+        Command::Import {
+            program,
+            file,
+            failures,
+            server,
+            admin_token,
+            config,
+            database,
+            creator,
+            within,
+        } => {
+            let request = import_cli::Request {
+                program,
+                file,
+                failures,
+                creator,
+                within,
+            };
+            match server {
+                Some(server) => import_cli::through_server(&request, &server, admin_token),
+                None => {
+                    let mut file = match &config {
+                        Some(path) => ConfigFile::read(path)?,
+                        None => ConfigFile::default(),
+                    };
+                    file.database = database.or(file.database);
+                    import_cli::into_ledger(&request, file)
+                }
+            }
+        }
         Command::Check { assets } => {
             let loaded = assets::load(&assets)?;
             println!(

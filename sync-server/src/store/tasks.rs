@@ -76,7 +76,22 @@ pub struct DeadlineRow {
     pub notified: bool,
 }
 
-/// The engine's rows, inside one store transaction.
+/// An imported list (批次): who imported it when, its counts and its failure workbook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportBatch {
+    pub batch: String,
+    pub program: String,
+    pub creator: String,
+    pub created_ms: i64,
+    pub file_name: Option<String>,
+    pub rows: i64,
+    pub imported: i64,
+    pub failed: i64,
+    #[serde(skip)]
+    pub failures: Option<Vec<u8>>,
+}
+
+/// The engine's rows and import batches, inside one store transaction.
 pub trait TaskTx {
     /// The engine's read position, locking the engine row until the transaction ends so that
     /// only one pass runs at a time, whichever instance runs it.
@@ -113,6 +128,12 @@ pub trait TaskTx {
     fn unnotified(&mut self, limit: usize) -> Result<Vec<DeadlineRow>, LedgerError>;
     /// How many steps are in each state.
     fn deadline_counts(&mut self) -> Result<Vec<(DeadlineState, i64)>, LedgerError>;
+    /// Inserts a batch; false (and nothing changed) if its number is taken.
+    fn insert_batch(&mut self, batch: &ImportBatch) -> Result<bool, LedgerError>;
+    /// One batch with its failure workbook.
+    fn batch(&mut self, batch: &str) -> Result<Option<ImportBatch>, LedgerError>;
+    /// The latest batches, newest first, without their failure workbooks.
+    fn batches(&mut self, limit: usize) -> Result<Vec<ImportBatch>, LedgerError>;
 }
 
 pub(crate) fn member_json(member: &Member) -> Result<String, LedgerError> {

@@ -9,8 +9,8 @@ use postgres::Row;
 
 use super::PgTx;
 use crate::store::tasks::{
-    ChangedRecord, DeadlineRow, DeadlineState, TaskRow, TaskTx, key_from_json, key_json,
-    member_from_json, member_json,
+    ChangedRecord, DeadlineRow, DeadlineState, ImportBatch, TaskRow, TaskTx, key_from_json,
+    key_json, member_from_json, member_json,
 };
 use crate::store::{like_prefix, record_id, storage, to_i64, to_u64};
 
@@ -245,5 +245,57 @@ impl TaskTx for PgTx<'_> {
         rows.iter()
             .map(|r| Ok((DeadlineState::from_code(r.get(0))?, r.get(1))))
             .collect()
+    }
+
+    fn insert_batch(&mut self, batch: &ImportBatch) -> Result<bool, LedgerError> {
+        let inserted = self.execute(
+            "INSERT INTO import_batches (batch, program, creator, created_ms, file_name, rows,
+                                         imported, failed, failures)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            &[
+                &batch.batch,
+                &batch.program,
+                &batch.creator,
+                &batch.created_ms,
+                &batch.file_name,
+                &batch.rows,
+                &batch.imported,
+                &batch.failed,
+                &batch.failures,
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn batch(&mut self, batch: &str) -> Result<Option<ImportBatch>, LedgerError> {
+        let row = self.query_opt(
+            "SELECT batch, program, creator, created_ms, file_name, rows, imported, failed,
+                    failures FROM import_batches WHERE batch = $1",
+            &[&batch],
+        )?;
+        Ok(row.as_ref().map(import_batch))
+    }
+
+    fn batches(&mut self, count: usize) -> Result<Vec<ImportBatch>, LedgerError> {
+        let rows = self.query(
+            "SELECT batch, program, creator, created_ms, file_name, rows, imported, failed,
+                    NULL::BYTEA FROM import_batches ORDER BY created_ms DESC, batch DESC LIMIT $1",
+            &[&limit(count)],
+        )?;
+        Ok(rows.iter().map(import_batch).collect())
+    }
+}
+
+fn import_batch(row: &Row) -> ImportBatch {
+    ImportBatch {
+        batch: row.get(0),
+        program: row.get(1),
+        creator: row.get(2),
+        created_ms: row.get(3),
+        file_name: row.get(4),
+        rows: row.get(5),
+        imported: row.get(6),
+        failed: row.get(7),
+        failures: row.get(8),
     }
 }

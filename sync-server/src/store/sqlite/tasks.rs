@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
 use crate::store::tasks::{
-    ChangedRecord, DEADLINE_COLUMNS, DeadlineRow, DeadlineState, TASK_COLUMNS, TaskRow, TaskTx,
-    key_from_json, key_json, member_from_json, member_json,
+    ChangedRecord, DEADLINE_COLUMNS, DeadlineRow, DeadlineState, ImportBatch, TASK_COLUMNS,
+    TaskRow, TaskTx, key_from_json, key_json, member_from_json, member_json,
 };
 use crate::store::{like_prefix, record_id, storage, to_i64, to_u64};
 
@@ -334,4 +334,66 @@ impl TaskTx for SqliteTx<'_> {
             .map(|(state, count)| Ok((DeadlineState::from_code(&state)?, count)))
             .collect()
     }
+
+    fn insert_batch(&mut self, batch: &ImportBatch) -> Result<bool, LedgerError> {
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO import_batches (batch, program, creator, created_ms, file_name, rows,
+                                             imported, failed, failures)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    batch.batch,
+                    batch.program,
+                    batch.creator,
+                    batch.created_ms,
+                    batch.file_name,
+                    batch.rows,
+                    batch.imported,
+                    batch.failed,
+                    batch.failures
+                ])
+            })
+            .map_err(storage)?;
+        Ok(inserted == 1)
+    }
+
+    fn batch(&mut self, batch: &str) -> Result<Option<ImportBatch>, LedgerError> {
+        self.tx
+            .prepare_cached(
+                "SELECT batch, program, creator, created_ms, file_name, rows, imported, failed,
+                        failures FROM import_batches WHERE batch = ?1",
+            )
+            .and_then(|mut s| s.query_row([batch], import_batch).optional())
+            .map_err(storage)
+    }
+
+    fn batches(&mut self, limit: usize) -> Result<Vec<ImportBatch>, LedgerError> {
+        self.tx
+            .prepare_cached(
+                "SELECT batch, program, creator, created_ms, file_name, rows, imported, failed,
+                        NULL FROM import_batches ORDER BY created_ms DESC, batch DESC LIMIT ?1",
+            )
+            .and_then(|mut s| {
+                s.query_map([to_i64(limit as u64)], import_batch)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(storage)
+    }
+}
+
+fn import_batch(row: &Row<'_>) -> rusqlite::Result<ImportBatch> {
+    Ok(ImportBatch {
+        batch: row.get(0)?,
+        program: row.get(1)?,
+        creator: row.get(2)?,
+        created_ms: row.get(3)?,
+        file_name: row.get(4)?,
+        rows: row.get(5)?,
+        imported: row.get(6)?,
+        failed: row.get(7)?,
+        failures: row.get(8)?,
+    })
 }
