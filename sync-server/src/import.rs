@@ -15,10 +15,11 @@ use std::thread;
 use outpost_shared::hlc::{DeviceId, HlcClock};
 use outpost_shared::i18n::{Describe, Lang};
 use outpost_shared::program::{Program, SetBy};
-use outpost_shared::record::{Author, NewRecord, Record, RecordId, RecordKind, UserId};
+use outpost_shared::record::{
+    Author, BulkCreator, CreatedRecord, NewRecord, RecordId, RecordKind, UserId,
+};
 use outpost_shared::spreadsheet::{self, ImportOptions, ListRow, SheetError};
-use outpost_shared::sync::ledger::{self, LedgerError, Peer};
-use outpost_shared::sync::{Cursor, RecordChanges, Scope};
+use outpost_shared::sync::ledger::{self, KnownCreation, LedgerError};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::info;
@@ -213,7 +214,6 @@ fn dispatch(
         user: UserId::new(request.creator).map_err(|e| ImportError::Records(e.to_string()))?,
         device: DeviceId::new(IMPORT_DEVICE).map_err(|e| ImportError::Records(e.to_string()))?,
     };
-    let scope = Scope::of_units([request.within.unwrap_or("")]);
     let wall = u64::try_from(now_ms).unwrap_or(0);
     let workers = thread::available_parallelism().map_or(1, |n| n.get());
     let total = rows.len();
@@ -221,7 +221,7 @@ fn dispatch(
     for (chunk_index, chunk) in rows.chunks(PUSH_CHUNK).enumerate() {
         let first = chunk_index * PUSH_CHUNK;
         let per_worker = chunk.len().div_ceil(workers).max(1);
-        let created: Vec<Result<Vec<RecordChanges>, ImportError>> = thread::scope(|scope| {
+        let created: Vec<Result<Vec<CreatedRecord>, ImportError>> = thread::scope(|scope| {
             let handles: Vec<_> = chunk
                 .chunks(per_worker)
                 .enumerate()
@@ -229,21 +229,16 @@ fn dispatch(
                     let author = &author;
                     scope.spawn(move || {
                         let mut clock = HlcClock::new(author.device.clone());
+                        let mut creator = BulkCreator::new(author);
                         rows.iter()
                             .enumerate()
                             .map(|(i, row)| {
                                 let index = first + part * per_worker + i + 1;
                                 let new = new_person(program, batch, index, row)?;
-                                let mut record = Record::create(new, author, &mut clock, wall)
+                                let created = creator
+                                    .create(&new, &mut clock, wall)
                                     .map_err(|e| ImportError::Records(e.to_string()))?;
-                                Ok(RecordChanges {
-                                    record: record.id().clone(),
-                                    changes: record
-                                        .changes_since(&[])
-                                        .into_iter()
-                                        .map(|(_, bytes)| bytes)
-                                        .collect(),
-                                })
+                                Ok(created)
                             })
                             .collect()
                     })
@@ -261,24 +256,16 @@ fn dispatch(
         for part in created {
             records.extend(part?);
         }
-        let report = app.store.transaction(|tx| {
-            ledger::push(
-                tx,
-                Peer {
-                    device: IMPORT_DEVICE,
-                    scope: &scope,
-                },
-                Cursor(0),
-                now_ms,
-                &records,
-            )
-        })?;
-        if let Some(rejected) = report.rejected.first() {
-            return Err(ImportError::Records(format!(
-                "the ledger refused record {}: {:?}",
-                rejected.record, rejected.reason
-            )));
-        }
+        let known: Vec<KnownCreation<'_>> = records
+            .iter()
+            .map(|created| KnownCreation {
+                created,
+                kind: RecordKind::Person,
+                program: program.id(),
+            })
+            .collect();
+        app.store
+            .transaction(|tx| ledger::insert_created(tx, IMPORT_DEVICE, now_ms, &known))?;
         done += chunk.len();
         progress(ImportProgress::Dispatching { done, total });
     }

@@ -19,6 +19,7 @@
 //! *Architecture invariant:* one device writes a document through one replica at a time (the
 //! device id is the Automerge actor).
 
+mod bulk;
 mod event;
 mod fold;
 mod review;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+pub use bulk::{BulkCreator, CreatedRecord};
 pub use event::{
     Action, ActionKind, Author, Event, EventId, InvalidIdentifier, RecordId, RecordKind,
     TaskStatus, UserId,
@@ -330,7 +332,12 @@ impl Record {
         if !valid_field_key(key) {
             return Err(RecordError::BadFieldKey(key.to_owned()));
         }
-        self.doc.set_actor(actor_for(&author.device));
+        // Setting the actor closes the open transaction; only do it when the author differs,
+        // so that a record's creation (its fields and its dispatch event) is one change.
+        let actor = actor_for(&author.device);
+        if self.doc.get_actor() != &actor {
+            self.doc.set_actor(actor);
+        }
         self.doc.put(&self.fields, key, value)?;
         self.doc.commit();
         Ok(())
@@ -385,7 +392,12 @@ impl Record {
             action,
         };
         let json = serde_json::to_string(&event).map_err(|_| RecordError::MissingRoot("events"))?;
-        self.doc.set_actor(actor_for(&author.device));
+        // Setting the actor closes the open transaction; only do it when the author differs,
+        // so that a record's creation (its fields and its dispatch event) is one change.
+        let actor = actor_for(&author.device);
+        if self.doc.get_actor() != &actor {
+            self.doc.set_actor(actor);
+        }
         self.doc.put(&self.events, event.id.as_str(), json)?;
         self.doc.commit_with(
             CommitOptions::default()

@@ -38,6 +38,14 @@ impl ParsedChange {
     /// Parses one change chunk strictly (checksum and structure).
     pub fn parse(bytes: &[u8]) -> Result<Self, ChangeError> {
         let change = Change::try_from(bytes).map_err(|e| ChangeError::Damaged(e.to_string()))?;
+        // Automerge does not check the header checksum of a DEFLATE-compressed chunk, whose
+        // damage can decompress into another well-formed change: the checksum (the first bytes
+        // of the uncompressed change's hash) is compared here for every chunk.
+        if bytes.get(4..8) != Some(&change.hash().0[..4]) {
+            return Err(ChangeError::Damaged(
+                "the change's checksum does not match its content".to_owned(),
+            ));
+        }
         Ok(Self {
             hash: change.hash(),
             deps: change.deps().to_vec(),

@@ -21,7 +21,7 @@ use super::message::{
     Cursor, ErrorBody, PageLimits, PullItem, PushReport, RecordChanges, RejectReason, Rejected,
 };
 use super::scope::Scope;
-use crate::record::{Event, RecordId, RecordKind, TaskStatus, fold};
+use crate::record::{CreatedRecord, Event, RecordId, RecordKind, TaskStatus, fold};
 
 /// A record as the ledger tracks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +195,54 @@ pub fn push(
         }
     }
     Ok(report)
+}
+
+/// A record the server created itself (an import) with [`crate::record::BulkCreator`]: its
+/// creation change, and the facts that change establishes, known without parsing it.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownCreation<'a> {
+    pub created: &'a CreatedRecord,
+    pub kind: RecordKind,
+    pub program: &'a str,
+}
+
+/// Stores records the server itself just created, in the rows [`push`] would write for them,
+/// without parsing the changes it made or looking for rows that cannot exist. The caller
+/// guarantees the ids are new to the ledger (an import's ids carry its batch number, whose row
+/// was inserted first); a reused change would still be refused by the ledger's unique hash.
+pub fn insert_created(
+    tx: &mut dyn LedgerTx,
+    device: &str,
+    received_at_ms: i64,
+    records: &[KnownCreation<'_>],
+) -> Result<(), LedgerError> {
+    for known in records {
+        let created = known.created;
+        let seq = tx.allocate_seq()?;
+        let state = fold(std::slice::from_ref(&created.event));
+        tx.put_record(
+            &created.id,
+            &LedgerRecord {
+                kind: known.kind,
+                program: known.program.to_owned(),
+                events_object: created.events_object.clone(),
+                unit: state.unit.clone(),
+                status: state.status,
+            },
+            seq,
+        )?;
+        tx.insert_change(ChangeRow {
+            seq,
+            hash: &created.hash,
+            record: &created.id,
+            bytes: &created.bytes,
+            device,
+            received_at_ms,
+        })?;
+        tx.insert_events(&created.id, std::slice::from_ref(&created.event))?;
+        tx.insert_placement(&created.id, seq, None, state.unit.as_deref())?;
+    }
+    Ok(())
 }
 
 /// Pushes one record's changes; returns why the rest were rejected, if they were.
