@@ -200,7 +200,9 @@ fn new_person(
     })
 }
 
-/// Creates the rows' records on every core and pushes them into the ledger in chunks.
+/// Creates the rows' records and stores them in chunks, as a pipeline: one thread makes the
+/// next chunk's records while this one stores the last, so on two cores creating costs almost
+/// nothing next to storing.
 fn dispatch(
     app: &App,
     program: &Program,
@@ -215,61 +217,52 @@ fn dispatch(
         device: DeviceId::new(IMPORT_DEVICE).map_err(|e| ImportError::Records(e.to_string()))?,
     };
     let wall = u64::try_from(now_ms).unwrap_or(0);
-    let workers = thread::available_parallelism().map_or(1, |n| n.get());
     let total = rows.len();
-    let mut done = 0;
-    for (chunk_index, chunk) in rows.chunks(PUSH_CHUNK).enumerate() {
-        let first = chunk_index * PUSH_CHUNK;
-        let per_worker = chunk.len().div_ceil(workers).max(1);
-        let created: Vec<Result<Vec<CreatedRecord>, ImportError>> = thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .chunks(per_worker)
-                .enumerate()
-                .map(|(part, rows)| {
-                    let author = &author;
-                    scope.spawn(move || {
-                        let mut clock = HlcClock::new(author.device.clone());
-                        let mut creator = BulkCreator::new(author);
-                        rows.iter()
-                            .enumerate()
-                            .map(|(i, row)| {
-                                let index = first + part * per_worker + i + 1;
-                                let new = new_person(program, batch, index, row)?;
-                                let created = creator
-                                    .create(&new, &mut clock, wall)
-                                    .map_err(|e| ImportError::Records(e.to_string()))?;
-                                Ok(created)
-                            })
-                            .collect()
+    thread::scope(|scope| {
+        // Two chunks in flight at most: memory stays bounded on any list size.
+        let (sender, receiver) =
+            std::sync::mpsc::sync_channel::<Result<Vec<CreatedRecord>, ImportError>>(1);
+        let author = &author;
+        scope.spawn(move || {
+            let mut clock = HlcClock::new(author.device.clone());
+            let mut creator = BulkCreator::new(author);
+            for (chunk_index, chunk) in rows.chunks(PUSH_CHUNK).enumerate() {
+                let first = chunk_index * PUSH_CHUNK;
+                let created: Result<Vec<CreatedRecord>, ImportError> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let new = new_person(program, batch, first + i + 1, row)?;
+                        creator
+                            .create(&new, &mut clock, wall)
+                            .map_err(|e| ImportError::Records(e.to_string()))
                     })
+                    .collect();
+                let failed = created.is_err();
+                // The receiver stops at the first error; then nothing more is wanted.
+                if sender.send(created).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut done = 0;
+        for created in receiver {
+            let records = created?;
+            let known: Vec<KnownCreation<'_>> = records
+                .iter()
+                .map(|created| KnownCreation {
+                    created,
+                    kind: RecordKind::Person,
+                    program: program.id(),
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(ImportError::Records("a worker panicked".into())))
-                })
-                .collect()
-        });
-        let mut records = Vec::with_capacity(chunk.len());
-        for part in created {
-            records.extend(part?);
+            app.store
+                .transaction(|tx| ledger::insert_created(tx, IMPORT_DEVICE, now_ms, &known))?;
+            done += records.len();
+            progress(ImportProgress::Dispatching { done, total });
         }
-        let known: Vec<KnownCreation<'_>> = records
-            .iter()
-            .map(|created| KnownCreation {
-                created,
-                kind: RecordKind::Person,
-                program: program.id(),
-            })
-            .collect();
-        app.store
-            .transaction(|tx| ledger::insert_created(tx, IMPORT_DEVICE, now_ms, &known))?;
-        done += chunk.len();
-        progress(ImportProgress::Dispatching { done, total });
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn count(n: usize) -> i64 {
