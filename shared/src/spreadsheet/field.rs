@@ -122,17 +122,22 @@ impl<'p> ColumnCheck<'p> {
     }
 }
 
-/// Checks cells against their columns. Holds the jurisdiction lookups already made, because a
-/// list of 100,000 rows names perhaps twenty towns and each name lookup scans the tree.
+/// Checks cells against their columns. Holds the outcome of every place name already checked,
+/// per column, because a list of 100,000 rows names perhaps twenty towns and each name lookup
+/// scans the tree.
 pub(super) struct Checker<'a> {
     jurisdictions: &'a Jurisdictions,
     within: Option<&'a str>,
     dispatch_level: JurisdictionLevel,
-    units: HashMap<String, Result<&'a Unit, LookupFailure>>,
+    /// (column index, outcome by written text).
+    units: Vec<(usize, UnitCache)>,
 }
 
-/// Why a written unit was not found, kept per distinct text.
-#[derive(Debug, Clone)]
+/// A column's place names already checked: written text → unit code, or the reason it failed.
+type UnitCache = HashMap<String, Result<String, String>>;
+
+/// Why a written unit was not found.
+#[derive(Debug)]
 enum LookupFailure {
     Unknown { nearest: Option<String> },
     UnknownCode,
@@ -174,7 +179,7 @@ impl<'a> Checker<'a> {
             jurisdictions,
             within,
             dispatch_level: program.dispatch().level,
-            units: HashMap::new(),
+            units: Vec::new(),
         }
     }
 
@@ -204,7 +209,7 @@ impl<'a> Checker<'a> {
             Kind::Phone => PhoneNumber::parse(&text)
                 .map(|phone| phone.as_str().to_owned())
                 .map_err(|error| error.describe(Lang::Zh)),
-            Kind::Jurisdiction { dispatch } => self.unit(column, *dispatch, &text),
+            Kind::Jurisdiction { dispatch } => self.cached_unit(column, *dispatch, &text),
             Kind::Date => date(data, &text, false).ok_or_else(|| {
                 format!(
                     "「{}」中的「{text}」不是有效日期，请按 2022-03-18 的格式填写",
@@ -241,16 +246,41 @@ impl<'a> Checker<'a> {
         value.map(Some)
     }
 
-    /// The unit a written name or code means, at the dispatch level for the dispatch column.
-    fn unit(&mut self, column: &ColumnCheck, dispatch: bool, text: &str) -> Result<String, String> {
-        let found = match self.units.get(text) {
-            Some(found) => found.clone(),
+    /// [`Self::unit`], looked up once per column and distinct text.
+    fn cached_unit(
+        &mut self,
+        column: &ColumnCheck,
+        dispatch: bool,
+        text: &str,
+    ) -> Result<String, String> {
+        let position = match self
+            .units
+            .iter()
+            .position(|(index, _)| *index == column.index)
+        {
+            Some(position) => position,
             None => {
-                let found = self.look_up(text);
-                self.units.insert(text.to_owned(), found.clone());
-                found
+                self.units.push((column.index, HashMap::new()));
+                self.units.len() - 1
             }
         };
+        if let Some(outcome) = self
+            .units
+            .get(position)
+            .and_then(|(_, cache)| cache.get(text))
+        {
+            return outcome.clone();
+        }
+        let outcome = self.unit(column, dispatch, text);
+        if let Some((_, cache)) = self.units.get_mut(position) {
+            cache.insert(text.to_owned(), outcome.clone());
+        }
+        outcome
+    }
+
+    /// The unit a written name or code means, at the dispatch level for the dispatch column.
+    fn unit(&self, column: &ColumnCheck, dispatch: bool, text: &str) -> Result<String, String> {
+        let found = self.look_up(text);
         let wanted_label = self.dispatch_level.describe(Lang::Zh);
         let unit = found.map_err(|failure| match (failure, dispatch) {
             (
