@@ -2,7 +2,59 @@
 //! is what a person would read in Excel, not what the file stores: `12`, not `12.0`;
 //! `2022-03-18`, not `44638`.
 
-use calamine::{Data, ExcelDateTime};
+use calamine::{CellErrorType, Data, DataRef, ExcelDateTime};
+
+/// A cell's content, whichever calamine reader produced it: the owned `Data` of the range
+/// readers (.xls, .ods) or the `DataRef` of the streaming .xlsx reader, whose shared strings are
+/// borrowed rather than copied into every cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Value<'a> {
+    Empty,
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    DateTime(ExcelDateTime),
+    Error(&'a CellErrorType),
+}
+
+/// A cell type of one of calamine's readers.
+pub(super) trait SheetCell: calamine::CellType {
+    fn value(&self) -> Value<'_>;
+}
+
+impl SheetCell for Data {
+    fn value(&self) -> Value<'_> {
+        match self {
+            Data::Empty => Value::Empty,
+            Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => {
+                Value::Text(text)
+            }
+            Data::Int(value) => Value::Int(*value),
+            Data::Float(value) => Value::Float(*value),
+            Data::Bool(value) => Value::Bool(*value),
+            Data::DateTime(value) => Value::DateTime(*value),
+            Data::Error(error) => Value::Error(error),
+        }
+    }
+}
+
+impl SheetCell for DataRef<'_> {
+    fn value(&self) -> Value<'_> {
+        match self {
+            DataRef::Empty => Value::Empty,
+            DataRef::SharedString(text) => Value::Text(text),
+            DataRef::String(text) | DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => {
+                Value::Text(text)
+            }
+            DataRef::Int(value) => Value::Int(*value),
+            DataRef::Float(value) => Value::Float(*value),
+            DataRef::Bool(value) => Value::Bool(*value),
+            DataRef::DateTime(value) => Value::DateTime(*value),
+            DataRef::Error(error) => Value::Error(error),
+        }
+    }
+}
 
 /// Characters that count as nothing at either end of a cell: Unicode whitespace (including the
 /// full-width space U+3000) and the invisible marks that copying from WeChat leaves behind.
@@ -16,10 +68,11 @@ pub(super) fn trim(text: &str) -> &str {
 }
 
 /// Whether a cell holds nothing a person could have meant.
-pub(super) fn is_blank(data: &Data) -> bool {
-    match data {
-        Data::Empty => true,
-        Data::String(text) => trim(text).is_empty(),
+pub(super) fn is_blank(value: Value) -> bool {
+    match value {
+        Value::Empty => true,
+        // `all` stops at the first visible character; trimming would also scan from the end.
+        Value::Text(text) => text.chars().all(is_padding),
         _ => false,
     }
 }
@@ -77,23 +130,23 @@ impl DateParts {
 
 /// The text a cell shows, untrimmed: what the failure workbook writes back and what `original`
 /// keeps. Dates show as `YYYY-MM-DD` (with ` HH:MM:SS` when they have a time of day).
-pub(super) fn display_text(data: &Data) -> String {
-    match data {
-        Data::Empty => String::new(),
-        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
-        Data::Int(value) => value.to_string(),
-        Data::Float(value) => number_text(*value),
-        Data::Bool(true) => "TRUE".to_owned(),
-        Data::Bool(false) => "FALSE".to_owned(),
-        Data::DateTime(value) if value.is_datetime() => {
-            let parts = DateParts::from_excel(value);
+pub(super) fn display_text(value: Value) -> String {
+    match value {
+        Value::Empty => String::new(),
+        Value::Text(text) => text.to_owned(),
+        Value::Int(value) => value.to_string(),
+        Value::Float(value) => number_text(value),
+        Value::Bool(true) => "TRUE".to_owned(),
+        Value::Bool(false) => "FALSE".to_owned(),
+        Value::DateTime(value) if value.is_datetime() => {
+            let parts = DateParts::from_excel(&value);
             if parts.has_time() {
                 parts.date_time_text().replacen('T', " ", 1)
             } else {
                 parts.date_text()
             }
         }
-        Data::DateTime(value) => number_text(value.as_f64()),
-        Data::Error(error) => error.to_string(),
+        Value::DateTime(value) => number_text(value.as_f64()),
+        Value::Error(error) => error.to_string(),
     }
 }

@@ -4,9 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use calamine::Data;
-
-use super::cell::{DateParts, display_text, is_blank, number_text, trim};
+use super::cell::{DateParts, Value, display_text, is_blank, number_text, trim};
 use super::header::MappedColumn;
 use crate::i18n::{Describe, Lang};
 use crate::identity::{
@@ -124,17 +122,22 @@ impl<'p> ColumnCheck<'p> {
     }
 }
 
-/// Checks cells against their columns. Holds the jurisdiction lookups already made, because a
-/// list of 100,000 rows names perhaps twenty towns and each name lookup scans the tree.
+/// Checks cells against their columns. Holds the outcome of every place name already checked,
+/// per column, because a list of 100,000 rows names perhaps twenty towns and each name lookup
+/// scans the tree.
 pub(super) struct Checker<'a> {
     jurisdictions: &'a Jurisdictions,
     within: Option<&'a str>,
     dispatch_level: JurisdictionLevel,
-    units: HashMap<String, Result<&'a Unit, LookupFailure>>,
+    /// (column index, outcome by written text).
+    units: Vec<(usize, UnitCache)>,
 }
 
-/// Why a written unit was not found, kept per distinct text.
-#[derive(Debug, Clone)]
+/// A column's place names already checked: written text → unit code, or the reason it failed.
+type UnitCache = HashMap<String, Result<String, String>>;
+
+/// Why a written unit was not found.
+#[derive(Debug)]
 enum LookupFailure {
     Unknown { nearest: Option<String> },
     UnknownCode,
@@ -176,12 +179,12 @@ impl<'a> Checker<'a> {
             jurisdictions,
             within,
             dispatch_level: program.dispatch().level,
-            units: HashMap::new(),
+            units: Vec::new(),
         }
     }
 
     /// Checks one cell of `column`.
-    pub(super) fn check(&mut self, column: &ColumnCheck, data: &Data) -> CellResult {
+    pub(super) fn check(&mut self, column: &ColumnCheck, data: Value) -> CellResult {
         if is_blank(data) {
             return if column.required {
                 Err(format!("「{}」为必填项，未填写", column.header))
@@ -189,14 +192,14 @@ impl<'a> Checker<'a> {
                 Ok(None)
             };
         }
-        if let Data::Error(error) = data {
+        if let Value::Error(error) = data {
             return Err(format!(
                 "「{}」是 Excel 错误值 {error}，请改为实际内容（不要用公式）",
                 column.header
             ));
         }
         let text: Cow<str> = match data {
-            Data::String(text) => Cow::Borrowed(trim(text)),
+            Value::Text(text) => Cow::Borrowed(trim(text)),
             other => Cow::Owned(trim(&display_text(other)).to_owned()),
         };
         let value = match &column.kind {
@@ -206,7 +209,7 @@ impl<'a> Checker<'a> {
             Kind::Phone => PhoneNumber::parse(&text)
                 .map(|phone| phone.as_str().to_owned())
                 .map_err(|error| error.describe(Lang::Zh)),
-            Kind::Jurisdiction { dispatch } => self.unit(column, *dispatch, &text),
+            Kind::Jurisdiction { dispatch } => self.cached_unit(column, *dispatch, &text),
             Kind::Date => date(data, &text, false).ok_or_else(|| {
                 format!(
                     "「{}」中的「{text}」不是有效日期，请按 2022-03-18 的格式填写",
@@ -224,32 +227,60 @@ impl<'a> Checker<'a> {
             Kind::Boolean => boolean(data, &text)
                 .ok_or_else(|| format!("「{}」应填写“是”或“否”，而不是「{text}」", column.header)),
             Kind::Choice { accepted, labels } => {
-                let key = comparison_key(&text);
-                accepted
+                // Keys are already in comparison form, so text equal to one needs no folding.
+                let found = accepted
                     .iter()
-                    .find(|(name, _)| *name == key)
-                    .map(|(_, code)| (*code).to_owned())
-                    .ok_or_else(|| {
-                        format!(
-                            "「{}」只能填写：{labels}（填写的是「{text}」）",
-                            column.header
-                        )
-                    })
+                    .find(|(name, _)| *name == *text)
+                    .or_else(|| {
+                        let key = comparison_key(&text);
+                        accepted.iter().find(|(name, _)| *name == key)
+                    });
+                found.map(|(_, code)| (*code).to_owned()).ok_or_else(|| {
+                    format!(
+                        "「{}」只能填写：{labels}（填写的是「{text}」）",
+                        column.header
+                    )
+                })
             }
         };
         value.map(Some)
     }
 
-    /// The unit a written name or code means, at the dispatch level for the dispatch column.
-    fn unit(&mut self, column: &ColumnCheck, dispatch: bool, text: &str) -> Result<String, String> {
-        let found = match self.units.get(text) {
-            Some(found) => found.clone(),
+    /// [`Self::unit`], looked up once per column and distinct text.
+    fn cached_unit(
+        &mut self,
+        column: &ColumnCheck,
+        dispatch: bool,
+        text: &str,
+    ) -> Result<String, String> {
+        let position = match self
+            .units
+            .iter()
+            .position(|(index, _)| *index == column.index)
+        {
+            Some(position) => position,
             None => {
-                let found = self.look_up(text);
-                self.units.insert(text.to_owned(), found.clone());
-                found
+                self.units.push((column.index, HashMap::new()));
+                self.units.len() - 1
             }
         };
+        if let Some(outcome) = self
+            .units
+            .get(position)
+            .and_then(|(_, cache)| cache.get(text))
+        {
+            return outcome.clone();
+        }
+        let outcome = self.unit(column, dispatch, text);
+        if let Some((_, cache)) = self.units.get_mut(position) {
+            cache.insert(text.to_owned(), outcome.clone());
+        }
+        outcome
+    }
+
+    /// The unit a written name or code means, at the dispatch level for the dispatch column.
+    fn unit(&self, column: &ColumnCheck, dispatch: bool, text: &str) -> Result<String, String> {
+        let found = self.look_up(text);
         let wanted_label = self.dispatch_level.describe(Lang::Zh);
         let unit = found.map_err(|failure| match (failure, dispatch) {
             (
@@ -341,12 +372,12 @@ impl<'a> Checker<'a> {
 }
 
 /// Whether a number cell is too long to be exact: Excel has already rounded it.
-fn lost_digits(data: &Data) -> bool {
+fn lost_digits(data: Value) -> bool {
     match data {
-        Data::Float(value) => value.abs() >= EXACT_NUMBER_LIMIT,
+        Value::Float(value) => value.abs() >= EXACT_NUMBER_LIMIT,
         // Only formats other than .xlsx have integer cells; they came through Excel all the same.
         #[allow(clippy::cast_precision_loss)]
-        Data::Int(value) => (*value as f64).abs() >= EXACT_NUMBER_LIMIT,
+        Value::Int(value) => (value as f64).abs() >= EXACT_NUMBER_LIMIT,
         _ => false,
     }
 }
@@ -361,7 +392,7 @@ fn id_reason(error: &IdNumberError) -> String {
 /// An 18-character resident ID; a first-generation 15-digit one is taken in its 18-character
 /// form (the national conversion rule), because that is the number the person holds today and
 /// the one search and duplicate checks compare.
-fn resident_id(data: &Data, text: &str) -> Result<String, String> {
+fn resident_id(data: Value, text: &str) -> Result<String, String> {
     if lost_digits(data) {
         return Err(EXCEL_LOST_DIGITS.to_owned());
     }
@@ -374,7 +405,7 @@ fn resident_id(data: &Data, text: &str) -> Result<String, String> {
     }
 }
 
-fn id_document(data: &Data, text: &str) -> Result<String, String> {
+fn id_document(data: Value, text: &str) -> Result<String, String> {
     if lost_digits(data) {
         return Err(EXCEL_LOST_DIGITS.to_owned());
     }
@@ -388,11 +419,11 @@ fn id_document(data: &Data, text: &str) -> Result<String, String> {
 
 /// A date (or date and time) from a date cell or from text such as 2022-03-18, 2022/3/18,
 /// 2022年3月18日 or 20220318.
-fn date(data: &Data, text: &str, with_time: bool) -> Option<String> {
-    if let Data::DateTime(value) = data
+fn date(data: Value, text: &str, with_time: bool) -> Option<String> {
+    if let Value::DateTime(value) = data
         && value.is_datetime()
     {
-        let parts = DateParts::from_excel(value);
+        let parts = DateParts::from_excel(&value);
         return Some(if with_time {
             parts.date_time_text()
         } else {
@@ -436,11 +467,11 @@ fn date(data: &Data, text: &str, with_time: bool) -> Option<String> {
     ))
 }
 
-fn integer(data: &Data, text: &str) -> Option<String> {
+fn integer(data: Value, text: &str) -> Option<String> {
     match data {
-        Data::Int(value) => Some(value.to_string()),
-        Data::Float(value) if value.fract() == 0.0 && value.abs() < 9e15 => {
-            Some(number_text(*value))
+        Value::Int(value) => Some(value.to_string()),
+        Value::Float(value) if value.fract() == 0.0 && value.abs() < 9e15 => {
+            Some(number_text(value))
         }
         _ => {
             let digits: String = text
@@ -453,9 +484,9 @@ fn integer(data: &Data, text: &str) -> Option<String> {
     }
 }
 
-fn boolean(data: &Data, text: &str) -> Option<String> {
+fn boolean(data: Value, text: &str) -> Option<String> {
     let value = match data {
-        Data::Bool(value) => *value,
+        Value::Bool(value) => value,
         _ => match comparison_key(text).as_str() {
             "是" | "是的" | "有" | "对" | "已安装" | "y" | "yes" | "true" | "1" | "√" | "✓" => {
                 true

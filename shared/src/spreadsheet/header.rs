@@ -5,9 +5,8 @@
 //! names the most of the program's import columns (headers or aliases, compared by
 //! `program::normalize_header`); a title never names two columns, so it cannot win.
 
-use calamine::Data;
-
-use super::cell::{display_text, trim};
+use super::cell::{SheetCell, Value, display_text, is_blank, trim};
+use super::rows::Row;
 use crate::program::{Field, Program};
 
 /// How many rows from the top are searched for the header row.
@@ -43,10 +42,10 @@ fn importable_field<'p>(program: &'p Program, header: &str) -> Option<&'p Field>
 }
 
 /// How many distinct fields the cells of `row` name.
-fn score(program: &Program, row: &[Data]) -> usize {
+fn score<T: SheetCell>(program: &Program, row: Row<'_, T>) -> usize {
     let mut seen: Vec<&str> = Vec::new();
-    for cell in row {
-        if let Data::String(text) = cell
+    for value in row.values() {
+        if let Value::Text(text) = value
             && let Some(field) = importable_field(program, text)
             && !seen.contains(&field.key.as_str())
         {
@@ -58,9 +57,9 @@ fn score(program: &Program, row: &[Data]) -> usize {
 
 /// The index (among `rows`) of the header row, if one names at least two import columns, or
 /// every import column of a program that has fewer than two.
-pub(super) fn find_header_row<'r>(
+pub(super) fn find_header_row<'r, T: SheetCell + 'r>(
     program: &Program,
-    rows: impl Iterator<Item = &'r [Data]>,
+    rows: impl Iterator<Item = Row<'r, T>>,
 ) -> Option<usize> {
     let importable = program
         .import_columns()
@@ -85,12 +84,16 @@ pub(super) fn find_header_row<'r>(
 
 /// Maps the header row. When two columns name the same field (手机号码 and 联系电话), the first
 /// is read and the second is kept as an unknown column, so no value is silently merged.
-pub(super) fn map_columns<'p>(program: &'p Program, header_row: &[Data]) -> Columns<'p> {
-    let width = header_row
+pub(super) fn map_columns<'p, T: SheetCell>(
+    program: &'p Program,
+    header_row: Row<'_, T>,
+) -> Columns<'p> {
+    let values: Vec<Value> = header_row.values().collect();
+    let width = values
         .iter()
-        .rposition(|cell| !super::cell::is_blank(cell))
+        .rposition(|value| !is_blank(*value))
         .map_or(0, |last| last + 1);
-    let headers: Vec<String> = header_row.iter().take(width).map(display_text).collect();
+    let headers: Vec<String> = values.into_iter().take(width).map(display_text).collect();
     let mut mapped: Vec<MappedColumn<'p>> = Vec::new();
     for (index, header) in headers.iter().enumerate() {
         let Some(field) = importable_field(program, header) else {

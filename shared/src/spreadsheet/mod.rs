@@ -3,7 +3,9 @@
 //! (导入失败名单), and result exports.
 //!
 //! Everything here is pure: bytes in, bytes out. No file, clock or network is touched, so the app,
-//! the server and the tests call the same functions.
+//! the server and the tests call the same functions. [`read_list`] may parse an .xlsx sheet on
+//! one helper thread while it checks rows on the calling thread (see `pipeline`); it returns
+//! only after that thread has ended.
 //!
 //! # Reading a list
 //!
@@ -28,7 +30,9 @@ mod cell;
 mod error;
 mod field;
 mod header;
+mod pipeline;
 mod read;
+mod rows;
 mod template;
 mod write;
 

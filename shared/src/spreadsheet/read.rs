@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Data, Range, Reader, SheetType, open_workbook_auto_from_rs};
+use calamine::{Reader, SheetType, Sheets, open_workbook_auto_from_rs};
 
-use super::cell::{display_text, is_blank};
+use super::cell::{SheetCell, display_text, is_blank};
 use super::field::{Checker, ColumnCheck};
 use super::header::{self, Columns, HEADER_SCAN_ROWS};
+use super::pipeline;
+use super::rows::{CellRows, OwnedRow, RangeRows, Row, RowError, RowSource};
 use super::template::is_notes_row;
 use super::{FailedRow, ImportOptions, ListRow, ParsedList, Progress, SheetError};
 use crate::identity::LegacyResidentId;
@@ -21,6 +23,14 @@ const PROGRESS_EVERY: usize = 1_000;
 /// something else altogether.
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Why one sheet gave no list.
+pub(super) enum SheetOutcome {
+    /// No header row in the first rows: try the next sheet.
+    NoHeader,
+    /// The streaming reader met cells out of order: read the sheet again as a range.
+    OutOfOrder,
+}
 
 pub(super) fn read_list(
     bytes: &[u8],
@@ -50,14 +60,43 @@ pub(super) fn read_list(
     if sheets.is_empty() {
         return Err(SheetError::NoWorksheet);
     }
+    // Parsing on a helper thread pays only when a second core can run it.
+    let two_cores = std::thread::available_parallelism().is_ok_and(|cores| cores.get() > 1);
     for sheet in sheets {
-        let range = workbook
-            .worksheet_range(&sheet)
-            .map_err(|_| SheetError::UnreadableSheet {
-                sheet: sheet.clone(),
-            })?;
-        if let Some(header_index) = header::find_header_row(options.program, range.rows()) {
-            return read_sheet(sheet, &range, header_index, options, progress);
+        let unreadable = || SheetError::UnreadableSheet {
+            sheet: sheet.clone(),
+        };
+        if let Sheets::Xlsx(xlsx) = &mut workbook {
+            let parallel = if two_cores {
+                let reader = xlsx
+                    .worksheet_cells_reader(&sheet)
+                    .map_err(|_| unreadable())?;
+                pipeline::in_parallel(CellRows::new(reader), |rows| {
+                    read_sheet(&sheet, rows, options, progress)
+                })
+            } else {
+                None
+            };
+            let outcome = match parallel {
+                Some(outcome) => outcome,
+                None => {
+                    let reader = xlsx
+                        .worksheet_cells_reader(&sheet)
+                        .map_err(|_| unreadable())?;
+                    read_sheet(&sheet, CellRows::new(reader), options, progress)
+                }
+            };
+            match outcome? {
+                Ok(list) => return Ok(list),
+                Err(SheetOutcome::NoHeader) => continue,
+                // Read again below as a range, which puts the cells in order.
+                Err(SheetOutcome::OutOfOrder) => {}
+            }
+        }
+        let range = workbook.worksheet_range(&sheet).map_err(|_| unreadable())?;
+        match read_sheet(&sheet, RangeRows::new(&range), options, progress)? {
+            Ok(list) => return Ok(list),
+            Err(_) => continue,
         }
     }
     Err(SheetError::NoHeaderRow {
@@ -77,22 +116,37 @@ struct Seen {
     name_phone_headers: Option<String>,
 }
 
-fn read_sheet(
-    sheet: String,
-    range: &Range<Data>,
-    header_index: usize,
+/// Reads one sheet: finds its header row among the first rows, then checks every row below.
+pub(super) fn read_sheet<S: RowSource>(
+    sheet: &str,
+    mut source: S,
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<ParsedList, SheetError> {
+) -> Result<Result<ParsedList, SheetOutcome>, SheetError> {
+    let unreadable = || SheetError::UnreadableSheet {
+        sheet: sheet.to_owned(),
+    };
     let program = options.program;
-    let (first_row, _) = range.start().unwrap_or((0, 0));
-    let header_row = first_row + u32::try_from(header_index).unwrap_or(u32::MAX) + 1;
-    let header_cells = range.rows().nth(header_index).unwrap_or(&[]);
-    let columns = header::map_columns(program, header_cells);
+    let mut head: Vec<OwnedRow<S::Cell>> = Vec::new();
+    while head.len() < HEADER_SCAN_ROWS as usize {
+        match source.next_row() {
+            Ok(Some(row)) => head.push(row.to_owned()),
+            Ok(None) => break,
+            Err(RowError::Unreadable) => return Err(unreadable()),
+            Err(RowError::OutOfOrder(_)) => return Ok(Err(SheetOutcome::OutOfOrder)),
+        }
+    }
+    let Some(header_index) = header::find_header_row(program, head.iter().map(OwnedRow::view))
+    else {
+        return Ok(Err(SheetOutcome::NoHeader));
+    };
+    let header = head[header_index].view();
+    let header_row = header.index + 1;
+    let columns = header::map_columns(program, header);
     let missing = header::missing_required(program, &columns);
     if !missing.is_empty() {
         return Err(SheetError::MissingColumns {
-            sheet,
+            sheet: sheet.to_owned(),
             header_row,
             missing,
         });
@@ -102,62 +156,173 @@ fn read_sheet(
         .iter()
         .map(|column| ColumnCheck::new(program, column))
         .collect();
-    let mut checker = Checker::new(program, options.jurisdictions, options.within);
-    let mut list = ParsedList {
-        sheet,
-        header_row,
-        headers: columns.headers.clone(),
-        rows: Vec::new(),
-        failures: Vec::new(),
-        blank_rows: 0,
-        notes_row: None,
+    let rows_hint = source
+        .rows_hint()
+        .saturating_sub(usize::try_from(header_row).unwrap_or(usize::MAX));
+    let mut reader = ListReader {
+        list: ParsedList {
+            sheet: sheet.to_owned(),
+            header_row,
+            headers: columns.headers.clone(),
+            rows: Vec::with_capacity(rows_hint.min(1 << 20)),
+            failures: Vec::new(),
+            blank_rows: 0,
+            notes_row: None,
+        },
+        checker: Checker::new(program, options.jurisdictions, options.within),
+        seen: Seen {
+            // Sized for the sheet up front: rehashing 100,000 keys twice over costs more.
+            ids: HashMap::with_capacity(rows_hint.min(1 << 20)),
+            name_phones: HashMap::with_capacity(rows_hint.min(1 << 20)),
+            name_phone_headers: header_of(&checks, field_keys::NAME)
+                .zip(header_of(&checks, field_keys::PHONE))
+                .map(|(name, phone)| format!("{name}和{phone}")),
+        },
+        checks: &checks,
+        columns: &columns,
+        program,
+        rows_done: 0,
+        rows_hint,
+        progress,
     };
-    let header_of = |key: &str| {
-        checks
-            .iter()
-            .find(|check| check.key == key)
-            .map(|check| check.header.as_str())
-    };
-    let mut seen = Seen {
-        ids: HashMap::new(),
-        name_phones: HashMap::new(),
-        name_phone_headers: header_of(field_keys::NAME)
-            .zip(header_of(field_keys::PHONE))
-            .map(|(name, phone)| format!("{name}和{phone}")),
-    };
-    let rows_total = range.height().saturating_sub(header_index + 1);
-    let mut rows_done = 0;
-    for (offset, row) in range.rows().skip(header_index + 1).enumerate() {
-        let row_number = header_row + 1 + u32::try_from(offset).unwrap_or(u32::MAX - header_row);
-        let cells = row.get(..columns.headers.len()).unwrap_or(row);
-        if cells.iter().all(is_blank) {
-            list.blank_rows += 1;
-        } else if offset == 0 && is_notes_row(program, &columns, cells) {
-            list.notes_row = Some(row_number);
-        } else {
-            read_row(
-                &mut list,
-                &mut checker,
-                &checks,
-                &columns,
-                &mut seen,
-                row_number,
-                cells,
-            );
+    for row in &head[header_index + 1..] {
+        reader.read(row.view());
+    }
+    loop {
+        match source.next_row() {
+            Ok(Some(row)) => reader.read(row),
+            Ok(None) => break,
+            Err(RowError::Unreadable) => return Err(unreadable()),
+            Err(RowError::OutOfOrder(_)) => return Ok(Err(SheetOutcome::OutOfOrder)),
         }
-        rows_done = offset + 1;
-        if rows_done % PROGRESS_EVERY == 0 {
-            progress(Progress {
-                rows_done,
-                rows_total,
+    }
+    let (rows_done, progress) = (reader.rows_done, reader.progress);
+    progress(Progress {
+        rows_done,
+        rows_total: rows_done,
+    });
+    Ok(Ok(reader.list))
+}
+
+fn header_of<'c>(checks: &'c [ColumnCheck], key: &str) -> Option<&'c str> {
+    checks
+        .iter()
+        .find(|check| check.key == key)
+        .map(|check| check.header.as_str())
+}
+
+/// The state of one sheet's read, row after row.
+struct ListReader<'a, 'p, 'f> {
+    list: ParsedList,
+    checker: Checker<'a>,
+    seen: Seen,
+    checks: &'a [ColumnCheck<'p>],
+    columns: &'a Columns<'p>,
+    program: &'p crate::program::Program,
+    rows_done: usize,
+    rows_hint: usize,
+    progress: &'f mut dyn FnMut(Progress),
+}
+
+impl ListReader<'_, '_, '_> {
+    fn read<T: SheetCell>(&mut self, row: Row<'_, T>) {
+        let row_number = row.index + 1;
+        let width = self.columns.headers.len();
+        if (0..width).all(|column| is_blank(row.get(column))) {
+            self.list.blank_rows += 1;
+        } else if row_number == self.list.header_row + 1
+            && is_notes_row(self.program, self.columns, row)
+        {
+            self.list.notes_row = Some(row_number);
+        } else {
+            self.read_row(row_number, row);
+        }
+        self.rows_done += 1;
+        if self.rows_done.is_multiple_of(PROGRESS_EVERY) {
+            (self.progress)(Progress {
+                rows_done: self.rows_done,
+                rows_total: self.rows_hint.max(self.rows_done),
             });
         }
     }
-    progress(Progress {
-        rows_done,
-        rows_total,
-    });
-    Ok(list)
+
+    /// Checks a non-blank row and files it under rows or failures.
+    fn read_row<T: SheetCell>(&mut self, row_number: u32, row: Row<'_, T>) {
+        let mut reasons = Vec::new();
+        let mut fields = Vec::with_capacity(self.checks.len());
+        let mut unit = None;
+        let mut identity: Option<(String, &str)> = None;
+        let mut identity_given = false;
+        for check in self.checks {
+            let value = row.get(check.index);
+            if check.is_identity() && !is_blank(value) {
+                identity_given = true;
+            }
+            match self.checker.check(check, value) {
+                Ok(Some(value)) => {
+                    if check.is_dispatch() {
+                        unit = Some(value.clone());
+                    }
+                    if check.is_identity() && identity.is_none() {
+                        identity = Some((identity_key(&value), check.header.as_str()));
+                    }
+                    fields.push((check.key.to_owned(), value));
+                }
+                Ok(None) => {}
+                Err(reason) => reasons.push(reason),
+            }
+        }
+        let seen = &mut self.seen;
+        let name_phone = seen
+            .name_phone_headers
+            .is_some()
+            .then(|| name_phone_key(&fields))
+            .flatten();
+        if let Some((key, header)) = &identity {
+            if let Some(first) = seen.ids.get(key) {
+                reasons.push(format!("与第 {first} 行重复（{header}相同）"));
+            }
+        } else if !identity_given
+            && let Some(key) = &name_phone
+            && let Some(first) = seen.name_phones.get(key)
+        {
+            let headers = seen.name_phone_headers.as_deref().unwrap_or_default();
+            reasons.push(format!("与第 {first} 行重复（{headers}相同）"));
+        }
+        let unit = match unit {
+            Some(unit) => unit,
+            None if reasons.is_empty() => {
+                // Unreachable while the dispatch column is required; kept so that a row can
+                // never be imported without a unit.
+                reasons.push("无法确定派发单位".to_owned());
+                String::new()
+            }
+            None => String::new(),
+        };
+        let original = (0..self.columns.headers.len())
+            .map(|column| display_text(row.get(column)))
+            .collect();
+        if !reasons.is_empty() {
+            self.list.failures.push(FailedRow {
+                row_number,
+                original,
+                reasons,
+            });
+            return;
+        }
+        if let Some((key, _)) = identity {
+            seen.ids.entry(key).or_insert(row_number);
+        }
+        if let Some(key) = name_phone {
+            seen.name_phones.entry(key).or_insert(row_number);
+        }
+        self.list.rows.push(ListRow {
+            row_number,
+            original,
+            fields,
+            unit,
+        });
+    }
 }
 
 /// The number duplicates are compared by: a first-generation ID in its 18-character form, so
@@ -169,90 +334,6 @@ fn identity_key(value: &str) -> String {
         return legacy.to_eighteen().as_str().to_owned();
     }
     value.to_owned()
-}
-
-fn read_row(
-    list: &mut ParsedList,
-    checker: &mut Checker,
-    checks: &[ColumnCheck],
-    columns: &Columns,
-    seen: &mut Seen,
-    row_number: u32,
-    cells: &[Data],
-) {
-    let mut reasons = Vec::new();
-    let mut fields = Vec::with_capacity(checks.len());
-    let mut unit = None;
-    let mut identity: Option<(String, &str)> = None;
-    let mut identity_given = false;
-    for check in checks {
-        let data = cells.get(check.index).unwrap_or(&Data::Empty);
-        if check.is_identity() && !is_blank(data) {
-            identity_given = true;
-        }
-        match checker.check(check, data) {
-            Ok(Some(value)) => {
-                if check.is_dispatch() {
-                    unit = Some(value.clone());
-                }
-                if check.is_identity() && identity.is_none() {
-                    identity = Some((identity_key(&value), check.header.as_str()));
-                }
-                fields.push((check.key.to_owned(), value));
-            }
-            Ok(None) => {}
-            Err(reason) => reasons.push(reason),
-        }
-    }
-    let name_phone = seen
-        .name_phone_headers
-        .is_some()
-        .then(|| name_phone_key(&fields))
-        .flatten();
-    if let Some((key, header)) = &identity {
-        if let Some(first) = seen.ids.get(key) {
-            reasons.push(format!("与第 {first} 行重复（{header}相同）"));
-        }
-    } else if !identity_given
-        && let Some(key) = &name_phone
-        && let Some(first) = seen.name_phones.get(key)
-    {
-        let headers = seen.name_phone_headers.as_deref().unwrap_or_default();
-        reasons.push(format!("与第 {first} 行重复（{headers}相同）"));
-    }
-    let unit = match unit {
-        Some(unit) => unit,
-        None if reasons.is_empty() => {
-            // Unreachable while the dispatch column is required; kept so that a row can never
-            // be imported without a unit.
-            reasons.push("无法确定派发单位".to_owned());
-            String::new()
-        }
-        None => String::new(),
-    };
-    let original = (0..columns.headers.len())
-        .map(|index| cells.get(index).map(display_text).unwrap_or_default())
-        .collect();
-    if !reasons.is_empty() {
-        list.failures.push(FailedRow {
-            row_number,
-            original,
-            reasons,
-        });
-        return;
-    }
-    if let Some((key, _)) = identity {
-        seen.ids.entry(key).or_insert(row_number);
-    }
-    if let Some(key) = name_phone {
-        seen.name_phones.entry(key).or_insert(row_number);
-    }
-    list.rows.push(ListRow {
-        row_number,
-        original,
-        fields,
-        unit,
-    });
 }
 
 /// The name (without any spaces) and the phone of a row, when it has both.

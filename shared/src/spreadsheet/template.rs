@@ -6,15 +6,15 @@
 //! header by the notes' fixed beginnings, so a filled-in template is read from row 3 on, and a
 //! template whose notes row was deleted is read from row 2.
 
-use calamine::Data;
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, Format, Formula, Workbook, Worksheet,
 };
 
 use super::SheetError;
-use super::cell::{is_blank, trim};
+use super::cell::{SheetCell, Value, is_blank, trim};
 use super::field::tree_level;
 use super::header::Columns;
+use super::rows::Row;
 use super::write::{display_width, header_format, sheet_name, text_format};
 use crate::i18n::{Describe, Lang};
 use crate::jurisdiction::{Jurisdictions, Unit};
@@ -77,13 +77,17 @@ pub(super) fn note_stem(program: &Program, field: &Field) -> String {
 
 /// Whether `cells` is the template's notes row: every non-blank cell is text in a mapped column
 /// and begins with that column's note.
-pub(super) fn is_notes_row(program: &Program, columns: &Columns, cells: &[Data]) -> bool {
+pub(super) fn is_notes_row<T: SheetCell>(
+    program: &Program,
+    columns: &Columns,
+    row: Row<'_, T>,
+) -> bool {
     let mut any = false;
-    for (index, cell) in cells.iter().enumerate() {
-        if is_blank(cell) {
+    for (index, value) in row.values().enumerate() {
+        if is_blank(value) {
             continue;
         }
-        let Data::String(text) = cell else {
+        let Value::Text(text) = value else {
             return false;
         };
         let Some(column) = columns.mapped.iter().find(|column| column.index == index) else {

@@ -4,6 +4,7 @@
 mod import;
 mod import_rules;
 mod output;
+mod rows;
 mod template;
 
 use std::io::Cursor;
@@ -182,6 +183,10 @@ pub(super) fn first_sheet(bytes: &[u8]) -> (String, Range<Data>, Range<String>) 
 pub(super) fn texts(range: &Range<Data>) -> Vec<Vec<String>> {
     range
         .rows()
-        .map(|row| row.iter().map(cell::display_text).collect())
+        .map(|row| {
+            row.iter()
+                .map(|data| cell::display_text(cell::SheetCell::value(data)))
+                .collect()
+        })
         .collect()
 }
