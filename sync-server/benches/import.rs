@@ -132,9 +132,7 @@ fn main() -> Result<()> {
             },
             1_795_395_600_000 + run,
             &mut |progress| {
-                if let ImportProgress::Dispatching {
-                    done: 0..=2_000, ..
-                } = progress
+                if let ImportProgress::Dispatching { .. } = progress
                     && checked_at.is_none()
                 {
                     checked_at = Some(started.elapsed());

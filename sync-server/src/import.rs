@@ -30,9 +30,10 @@ use crate::store::tasks::ImportBatch;
 
 /// The device name import changes carry.
 pub const IMPORT_DEVICE: &str = "server-import";
-/// Records pushed per ledger transaction: big enough to amortise the commit, small enough to
-/// keep devices' syncs flowing between transactions.
-const PUSH_CHUNK: usize = 2_000;
+/// Records stored per ledger transaction: big enough to amortise the commit (2,000 took 6.3 s
+/// for 100k records, 10,000 take 4.8 s, 25,000 no less), small enough that devices' syncs wait
+/// at most about half a second between transactions.
+const PUSH_CHUNK: usize = 10_000;
 
 /// One list to import.
 #[derive(Debug, Clone, Copy)]
