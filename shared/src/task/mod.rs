@@ -19,7 +19,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-use crate::program::{Anchor, Condition, DeadlineError, DeadlineRule, Program};
+use crate::program::{Anchor, Condition, DeadlineError, DeadlineRule};
 use crate::record::{EventId, RecordId, RecordState, TaskStatus};
 
 /// Identifies a task (任务).
@@ -226,9 +226,4 @@ pub fn step_stands(rule: &DeadlineRule, members: &[Member], due_ms: i64) -> bool
             Satisfaction::Empty => false,
         },
     }
-}
-
-/// The deadline rules of `program` in order, for callers that plan every rule of a new task.
-pub fn rules(program: &Program) -> &[DeadlineRule] {
-    program.deadlines()
 }

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use outpost_shared::hlc::{DeviceId, HlcClock};
-use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::{DeadlineRule, Program};
 use outpost_shared::record::{Author, Record, RecordId, RecordKind, UserId, fold};
@@ -33,27 +32,19 @@ use tracing::{info, warn};
 use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 use crate::store::{Store, StoreTx};
 
+mod notices;
+
+pub use notices::{AlertNotice, AlertOutbox};
+
 /// The device name the engine's own changes (alert records) carry.
 pub const ENGINE_DEVICE: &str = "server-engine";
 /// The user the engine's events are attributed to.
 pub const ENGINE_USER: &str = "system";
 
-/// How much one pass does at most, so that a pass (one transaction, holding the ledger lock on
-/// PostgreSQL) stays short next to devices' syncs; a backlog takes several passes.
-#[derive(Debug, Clone, Copy)]
-pub struct PassLimits {
-    pub records: usize,
-    pub due_steps: usize,
-}
-
-impl Default for PassLimits {
-    fn default() -> Self {
-        Self {
-            records: 2_000,
-            due_steps: 500,
-        }
-    }
-}
+// How much one pass does at most, so that a pass (one transaction, holding the ledger lock on
+// PostgreSQL) stays short next to devices' syncs; a backlog takes several passes.
+const PASS_RECORDS: usize = 2_000;
+const PASS_DUE_STEPS: usize = 500;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,53 +64,11 @@ pub struct PassReport {
     pub more: bool,
 }
 
-/// One alert notification to hand to the outbox: one per recipient of the step, addressed to
-/// the unit whose leader (or group) it means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertNotice {
-    /// Stable across retries, restarts and instances: the alert id and the recipient.
-    pub idempotency_key: String,
-    pub unit: String,
-    pub recipient: String,
-    pub title: String,
-    pub lines: Vec<String>,
-    /// The alert record, for a link.
-    pub alert_id: String,
-}
-
-/// Where alert notifications go (the durable outbox).
-pub trait AlertOutbox: Send + Sync {
-    /// Queues a notice durably; queuing the same key again must do nothing.
-    fn enqueue(&self, notice: &AlertNotice, now_ms: i64) -> Result<(), String>;
-}
-
-/// The server's notification outbox: one notice per recipient, routed by its unit.
-impl AlertOutbox for crate::notify::Notifier {
-    fn enqueue(&self, notice: &AlertNotice, now_ms: i64) -> Result<(), String> {
-        let notice = crate::notify::Notice {
-            idempotency_key: notice.idempotency_key.clone(),
-            audience: crate::notify::Audience {
-                unit: notice.unit.clone(),
-                recipients: vec![notice.recipient.clone()],
-            },
-            message: crate::notify::Message {
-                title: notice.title.clone(),
-                lines: notice.lines.clone(),
-                link: Some(format!("alerts/{}", notice.alert_id)),
-            },
-        };
-        crate::notify::Notifier::enqueue(self, &notice, now_ms)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-}
-
 /// The engine: the programs it schedules and its clock for the events it writes.
 pub struct Engine {
     programs: HashMap<String, Program>,
     author: Author,
     clock: Mutex<HlcClock>,
-    limits: PassLimits,
 }
 
 fn engine_author() -> Result<Author, LedgerError> {
@@ -139,13 +88,7 @@ impl Engine {
                 .collect(),
             clock: Mutex::new(HlcClock::new(author.device.clone())),
             author,
-            limits: PassLimits::default(),
         })
-    }
-
-    pub fn with_limits(mut self, limits: PassLimits) -> Self {
-        self.limits = limits;
-        self
     }
 
     fn rule(&self, program: &str, rule: &str) -> Option<(&Program, &DeadlineRule)> {
@@ -199,9 +142,9 @@ impl Engine {
         report: &mut PassReport,
     ) -> Result<(), LedgerError> {
         let cursor = tx.lock_engine()?;
-        let changed = tx.records_changed_since(cursor, self.limits.records)?;
+        let changed = tx.records_changed_since(cursor, PASS_RECORDS)?;
         report.records = changed.len();
-        report.more |= changed.len() >= self.limits.records;
+        report.more |= changed.len() >= PASS_RECORDS;
         let Some(last) = changed.last().map(|r| r.updated_seq) else {
             return Ok(());
         };
@@ -303,8 +246,8 @@ impl Engine {
         now_ms: i64,
         report: &mut PassReport,
     ) -> Result<(), LedgerError> {
-        let due = tx.due_deadlines(now_ms, self.limits.due_steps)?;
-        report.more |= due.len() >= self.limits.due_steps;
+        let due = tx.due_deadlines(now_ms, PASS_DUE_STEPS)?;
+        report.more |= due.len() >= PASS_DUE_STEPS;
         let mut members_by_task: BTreeMap<String, Vec<Member>> = BTreeMap::new();
         for row in due {
             let Some(task) = tx.task(&row.task_id)? else {
@@ -469,122 +412,6 @@ impl Engine {
             )));
         }
         Ok(())
-    }
-
-    /// Hands raised alerts to `notifier`, then marks them handed over. Returns how many.
-    pub fn notify(
-        &self,
-        store: &impl Store,
-        jurisdictions: &Jurisdictions,
-        notifier: &dyn AlertOutbox,
-        now_ms: i64,
-    ) -> Result<usize, LedgerError> {
-        let pending = store.transaction(|tx| {
-            let rows = tx.unnotified(200)?;
-            let mut notices = Vec::with_capacity(rows.len());
-            for row in rows {
-                let Some(task) = tx.task(&row.task_id)? else {
-                    continue;
-                };
-                let members = tx.members_of(&row.task_id)?;
-                notices.push((
-                    row.clone(),
-                    self.notices(&row, &task, &members, jurisdictions),
-                ));
-            }
-            Ok(notices)
-        })?;
-        let mut handed = 0;
-        for (row, notices) in pending {
-            let mut all = true;
-            for notice in &notices {
-                if let Err(error) = notifier.enqueue(notice, now_ms) {
-                    warn!(alert = %notice.alert_id, %error, "cannot queue the alert notification; will retry");
-                    all = false;
-                }
-            }
-            if all {
-                store.transaction(|tx| {
-                    let mut row = row.clone();
-                    row.notified = true;
-                    tx.update_deadline(&row)
-                })?;
-                handed += notices.len();
-            }
-        }
-        Ok(handed)
-    }
-
-    fn notices(
-        &self,
-        row: &DeadlineRow,
-        task: &TaskRow,
-        members: &[Member],
-        jurisdictions: &Jurisdictions,
-    ) -> Vec<AlertNotice> {
-        let Some((program, rule)) = self.rule(&task.key.program, &row.rule) else {
-            return Vec::new();
-        };
-        let Some(alert_id) = row.alert_id.clone() else {
-            return Vec::new();
-        };
-        let Some(step) = usize::try_from(row.step)
-            .ok()
-            .and_then(|index| rule.steps().get(index))
-        else {
-            return Vec::new();
-        };
-        let facts = AlertFacts {
-            task: task.key.clone(),
-            step: planned(row),
-            members: members.len(),
-            outstanding: outstanding(members, rule.until()),
-        };
-        let unit_name = jurisdictions
-            .full_name(&task.key.unit)
-            .unwrap_or_else(|| task.key.unit.clone());
-        let title = alert::title(rule, &facts, &unit_name, Lang::Zh);
-        let due = jiff::Timestamp::from_millisecond(row.due_ms)
-            .map(|t| {
-                t.to_zoned(outpost_shared::program::shanghai())
-                    .strftime("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let recipients: Vec<String> = step
-            .notify
-            .iter()
-            .map(|r| program.recipient_label(r, Lang::Zh))
-            .collect();
-        let lines = vec![
-            format!("流程：{}", program.name().get(Lang::Zh)),
-            format!("任务：批次 {} · {unit_name}", task.key.batch),
-            format!("截止时间：{due}（{}）", rule.label().get(Lang::Zh)),
-            format!(
-                "未完成：{} 人 / 共 {} 人（已认领 {}，已反馈 {}）",
-                facts.outstanding.len(),
-                members.len(),
-                task.claimed,
-                task.answered
-            ),
-            format!("通知：{}", recipients.join("、")),
-        ];
-        step.notify
-            .iter()
-            .map(|recipient| AlertNotice {
-                idempotency_key: format!("{alert_id}:{}", recipient.code()),
-                unit: alert::recipient_unit(&task.key.unit, recipient),
-                recipient: recipient.code(),
-                title: title.clone(),
-                lines: lines.clone(),
-                alert_id: alert_id.clone(),
-            })
-            .collect()
-    }
-
-    /// When the next step falls due, for the run loop's sleep.
-    pub fn next_due_ms(&self, store: &impl Store) -> Result<Option<i64>, LedgerError> {
-        store.transaction(|tx| tx.next_due_ms())
     }
 }
 

@@ -122,8 +122,6 @@ pub trait TaskTx {
     /// Open steps due at or before `now_ms`, earliest first.
     fn due_deadlines(&mut self, now_ms: i64, limit: usize)
     -> Result<Vec<DeadlineRow>, LedgerError>;
-    /// The earliest due time of an open step.
-    fn next_due_ms(&mut self) -> Result<Option<i64>, LedgerError>;
     /// Steps whose alert was raised but not yet handed to the notification outbox.
     fn unnotified(&mut self, limit: usize) -> Result<Vec<DeadlineRow>, LedgerError>;
     /// How many steps are in each state.

@@ -219,14 +219,6 @@ impl TaskTx for PgTx<'_> {
         rows.iter().map(to_deadline).collect()
     }
 
-    fn next_due_ms(&mut self) -> Result<Option<i64>, LedgerError> {
-        let rows = self.query(
-            "SELECT MIN(due_ms) FROM deadlines WHERE state = 'open'",
-            &[],
-        )?;
-        Ok(rows.first().and_then(|r| r.get(0)))
-    }
-
     fn unnotified(&mut self, count: usize) -> Result<Vec<DeadlineRow>, LedgerError> {
         let rows = self.query(
             "SELECT task_id, rule, occurrence_ms, step, due_ms, state, alert_id, fired_ms, notified

@@ -308,13 +308,6 @@ impl TaskTx for SqliteTx<'_> {
         self.deadlines(&sql, params![now_ms, to_i64(limit as u64)])
     }
 
-    fn next_due_ms(&mut self) -> Result<Option<i64>, LedgerError> {
-        self.tx
-            .prepare_cached("SELECT MIN(due_ms) FROM deadlines WHERE state = 'open'")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .map_err(storage)
-    }
-
     fn unnotified(&mut self, limit: usize) -> Result<Vec<DeadlineRow>, LedgerError> {
         let sql = format!(
             "SELECT {DEADLINE_COLUMNS} FROM deadlines
