@@ -254,6 +254,30 @@ struct DistrictOrigin {
     city_en: Option<String>,
 }
 
+/// The shipped jurisdiction files as (file name, TOML text), compiled in so that the app works
+/// without its asset folder (the server reads `assets/` and may carry more districts).
+pub fn presets() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "440115-nansha.toml",
+            include_str!("../../../assets/jurisdictions/440115-nansha.toml"),
+        ),
+        (
+            "350203-siming.toml",
+            include_str!("../../../assets/jurisdictions/350203-siming.toml"),
+        ),
+    ]
+}
+
+/// Every shipped district in one tree; an error means a preset was broken at build time.
+pub fn load_presets() -> Result<Jurisdictions, JurisdictionError> {
+    let mut tree = Jurisdictions::default();
+    for (file, text) in presets() {
+        tree.merge(Jurisdictions::from_toml_str(text, file)?)?;
+    }
+    Ok(tree)
+}
+
 /// The loaded tree of units (行政区划树), ordered by code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Jurisdictions {

@@ -12,6 +12,7 @@ use super::{ReplicaError, encode_heads};
 use crate::record::{
     Record, RecordId, RecordKind, ReviewMark, ReviewReason, TaskStatus, field_keys,
 };
+use crate::task::Member;
 
 /// One record as lists show it. Holds personal data in full: masking is the view's job, and the
 /// replica file itself is encrypted on devices.
@@ -30,10 +31,19 @@ pub struct RecordSummary {
     /// When the current unit received the task (ms since the epoch): deadlines count from here.
     pub assigned_at_ms: Option<i64>,
     pub review_count: i64,
+    /// The task (任务) the record belongs to now: `task::TaskKey::id`.
+    pub task_id: Option<String>,
+    /// The person's standing in that task (claim, answer… times) for deadlines.
+    pub member: Option<Member>,
+    /// The standing answer's outcome codes, root to leaf.
+    pub outcome: Option<Vec<String>>,
 }
 
+/// How many columns [`SUMMARY_COLUMNS`] selects: queries that select more read theirs after.
+pub(super) const SUMMARY_COLUMN_COUNT: usize = 15;
+
 pub(super) const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.program, r.unit, r.status, r.batch, \
-     r.name, r.phone, r.id_number, r.tag, r.assigned_at_ms, r.review_count";
+     r.name, r.phone, r.id_number, r.tag, r.assigned_at_ms, r.review_count, r.task_id, r.member, r.outcome";
 
 pub(super) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<RecordSummary> {
     let kind: String = row.get(1)?;
@@ -58,6 +68,15 @@ pub(super) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<RecordSummary>
         tag: row.get(9)?,
         assigned_at_ms: row.get(10)?,
         review_count: row.get(11)?,
+        task_id: row.get(12)?,
+        // A member that cannot be read is treated as missing: it is derived data, rebuilt from
+        // the document by the next write or `rebuild_derived`.
+        member: row
+            .get::<_, Option<String>>(13)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
+        outcome: row
+            .get::<_, Option<String>>(14)?
+            .map(|codes| codes.split('/').map(str::to_owned).collect()),
     })
 }
 
@@ -84,7 +103,7 @@ fn reversed(text: &str) -> String {
 }
 
 /// The columns of `records` that [`derive`] writes, in the order of [`StoredRow::columns`].
-const DERIVED_COLUMNS: [&str; 16] = [
+const DERIVED_COLUMNS: [&str; 19] = [
     "kind",
     "program",
     "unit",
@@ -101,6 +120,9 @@ const DERIVED_COLUMNS: [&str; 16] = [
     "review_count",
     "stored_heads",
     "chunk_count",
+    "task_id",
+    "member",
+    "outcome",
 ];
 const NAME: usize = 5;
 const ID_NUMBER: usize = 8;
@@ -187,6 +209,10 @@ pub(super) fn derive_over(
     let name = text(field_keys::NAME);
     let phone = text(field_keys::PHONE);
     let id_number = text(field_keys::ID_NUMBER);
+    let member = match record.kind() {
+        RecordKind::Person => Member::of(record.id(), record.program(), &state),
+        _ => None,
+    };
     let assigned_at_ms = state
         .assigned
         .as_ref()
@@ -208,6 +234,9 @@ pub(super) fn derive_over(
         Value::Integer(i64::try_from(state.reviews.len()).unwrap_or(i64::MAX)),
         Value::Blob(encode_heads(heads)),
         Value::Integer(chunk_count),
+        text_value(member.as_ref().map(|m| m.task.id())),
+        text_value(member.as_ref().and_then(|m| serde_json::to_string(m).ok())),
+        text_value(state.answer.as_ref().map(|a| a.outcome.join("/"))),
     ];
     let rowid = match previous {
         Some(previous) => {
@@ -428,7 +457,7 @@ pub(super) fn review_items(
     ))?;
     let rows: Vec<(RecordSummary, i64)> = stmt
         .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((summary_from_row(r)?, r.get(12)?))
+            Ok((summary_from_row(r)?, r.get(SUMMARY_COLUMN_COUNT)?))
         })?
         .collect::<Result<_, _>>()?;
     let mut items = Vec::with_capacity(rows.len());
@@ -470,9 +499,16 @@ pub(super) fn snapshot(conn: &Connection) -> Result<Vec<String>, ReplicaError> {
     let rows: Vec<(String, i64)> = stmt
         .query_map([], |r| {
             let summary = summary_from_row(r)?;
-            let extra: (Option<String>, Option<String>, Option<String>, String) =
-                (r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?);
-            Ok((format!("{summary:?} {extra:?}"), r.get(16)?))
+            let extra: (Option<String>, Option<String>, Option<String>, String) = (
+                r.get(SUMMARY_COLUMN_COUNT)?,
+                r.get(SUMMARY_COLUMN_COUNT + 1)?,
+                r.get(SUMMARY_COLUMN_COUNT + 2)?,
+                r.get(SUMMARY_COLUMN_COUNT + 3)?,
+            );
+            Ok((
+                format!("{summary:?} {extra:?}"),
+                r.get(SUMMARY_COLUMN_COUNT + 4)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     for (line, rowid) in rows {

@@ -151,8 +151,15 @@ impl Replica {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -16_000)?;
-        embedded::migrations::runner().run(&mut conn)?;
-        Ok(Self { conn })
+        let report = embedded::migrations::runner().run(&mut conn)?;
+        let mut replica = Self { conn };
+        // Schema 3 added derived columns that rows stored earlier lack; derived rows are rebuilt
+        // from the documents, which are the truth.
+        let added_task_columns = report.applied_migrations().iter().any(|m| m.version() == 3);
+        if added_task_columns && replica.record_count()? > 0 {
+            replica.rebuild_derived()?;
+        }
+        Ok(replica)
     }
 
     /// Runs `work` in one transaction: everything it wrote is committed together, or nothing is.
@@ -210,6 +217,15 @@ impl Replica {
         limit: usize,
     ) -> Result<Vec<(RecordSummary, Vec<ReviewMark>)>, ReplicaError> {
         derive::review_items(&self.conn, limit)
+    }
+
+    /// The programs this replica holds records of.
+    pub fn programs(&self) -> Result<Vec<String>, ReplicaError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT program FROM records ORDER BY program")?;
+        let programs = stmt.query_map([], |r| r.get(0))?;
+        Ok(programs.collect::<Result<_, _>>()?)
     }
 
     pub fn record_count(&self) -> Result<u64, ReplicaError> {

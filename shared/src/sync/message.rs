@@ -276,3 +276,25 @@ mod base64_list {
             .collect()
     }
 }
+
+/// `POST /v1/enrol`: a device exchanges a one-time enrolment code for its credential.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub protocol: u32,
+    pub code: String,
+    /// What the user calls the device ("张三的手机").
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Enrolled {
+    pub protocol: u32,
+    pub device_id: String,
+    /// The device credential: sent as a bearer token on every request. Shown once.
+    pub token: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit: String,
+}

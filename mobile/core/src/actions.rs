@@ -1,0 +1,387 @@
+//! What a worker does to a person, offline: each command is checked against the program, the
+//! jurisdiction tree, the user's role and the record's state (`task::command::check`, the same
+//! check the server runs), then appended as an event to the local replica in one transaction.
+//! Sync carries it to the server later; nothing here needs the network.
+
+use std::collections::BTreeMap;
+
+use outpost_shared::i18n::{Describe, Lang};
+use outpost_shared::identity::{IdentityDocument, PhoneNumber, ResidentId};
+use outpost_shared::program::{self, FieldType, Program};
+use outpost_shared::record::{Action, Record, RecordId, TaskStatus};
+use outpost_shared::task::command::{self, Command, Context, SUPPLEMENTARY_OF};
+use serde::{Deserialize, Serialize};
+
+use crate::views::PersonDetail;
+use crate::{AppCore, AppError, ErrorCode};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClaimInput {
+    pub record_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claimed {
+    pub claimed: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AnswerInput {
+    pub record_id: String,
+    pub outcome: Vec<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub forward_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MoveInput {
+    pub record_id: String,
+    pub to_unit: String,
+    /// The reason (reassign) or note (forward).
+    #[serde(default, alias = "reason")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorrectInput {
+    pub record_id: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SupplementaryInput {
+    pub source_record_id: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// The most characters a typed text field keeps.
+const MAX_TEXT: usize = 500;
+
+/// Checks and normalises one typed value by its field's type; the error names the field.
+fn normalise(program: &Program, key: &str, raw: &str, lang: Lang) -> Result<String, AppError> {
+    let field = program.field(key).ok_or_else(|| {
+        AppError::bad_input(
+            lang,
+            format!("未知字段 {key}"),
+            format!("Unknown field {key}"),
+        )
+    })?;
+    let label = field.label.get(lang).to_owned();
+    let fail = |reason: String| AppError {
+        code: ErrorCode::BadInput,
+        message: format!("{label}：{reason}"),
+    };
+    let value = raw.trim();
+    if value.is_empty() {
+        return if field.required {
+            Err(fail(match lang {
+                Lang::Zh => "必填".into(),
+                Lang::En => "required".into(),
+            }))
+        } else {
+            Ok(String::new())
+        };
+    }
+    Ok(match &field.field_type {
+        FieldType::Phone => PhoneNumber::parse(value)
+            .map_err(|e| fail(e.describe(lang)))?
+            .as_str()
+            .to_owned(),
+        FieldType::ResidentId => ResidentId::parse(value)
+            .map_err(|e| fail(e.describe(lang)))?
+            .as_str()
+            .to_owned(),
+        FieldType::IdDocument => IdentityDocument::parse_guess(value)
+            .map_err(|e| fail(e.describe(lang)))?
+            .number()
+            .to_owned(),
+        FieldType::Boolean => match value {
+            "true" | "是" => "true".into(),
+            "false" | "否" => "false".into(),
+            _ => {
+                return Err(fail(match lang {
+                    Lang::Zh => "请选择 是 或 否".into(),
+                    Lang::En => "choose yes or no".into(),
+                }));
+            }
+        },
+        FieldType::Choice { options } => options
+            .iter()
+            .find(|o| o.code == value || o.label.zh == value || o.label.en == value)
+            .map(|o| o.code.clone())
+            .ok_or_else(|| {
+                fail(match lang {
+                    Lang::Zh => "不是可选的值".into(),
+                    Lang::En => "not one of the choices".into(),
+                })
+            })?,
+        FieldType::Integer => value
+            .parse::<i64>()
+            .map_err(|_| {
+                fail(match lang {
+                    Lang::Zh => "应为整数".into(),
+                    Lang::En => "must be a whole number".into(),
+                })
+            })?
+            .to_string(),
+        FieldType::Jurisdiction => {
+            return Err(fail(match lang {
+                Lang::Zh => "所属单位请用“改派/转发”修改".into(),
+                Lang::En => "change the unit by reassigning or forwarding".into(),
+            }));
+        }
+        FieldType::Text | FieldType::Date | FieldType::DateTime => {
+            value.chars().take(MAX_TEXT).collect()
+        }
+    })
+}
+
+fn command_error(lang: Lang, error: &command::CommandError) -> AppError {
+    let code = match error {
+        command::CommandError::Answer(_) => ErrorCode::BadInput,
+        command::CommandError::UnknownUnit(_)
+        | command::CommandError::WrongLevel { .. }
+        | command::CommandError::SameUnit(_) => ErrorCode::BadInput,
+        _ => ErrorCode::NotAllowed,
+    };
+    AppError::described(code, lang, error)
+}
+
+impl AppCore {
+    fn load_record(&self, record_id: &str) -> Result<Record, AppError> {
+        let lang = self.lang();
+        let id = RecordId::new(record_id).map_err(|_| AppError::not_found(lang))?;
+        self.session()?
+            .replica
+            .load(&id)
+            .map_err(|e| AppError::replica(lang, e))?
+            .ok_or_else(|| AppError::not_found(lang))
+    }
+
+    /// Checks `commands` in order against the record as each one leaves it, appends their events
+    /// and stores the record, all or nothing.
+    fn act(&mut self, record_id: &str, commands: &[Command]) -> Result<(), AppError> {
+        let lang = self.lang();
+        let mut record = self.load_record(record_id)?;
+        let program = self.program(record.program())?.clone();
+        let role = self.account()?.role.clone();
+        let now = u64::try_from(self.now_ms()).unwrap_or(0);
+        let context = Context {
+            program: &program,
+            jurisdictions: self.jurisdictions(),
+            role: &role,
+        };
+        let supplementary = record.field(SUPPLEMENTARY_OF).is_some();
+        let mut actions: Vec<Action> = Vec::new();
+        let mut scratch = record.clone();
+        let session_author = self.session()?.author.clone();
+        let mut scratch_clock = self.session()?.hlc.clone();
+        for command in commands {
+            let action = command::check(&context, &scratch.state(), supplementary, command)
+                .map_err(|e| command_error(lang, &e))?;
+            scratch
+                .append(&session_author, &mut scratch_clock, now, action.clone())
+                .map_err(|e| AppError::internal(lang, e))?;
+            actions.push(action);
+        }
+        let session = self.session_mut()?;
+        for action in actions {
+            record
+                .append(&session.author, &mut session.hlc, now, action)
+                .map_err(|e| AppError::internal(lang, e))?;
+        }
+        session
+            .replica
+            .write(|w| w.save(&mut record))
+            .map_err(|e| AppError::replica(lang, e))?;
+        Ok(())
+    }
+
+    /// 认领: claims each chosen person still unclaimed; the others are left as they are.
+    pub fn claim(&mut self, input: &ClaimInput) -> Result<Claimed, AppError> {
+        let lang = self.lang();
+        if input.record_ids.is_empty() {
+            return Err(AppError::bad_input(
+                lang,
+                "请先选择要认领的人员",
+                "Choose the persons to claim first",
+            ));
+        }
+        let mut claimed = 0;
+        let mut last_error = None;
+        for id in &input.record_ids {
+            match self.act(id, &[Command::Claim]) {
+                Ok(()) => claimed += 1,
+                Err(e) => last_error = Some(e),
+            }
+        }
+        match (claimed, last_error) {
+            (0, Some(error)) => Err(error),
+            _ => Ok(Claimed { claimed }),
+        }
+    }
+
+    /// 反馈: answers with an outcome path; an unclaimed person is claimed first (answering is
+    /// taking the task), and an outcome that forwards (W2 情景三) forwards in the same write.
+    pub fn answer(&mut self, input: &AnswerInput) -> Result<PersonDetail, AppError> {
+        let lang = self.lang();
+        let record = self.load_record(&input.record_id)?;
+        let program = self.program(record.program())?.clone();
+        let path: Vec<&str> = input.outcome.iter().map(String::as_str).collect();
+        let forwards = program.outcomes().node(&path).is_some_and(|n| n.forward)
+            || (1..path.len()).any(|n| {
+                program
+                    .outcomes()
+                    .node(&path[..n])
+                    .is_some_and(|x| x.forward)
+            });
+        let mut commands = Vec::new();
+        if record.state().status == TaskStatus::Unclaimed && program.allows(program::Action::Claim)
+        {
+            commands.push(Command::Claim);
+        }
+        commands.push(Command::Answer {
+            outcome: input.outcome.clone(),
+            note: input.note.clone(),
+        });
+        if forwards {
+            let target = input
+                .forward_to
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        lang,
+                        "该情景须选择实际居住的社区",
+                        "This outcome needs the community the person really lives in",
+                    )
+                })?;
+            commands.push(Command::Forward {
+                to_unit: target,
+                note: input.note.clone(),
+            });
+        }
+        self.act(&input.record_id, &commands)?;
+        self.person(&input.record_id)
+    }
+
+    /// 修改所属镇街 (W1): the person moves to another unit and starts a fresh task there.
+    pub fn reassign(&mut self, input: &MoveInput) -> Result<PersonDetail, AppError> {
+        self.act(
+            &input.record_id,
+            &[Command::Reassign {
+                to_unit: input.to_unit.clone(),
+                reason: input.note.clone(),
+            }],
+        )?;
+        self.person(&input.record_id)
+    }
+
+    /// 转发 (W2): forwarded to the community the person really belongs to.
+    pub fn forward(&mut self, input: &MoveInput) -> Result<PersonDetail, AppError> {
+        self.act(
+            &input.record_id,
+            &[Command::Forward {
+                to_unit: input.to_unit.clone(),
+                note: input.note.clone(),
+            }],
+        )?;
+        self.person(&input.record_id)
+    }
+
+    /// Corrects fields (personal data, door magnet…): every value is checked before any is
+    /// written; unchanged values are not written again.
+    pub fn correct(&mut self, input: &CorrectInput) -> Result<PersonDetail, AppError> {
+        let lang = self.lang();
+        let mut record = self.load_record(&input.record_id)?;
+        let program = self.program(record.program())?.clone();
+        let dispatch_key = program.dispatch().field.clone();
+        let mut changes = Vec::new();
+        for (key, raw) in &input.fields {
+            let field = program.field(key);
+            if key == &dispatch_key || field.is_some_and(|f| f.set_by.is_some()) {
+                return Err(AppError::bad_input(
+                    lang,
+                    format!("字段 {key} 不能直接修改"),
+                    format!("Field {key} cannot be edited"),
+                ));
+            }
+            let value = normalise(&program, key, raw, lang)?;
+            let current = record.field(key);
+            let same = current
+                .as_ref()
+                .is_some_and(|c| c.value == value && c.conflicting.is_empty());
+            let nothing_to_clear = value.is_empty() && current.is_none();
+            if !(same || nothing_to_clear) {
+                changes.push((key.clone(), value));
+            }
+        }
+        if !changes.is_empty() {
+            let session = self.session_mut()?;
+            for (key, value) in &changes {
+                record
+                    .set_field(&session.author, key, value)
+                    .map_err(|e| AppError::internal(lang, e))?;
+            }
+            session
+                .replica
+                .write(|w| w.save(&mut record))
+                .map_err(|e| AppError::replica(lang, e))?;
+        }
+        self.person(&input.record_id)
+    }
+
+    /// 补充人员 (W2): a cohabitant or companion found while verifying someone, created in the
+    /// same unit and batch and waiting for the CDC's judgement.
+    pub fn add_supplementary(
+        &mut self,
+        input: &SupplementaryInput,
+    ) -> Result<PersonDetail, AppError> {
+        let lang = self.lang();
+        let source = self.load_record(&input.source_record_id)?;
+        let program = self.program(source.program())?.clone();
+        let role = self.account()?.role.clone();
+        let dispatch_key = program.dispatch().field.clone();
+        let source_state = source.state();
+        let mut fields = Vec::new();
+        for field in program.fields() {
+            if field.key == dispatch_key || field.set_by.is_some() {
+                continue;
+            }
+            let raw = input
+                .fields
+                .get(&field.key)
+                .map(String::as_str)
+                .unwrap_or("");
+            let value = normalise(&program, &field.key, raw, lang)?;
+            if !value.is_empty() {
+                fields.push((field.key.clone(), value));
+            }
+        }
+        if let Some(unit) = &source_state.unit {
+            fields.push((dispatch_key, unit.clone()));
+        }
+        let id = format!(
+            "p-{}",
+            hex::encode(crate::vault::random::<8>().map_err(|e| AppError::internal(lang, e))?)
+        );
+        let context = Context {
+            program: &program,
+            jurisdictions: self.jurisdictions(),
+            role: &role,
+        };
+        let new = command::new_supplementary(&context, source.id(), &source_state, &id, fields)
+            .map_err(|e| command_error(lang, &e))?;
+        let now = u64::try_from(self.now_ms()).unwrap_or(0);
+        let session = self.session_mut()?;
+        let mut record = Record::create(new, &session.author, &mut session.hlc, now)
+            .map_err(|e| AppError::internal(lang, e))?;
+        session
+            .replica
+            .write(|w| w.save(&mut record))
+            .map_err(|e| AppError::replica(lang, e))?;
+        self.person(&id)
+    }
+}

@@ -1,0 +1,572 @@
+//! The field app's logic end to end against a real sync server on loopback: enrol with a code,
+//! sync a W1 town's task and a W2 community's task, stop the server, do the whole workflow
+//! offline, restart the server, sync, and check on the server's ledger (through a second
+//! device) that everything arrived. The window on top of this is tested by `tests/app_window.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use outpost_app_core::actions::{
+    AnswerInput, ClaimInput, CorrectInput, MoveInput, SupplementaryInput,
+};
+use outpost_app_core::views::{Tab, TasksInput};
+use outpost_app_core::{AppCore, EnrolInput, ErrorCode};
+use outpost_shared::demo::people;
+use outpost_shared::hlc::Clock;
+use rust_xlsxwriter::Workbook;
+
+const TOKEN: &str = "app-core-e2e-admin-token";
+const W1: &str = "w1-close-contact-whereabouts";
+const W2: &str = "w2-community-verification";
+const MIN: u64 = 60_000;
+
+/// A clock the test moves; starts at the real time so that it agrees with the server's.
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl TestClock {
+    fn now() -> Arc<Self> {
+        Arc::new(Self(AtomicU64::new(
+            outpost_shared::hlc::SystemClock.now_ms(),
+        )))
+    }
+    fn advance(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    database: PathBuf,
+    addr: Option<SocketAddr>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), outpost_sync_server::ServerError>>>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut server = Self {
+            runtime,
+            database: dir.join("ledger.db"),
+            addr: None,
+            stop: None,
+            task: None,
+        };
+        server.run();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr.unwrap())
+    }
+
+    /// Starts (or restarts, on the same address) the server over the same ledger file.
+    fn run(&mut self) {
+        let config = outpost_sync_server::config::ConfigFile {
+            database: Some(self.database.display().to_string()),
+            admin_token: Some(TOKEN.into()),
+            assets: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets")),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let app = outpost_sync_server::app(config).unwrap();
+        let bind = self
+            .addr
+            .map_or("127.0.0.1:0".to_owned(), |a| a.to_string());
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind(bind))
+            .unwrap();
+        self.addr = Some(listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.task = Some(self.runtime.spawn(outpost_sync_server::serve_app(
+            listener,
+            app,
+            async {
+                let _ = stopped.await;
+            },
+        )));
+    }
+
+    fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = self.runtime.block_on(task);
+        }
+    }
+
+    fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{}{path}", self.url()))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().unwrap()
+    }
+
+    /// A user and a one-time enrolment code (the QR payload) for them.
+    fn enrolment(&self, user: &str, role: &str, unit: &str) -> String {
+        self.admin(
+            "/admin/users",
+            serde_json::json!({"id": user, "display_name": user, "role": role, "unit": unit}),
+        );
+        let code = self.admin(
+            &format!("/admin/users/{user}/enrolment-codes"),
+            serde_json::json!({}),
+        );
+        format!(
+            "outpost-enrol:{}#{}",
+            self.url(),
+            code["code"].as_str().unwrap()
+        )
+    }
+
+    fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<String>]) {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (col, header) in headers.iter().enumerate() {
+            sheet.write_string(0, col as u16, *header).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (col, value) in row.iter().enumerate() {
+                sheet.write_string(1 + r as u32, col as u16, value).unwrap();
+            }
+        }
+        let imported: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!(
+                "{}/admin/imports?program={program}&within={within}&creator=district-admin",
+                self.url()
+            ))
+            .bearer_auth(TOKEN)
+            .body(workbook.save_to_buffer().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(imported["failed"], 0, "{imported}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn enrol(dir: &Path, clock: Arc<TestClock>, code: String) -> AppCore {
+    let mut app = AppCore::open(dir, clock).unwrap();
+    let status = app
+        .enrol(EnrolInput {
+            code,
+            server_url: None,
+            device_label: "测试手机".into(),
+            pin: "135790".into(),
+        })
+        .unwrap();
+    assert!(status.enrolled && status.unlocked);
+    app
+}
+
+fn sync(app: &AppCore) {
+    let outcome = app
+        .sync_job()
+        .expect("unlocked")
+        .run()
+        .expect("not already running");
+    outcome.unwrap();
+}
+
+fn ids(app: &AppCore, program: &str, tab: Tab) -> Vec<String> {
+    app.tasks(&TasksInput {
+        program: program.into(),
+        tab,
+        query: String::new(),
+    })
+    .unwrap()
+    .into_iter()
+    .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
+    .collect()
+}
+
+#[test]
+fn a_w1_town_worker_does_the_whole_workflow_offline_and_it_reaches_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let persons = people(21, 3, &["440115001"]);
+    let rows: Vec<Vec<String>> = persons
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.phone.clone(),
+                p.id_number.clone(),
+                "密接".into(),
+                "南沙街道".into(),
+            ]
+        })
+        .collect();
+    server.import(
+        W1,
+        "440115",
+        &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
+        &rows,
+    );
+    let clock = TestClock::now();
+    let worker_dir = dir.path().join("worker");
+    let code = server.enrolment("nansha-w", "worker", "440115001");
+    let mut app = enrol(&worker_dir, clock.clone(), code);
+    assert_eq!(app.status().programs[0].id, W1);
+    sync(&app);
+
+    // One task of three persons, masked in the list, with the 10-minute claim deadline.
+    let groups = app
+        .tasks(&TasksInput {
+            program: W1.into(),
+            tab: Tab::Unclaimed,
+            query: String::new(),
+        })
+        .unwrap();
+    assert_eq!(groups.len(), 1);
+    let group = &groups[0];
+    assert_eq!(group.persons.len(), 3);
+    assert_eq!(group.unit_name, "南沙街道");
+    let deadline = group.deadline.as_ref().expect("claim deadline");
+    assert_eq!(deadline.label, "认领时限");
+    assert!(!deadline.overdue);
+    let dispatched = group.dispatched_at_ms.unwrap();
+    assert_eq!(deadline.due_ms, dispatched + 10 * 60_000);
+    for row in &group.persons {
+        assert!(row.masked_phone.contains("****"), "{}", row.masked_phone);
+        assert!(
+            persons
+                .iter()
+                .all(|p| p.name != row.masked_name && p.phone != row.masked_phone)
+        );
+    }
+    // Search by phone tail finds exactly that person.
+    let tail = &persons[1].phone[7..];
+    let found = app
+        .tasks(&TasksInput {
+            program: W1.into(),
+            tab: Tab::Unclaimed,
+            query: tail.into(),
+        })
+        .unwrap();
+    assert_eq!(found.iter().map(|g| g.persons.len()).sum::<usize>(), 1);
+
+    // The server goes away; everything below happens offline.
+    server.halt();
+    let all = ids(&app, W1, Tab::Unclaimed);
+    let claimed = app
+        .claim(&ClaimInput {
+            record_ids: all[..2].to_vec(),
+        })
+        .unwrap();
+    assert_eq!(claimed.claimed, 2);
+    let counts = app.task_counts(W1).unwrap();
+    assert_eq!(
+        (counts.unclaimed, counts.claimed, counts.answered),
+        (1, 2, 0)
+    );
+
+    // A note is required where the program says so, and the error says it in Chinese.
+    let missing_note = app
+        .answer(&AnswerInput {
+            record_id: all[0].clone(),
+            outcome: vec![
+                "in_district".into(),
+                "central_quarantine".into(),
+                "other_site".into(),
+            ],
+            note: None,
+            forward_to: None,
+        })
+        .unwrap_err();
+    assert_eq!(missing_note.code, ErrorCode::BadInput);
+    assert!(
+        missing_note.message.contains("备注"),
+        "{}",
+        missing_note.message
+    );
+    let answered = app
+        .answer(&AnswerInput {
+            record_id: all[0].clone(),
+            outcome: vec![
+                "in_district".into(),
+                "home_quarantine".into(),
+                "elderly".into(),
+            ],
+            note: Some("独居老人，社区每日上门".into()),
+            forward_to: None,
+        })
+        .unwrap();
+    assert_eq!(answered.status, "answered");
+    assert!(
+        answered.answer.as_ref().unwrap().label.contains("居家"),
+        "{:?}",
+        answered.answer
+    );
+    // The detail screen shows the full phone number.
+    assert!(
+        answered
+            .fields
+            .iter()
+            .any(|f| persons.iter().any(|p| Some(&p.phone) == f.value.as_ref()))
+    );
+    // The third person belongs to another town.
+    let moved = app
+        .reassign(&MoveInput {
+            record_id: all[2].clone(),
+            to_unit: "440115002".into(),
+            note: Some("实际居住黄阁镇".into()),
+        })
+        .unwrap();
+    assert_eq!(moved.unit, "440115002");
+    let bad_move = app
+        .reassign(&MoveInput {
+            record_id: all[1].clone(),
+            to_unit: "440115001001".into(),
+            note: None,
+        })
+        .unwrap_err();
+    assert_eq!(bad_move.code, ErrorCode::BadInput);
+
+    // Offline: the sync bar says so and counts what waits.
+    assert!(app.sync_job().unwrap().run().unwrap().is_err());
+    let status = app.sync_status().unwrap();
+    assert_eq!(status.online, Some(false));
+    assert_eq!(status.pending_changes, 3);
+    assert!(status.oldest_unsent_ms.is_some());
+    assert!(status.last_error.unwrap().contains("无法连接"));
+
+    // Reminders come from the local replica: 11 minutes later the claim deadline of the first
+    // task has passed for nobody (two claimed, one moved away is its own task)…
+    clock.advance(11 * MIN);
+    let reminders = app.reminders().unwrap();
+    assert!(
+        reminders.iter().all(|r| r.label != "认领时限"),
+        "{reminders:?}"
+    );
+    // …while the answer deadline (2 h) is reminded 30 minutes ahead.
+    clock.advance(100 * MIN);
+    let reminders = app.reminders().unwrap();
+    assert!(
+        reminders
+            .iter()
+            .any(|r| r.label == "反馈时限" && !r.overdue),
+        "{reminders:?}"
+    );
+
+    // Lock, wrong PIN, right PIN — all offline.
+    app.lock();
+    assert_eq!(
+        app.tasks(&TasksInput {
+            program: W1.into(),
+            tab: Tab::Claimed,
+            query: String::new()
+        })
+        .unwrap_err()
+        .code,
+        ErrorCode::Locked
+    );
+    assert_eq!(app.unlock("000000").unwrap_err().code, ErrorCode::WrongPin);
+    assert!(app.unlock("135790").unwrap().unlocked);
+
+    // The server comes back on the same address; one sync carries everything.
+    server.run();
+    sync(&app);
+    let status = app.sync_status().unwrap();
+    assert_eq!((status.online, status.pending_changes), (Some(true), 0));
+    // The moved person left this town's device.
+    assert_eq!(ids(&app, W1, Tab::Unclaimed).len(), 0);
+    assert_eq!(ids(&app, W1, Tab::Claimed).len(), 1);
+
+    // A second device — the district's — sees what the worker did.
+    let district = enrol(
+        &dir.path().join("district"),
+        clock.clone(),
+        server.enrolment("nansha-d", "admin", "440115"),
+    );
+    sync(&district);
+    let detail = district.person(&all[0]).unwrap();
+    assert_eq!(detail.status, "answered");
+    assert_eq!(
+        detail.answer.unwrap().note.as_deref(),
+        Some("独居老人，社区每日上门")
+    );
+    assert_eq!(district.person(&all[2]).unwrap().unit, "440115002");
+    assert_eq!(district.person(&all[1]).unwrap().status, "claimed");
+
+    // The replica is encrypted at rest: no SQLite header, no phone number in the file.
+    let bytes = std::fs::read(worker_dir.join("replica.db")).unwrap();
+    assert!(!bytes.starts_with(b"SQLite format 3"));
+    let phone = persons[0].phone.as_bytes();
+    assert!(!bytes.windows(phone.len()).any(|w| w == phone));
+}
+
+#[test]
+fn a_w2_community_worker_verifies_forwards_and_adds_a_supplementary_person_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let persons = people(33, 3, &["350203001001"]);
+    let rows: Vec<Vec<String>> = persons
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.phone.clone(),
+                p.id_number.clone(),
+                "仁和社区".into(),
+                "密接".into(),
+            ]
+        })
+        .collect();
+    server.import(
+        W2,
+        "350203",
+        &["姓名", "手机号码", "证件号码", "所属社区", "密接类型"],
+        &rows,
+    );
+    let clock = TestClock::now();
+    let mut app = enrol(
+        &dir.path().join("w2"),
+        clock.clone(),
+        server.enrolment("renhe-w", "worker", "350203001001"),
+    );
+    assert_eq!(app.status().programs[0].id, W2);
+    sync(&app);
+    let all = ids(&app, W2, Tab::Unclaimed);
+    assert_eq!(all.len(), 3);
+    let view = app.program_view(W2).unwrap();
+    assert_eq!(view.outcomes.len(), 7);
+    assert_eq!(view.dispatch_level, "community");
+
+    server.halt();
+    // Scenario 2 with the door magnet installed and a corrected phone number.
+    let corrected = app
+        .correct(&CorrectInput {
+            record_id: all[0].clone(),
+            fields: [
+                ("door_magnet".to_owned(), "true".to_owned()),
+                ("phone".to_owned(), "+86 139-0000-1234".to_owned()),
+            ]
+            .into(),
+        })
+        .unwrap();
+    let phone = corrected.fields.iter().find(|f| f.key == "phone").unwrap();
+    assert_eq!(phone.value.as_deref(), Some("13900001234"));
+    let bad_phone = app
+        .correct(&CorrectInput {
+            record_id: all[0].clone(),
+            fields: [("phone".to_owned(), "12345".to_owned())].into(),
+        })
+        .unwrap_err();
+    assert!(
+        bad_phone.message.starts_with("手机号码："),
+        "{}",
+        bad_phone.message
+    );
+    let answered = app
+        .answer(&AnswerInput {
+            record_id: all[0].clone(),
+            outcome: vec!["home_quarantine".into()],
+            note: None,
+            forward_to: None,
+        })
+        .unwrap();
+    assert_eq!(answered.status, "answered");
+    // Scenario 3 forwards to the community the person really lives in, and needs it named.
+    let no_target = app
+        .answer(&AnswerInput {
+            record_id: all[1].clone(),
+            outcome: vec!["other_community_in_town".into()],
+            note: None,
+            forward_to: None,
+        })
+        .unwrap_err();
+    assert_eq!(no_target.code, ErrorCode::BadInput);
+    let forwarded = app
+        .answer(&AnswerInput {
+            record_id: all[1].clone(),
+            outcome: vec!["other_community_in_town".into()],
+            note: None,
+            forward_to: Some("350203001002".into()),
+        })
+        .unwrap();
+    assert_eq!(forwarded.unit, "350203001002");
+    // Scenario 4 is to be reported to CDC.
+    let reported = app
+        .answer(&AnswerInput {
+            record_id: all[2].clone(),
+            outcome: vec!["other_district_in_city".into()],
+            note: Some("湖里区殿前街道".into()),
+            forward_to: None,
+        })
+        .unwrap();
+    assert!(reported.answer.unwrap().report_to_cdc);
+    // A cohabitant missed by the list, awaiting CDC's judgement.
+    let added = app
+        .add_supplementary(&SupplementaryInput {
+            source_record_id: all[0].clone(),
+            fields: [
+                ("name".to_owned(), "同住甲".to_owned()),
+                ("phone".to_owned(), "13800009999".to_owned()),
+                ("contact_type".to_owned(), "close".to_owned()),
+                ("supplementary_relation".to_owned(), "cohabitant".to_owned()),
+            ]
+            .into(),
+        })
+        .unwrap();
+    assert_eq!(added.supplementary_of.as_deref(), Some(all[0].as_str()));
+    assert_eq!(added.unit, "350203001001");
+
+    server.run();
+    sync(&app);
+    assert_eq!(app.sync_status().unwrap().pending_changes, 0);
+    let district = enrol(
+        &dir.path().join("cdc"),
+        clock,
+        server.enrolment("siming-cdc", "cdc", "350203"),
+    );
+    sync(&district);
+    let door = district.person(&all[0]).unwrap();
+    assert_eq!(
+        door.fields
+            .iter()
+            .find(|f| f.key == "door_magnet")
+            .unwrap()
+            .display
+            .as_deref(),
+        Some("是")
+    );
+    assert_eq!(district.person(&all[1]).unwrap().unit, "350203001002");
+    let supplementary = district.person(&added.record_id).unwrap();
+    assert!(
+        supplementary.allowed.contains(&"cdc_judge".to_owned()),
+        "{:?}",
+        supplementary.allowed
+    );
+}
