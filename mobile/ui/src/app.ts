@@ -96,9 +96,10 @@ export class App implements Ctx {
         this.syncBar.el,
         this.errorLine,
         this.noticeLine,
-        this.reminderBanner,
-        this.nav,
       ),
+      // Outside the sticky header: on a 640 px phone the header must stay small.
+      this.nav,
+      this.reminderBanner,
       this.main,
     );
   }
@@ -331,7 +332,6 @@ export class App implements Ctx {
     );
     fill(
       this.reminderBanner,
-      h("span", { class: "bell", "aria-hidden": "true" }, "⏰ "),
       h("span", { testid: "reminder-count", "data-count": this.reminders.length }, t("reminders.banner", { n: this.reminders.length })),
     );
   }

@@ -242,7 +242,7 @@ const en: Record<Key, string> = {
   "tasks.claimed_ok": "Claimed {n}",
   "tasks.batch": "Batch {b}",
   "tasks.dispatched": "Dispatched {t}",
-  "tasks.persons": "{n} persons",
+  "tasks.persons": "Persons: {n}",
   "tasks.no_program": "This account has no program",
   "tasks.select_person": "Select {name}",
   "deadline.left": "{t} left",
@@ -317,9 +317,9 @@ const en: Record<Key, string> = {
   "reviews.open": "Open person",
 
   "reminders.title": "Reminders",
-  "reminders.banner": "{n} tasks due soon or overdue",
+  "reminders.banner": "Tasks due soon or overdue: {n}",
   "reminders.empty": "Nothing due",
-  "reminders.persons": "{n} persons",
+  "reminders.persons": "Persons: {n}",
 
   "settings.title": "Settings",
   "settings.lang": "Language",

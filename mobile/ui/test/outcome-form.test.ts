@@ -71,6 +71,11 @@ describe("W1 whereabouts tree, level by level", () => {
     assert.ok(!result.ok && result.problems.includes("choose_next_level"));
   });
 
+  it("shows no note field before a leaf is chosen", () => {
+    assert.equal(noteRule(W1_TREE, ["in_district", "central_quarantine"]).shown, false);
+    assert.equal(noteRule(W1_TREE, []).shown, false);
+  });
+
   it("an empty form asks for an outcome", () => {
     assert.deepEqual(problems(W1_TREE, emptyForm(), W1), ["choose_outcome"]);
   });

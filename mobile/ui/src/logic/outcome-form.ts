@@ -3,8 +3,8 @@
 // A program's outcome tree is answered level by level: W1's whereabouts tree has three levels
 // (本区 → 集中隔离 → 珠江嘉园), W2's seven scenarios (情景一…七) are a tree of roots only. The
 // form holds the chosen path; each level offers the children of the choice above it; an answer
-// is complete only at a leaf. The deepest chosen node decides the note (备注) — shown when
-// `required` or `optional`, hidden when `none` — and any node on the path can ask for a forward
+// is complete only at a leaf. The chosen leaf decides the note (备注) — shown when `required` or
+// `optional`, hidden when `none` and before a leaf is reached — and any node on the path can ask for a forward
 // target (情景三) or a report to CDC (情景四…七).
 
 import { type AnswerInput, type OutcomeNode } from "../contract.js";
@@ -82,10 +82,10 @@ export interface NoteRule {
   hint: string | null;
 }
 
-/** The note rule of the deepest chosen node (the tree puts note rules where they apply). */
+/** The note rule of the chosen leaf (the tree puts note rules where they apply). Until the path
+ *  reaches a leaf there is no rule yet, and no note field. */
 export function noteRule(tree: OutcomeNode[], path: string[]): NoteRule {
-  const nodes = pathNodes(tree, path);
-  const last = nodes[nodes.length - 1];
+  const last = chosenLeaf(tree, path);
   if (!last) return { shown: false, required: false, hint: null };
   return {
     shown: last.note !== "none",
