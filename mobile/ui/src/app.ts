@@ -10,7 +10,7 @@ import { type AppStatus, type ProgramView, type Reminder, type UnitNode } from "
 import { type Ctx, type Route, type TaskListState, type View } from "./ctx.js";
 import { fill, h } from "./dom.js";
 import { currentLang, setCurrentLang, t } from "./i18n.js";
-import { countdown } from "./logic/time.js";
+import { tickAll } from "./views/countdown.js";
 import { SyncBar } from "./views/syncbar.js";
 import { renderEnrol } from "./views/enrol.js";
 import { renderUnlock } from "./views/unlock.js";
@@ -355,17 +355,9 @@ export class App implements Ctx {
     void this.pollReminders();
   }
 
-  /** Move every countdown on screen: elements carry data-due-ms (and data-overdue-flag). */
+  /** Move every countdown on screen. */
   private tickCountdowns(): void {
-    const now = Date.now();
-    for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-due-ms]"))) {
-      const due = Number(el.getAttribute("data-due-ms"));
-      if (!Number.isFinite(due)) continue;
-      const c = countdown(due, now, el.getAttribute("data-overdue-flag") === "true");
-      el.textContent = c.overdue ? t("deadline.overdue", { t: c.text }) : t("deadline.left", { t: c.text });
-      el.setAttribute("data-overdue", String(c.overdue));
-      el.classList.toggle("overdue", c.overdue);
-      el.closest("[data-countdown-host]")?.classList.toggle("overdue", c.overdue);
-    }
+    tickAll(document);
   }
+
 }

@@ -6,6 +6,7 @@ import { type Ctx, type View } from "../ctx.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatDateTime, formatShort } from "../logic/time.js";
+import { countdownEl } from "./countdown.js";
 
 export function renderReminders(ctx: Ctx, current: () => Reminder[]): View {
   const list = h("ul", { class: "reminder-list", testid: "reminder-list" });
@@ -33,12 +34,7 @@ export function renderReminders(ctx: Ctx, current: () => Reminder[]): View {
             { class: "reminder-open", testid: "reminder-open", onclick: () => ctx.reset({ screen: "tasks" }) },
             h("strong", { testid: "reminder-unit" }, r.unit_name),
             h("span", { testid: "reminder-label" }, r.label),
-            h("span", {
-              class: "countdown",
-              testid: "reminder-countdown",
-              "data-due-ms": r.due_ms,
-              "data-overdue-flag": String(r.overdue),
-            }),
+            countdownEl("reminder-countdown", r.due_ms, r.overdue),
             h("span", { class: "muted", title: formatDateTime(r.due_ms, true) }, t("deadline.due", { t: formatShort(r.due_ms, Date.now()) })),
             h("span", { class: "muted", testid: "reminder-persons" }, t("reminders.persons", { n: r.persons })),
           ),

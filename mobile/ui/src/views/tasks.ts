@@ -7,6 +7,7 @@ import { type Ctx, type View } from "../ctx.js";
 import { fill, h, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatDateTime, formatShort } from "../logic/time.js";
+import { countdownEl } from "./countdown.js";
 
 const TABS: Tab[] = ["unclaimed", "claimed", "answered"];
 const SEARCH_DELAY_MS = 250;
@@ -161,12 +162,7 @@ export function renderTasks(ctx: Ctx): View {
           { class: "deadline", "data-countdown-host": "" },
           h("span", { class: "deadline-label", testid: "task-deadline-label" }, g.deadline.label),
           " ",
-          h("span", {
-            class: "countdown",
-            testid: "task-deadline",
-            "data-due-ms": g.deadline.due_ms,
-            "data-overdue-flag": String(g.deadline.overdue),
-          }),
+          countdownEl("task-deadline", g.deadline.due_ms, g.deadline.overdue),
           " ",
           h(
             "span",
