@@ -1,0 +1,56 @@
+// 6. Needs review (待复核): records with concurrent, incompatible edits, each with every version.
+
+import { type ReviewItem } from "../contract.js";
+import { type Ctx, type View } from "../ctx.js";
+import { fill, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { reviewNotes } from "./person.js";
+
+export function renderReviews(ctx: Ctx): View {
+  const list = h("div", { class: "review-list", testid: "review-list", "aria-busy": "true" });
+  const root = h(
+    "section",
+    { class: "reviews", testid: "reviews" },
+    h("h1", {}, t("reviews.title")),
+    h("p", { class: "hint" }, t("reviews.intro")),
+    list,
+  );
+
+  function render(items: ReviewItem[]): void {
+    list.setAttribute("aria-busy", "false");
+    if (items.length === 0) {
+      fill(list, h("div", { class: "card empty", testid: "reviews-empty" }, t("reviews.empty")));
+      return;
+    }
+    fill(
+      list,
+      ...items.map((item) =>
+        h(
+          "article",
+          { class: "card review-item", testid: "review-item", "data-record-id": item.record_id },
+          h(
+            "div",
+            { class: "row-between" },
+            h("strong", { testid: "review-name" }, item.masked_name),
+            h(
+              "button",
+              { testid: "review-open", onclick: () => ctx.go({ screen: "person", recordId: item.record_id }) },
+              t("reviews.open"),
+            ),
+          ),
+          reviewNotes(item.notes),
+        ),
+      ),
+    );
+  }
+
+  function load(): void {
+    ctx.api.reviews().then(render, (e) => {
+      list.setAttribute("aria-busy", "false");
+      ctx.error(e);
+    });
+  }
+
+  load();
+  return { el: root, refresh: load };
+}
