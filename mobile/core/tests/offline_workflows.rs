@@ -341,7 +341,7 @@ fn a_w1_town_worker_does_the_whole_workflow_offline_and_it_reaches_the_server() 
         .reassign(&MoveInput {
             record_id: all[2].clone(),
             to_unit: "440115002".into(),
-            note: Some("实际居住黄阁镇".into()),
+            note: Some("实际居住珠江街道".into()),
         })
         .unwrap();
     assert_eq!(moved.unit, "440115002");
@@ -569,4 +569,105 @@ fn a_w2_community_worker_verifies_forwards_and_adds_a_supplementary_person_offli
         "{:?}",
         supplementary.allowed
     );
+}
+
+#[test]
+fn two_devices_claiming_and_answering_the_same_person_offline_list_it_for_review_with_both_versions()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let persons = people(55, 1, &["440115001"]);
+    let rows: Vec<Vec<String>> = persons
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.phone.clone(),
+                p.id_number.clone(),
+                "密接".into(),
+                "南沙街道".into(),
+            ]
+        })
+        .collect();
+    server.import(
+        W1,
+        "440115",
+        &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
+        &rows,
+    );
+    let clock = TestClock::now();
+    let mut first = enrol(
+        &dir.path().join("a"),
+        clock.clone(),
+        server.enrolment("worker-a", "worker", "440115001"),
+    );
+    let mut second = enrol(
+        &dir.path().join("b"),
+        clock.clone(),
+        server.enrolment("worker-b", "worker", "440115001"),
+    );
+    sync(&first);
+    sync(&second);
+    let id = ids(&first, W1, Tab::Unclaimed).remove(0);
+
+    // Both answer without seeing each other (each claim is implied by the answer).
+    first
+        .answer(&AnswerInput {
+            record_id: id.clone(),
+            outcome: vec![
+                "in_district".into(),
+                "home_quarantine".into(),
+                "elderly".into(),
+            ],
+            note: None,
+            forward_to: None,
+        })
+        .unwrap();
+    clock.advance(1_000);
+    second
+        .answer(&AnswerInput {
+            record_id: id.clone(),
+            outcome: vec![
+                "in_district".into(),
+                "sent_to_hospital".into(),
+                "other_illness".into(),
+            ],
+            note: Some("发热就诊".into()),
+            forward_to: None,
+        })
+        .unwrap();
+    sync(&first);
+    sync(&second);
+    sync(&first);
+
+    for device in [&first, &second] {
+        let reviews = device.reviews().unwrap();
+        assert_eq!(reviews.len(), 1, "{reviews:?}");
+        assert_eq!(reviews[0].record_id, id);
+        assert!(reviews[0].masked_name.contains('*'));
+        let answers = reviews[0]
+            .notes
+            .iter()
+            .find(|n| n.versions.iter().any(|v| v.contains("worker-b")) && n.versions.len() == 2)
+            .unwrap_or_else(|| panic!("no note with both answers: {reviews:?}"));
+        assert!(
+            answers.versions.iter().any(|v| v.contains("居家")),
+            "{answers:?}"
+        );
+        assert!(
+            answers
+                .versions
+                .iter()
+                .any(|v| v.contains("送医就医")),
+            "{answers:?}"
+        );
+        let row = device
+            .tasks(&TasksInput {
+                program: W1.into(),
+                tab: Tab::Answered,
+                query: String::new(),
+            })
+            .unwrap();
+        assert!(row[0].persons[0].needs_review);
+    }
 }

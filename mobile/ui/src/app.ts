@@ -50,11 +50,12 @@ export class App implements Ctx {
     this.syncBar = new SyncBar(api, {
       onError: (e) => this.error(e),
       onStatus: (s) => {
-        if (s.last_success_ms !== null && s.last_success_ms !== this.lastSuccessMs) {
-          const first = this.lastSuccessMs === null;
+        // Any change of the last success (the first sync after enrolment or unlocking too)
+        // means records may have arrived: refresh what is on screen (forms being filled in
+        // leave themselves alone).
+        if (s.last_success_ms !== this.lastSuccessMs) {
           this.lastSuccessMs = s.last_success_ms;
-          // A sync brought (or may have brought) new records: refresh what is on screen.
-          if (!first) this.dataChanged();
+          if (s.last_success_ms !== null) this.dataChanged();
         }
       },
     });
