@@ -136,7 +136,7 @@ impl LedgerTx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn put_record(
+    fn insert_record(
         &mut self,
         id: &RecordId,
         record: &LedgerRecord,
@@ -145,9 +145,7 @@ impl LedgerTx for SqliteTx<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO records (id, kind, program, events_object, unit, status, updated_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, status = excluded.status,
-                     updated_seq = excluded.updated_seq",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -161,6 +159,39 @@ impl LedgerTx for SqliteTx<'_> {
                 ])
             })
             .map_err(storage)?;
+        Ok(())
+    }
+
+    fn update_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        seq: u64,
+        unit_changed: bool,
+    ) -> Result<(), LedgerError> {
+        // SQLite rewrites the entries of every index on a column the UPDATE sets, whether or not
+        // the value differs: leaving `unit` out spares the unit index when the record stayed.
+        let statement = if unit_changed {
+            self.tx
+                .prepare_cached(
+                    "UPDATE records SET status = ?2, updated_seq = ?3, unit = ?4 WHERE id = ?1",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        id.as_str(),
+                        record.status.code(),
+                        to_i64(seq),
+                        record.unit
+                    ])
+                })
+        } else {
+            self.tx
+                .prepare_cached("UPDATE records SET status = ?2, updated_seq = ?3 WHERE id = ?1")
+                .and_then(|mut s| {
+                    s.execute(params![id.as_str(), record.status.code(), to_i64(seq)])
+                })
+        };
+        statement.map_err(storage)?;
         Ok(())
     }
 
