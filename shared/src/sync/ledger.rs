@@ -48,6 +48,16 @@ pub struct ChangeRow<'a> {
     pub received_at_ms: i64,
 }
 
+/// A record new to the ledger with the rows that come with it (see
+/// [`LedgerTx::insert_new_records`]).
+#[derive(Debug, Clone)]
+pub struct NewRecordRows<'a> {
+    pub record: LedgerRecord,
+    /// Its creating change; `change.seq` is also the record's `updated_seq` and the placement's.
+    pub change: ChangeRow<'a>,
+    pub events: &'a [Event],
+}
+
 #[derive(Debug, Error)]
 pub enum LedgerError {
     /// The request is wrong; nothing was changed. The body says why, for the device's user.
@@ -93,6 +103,23 @@ pub trait LedgerTx {
     fn events(&mut self, id: &RecordId) -> Result<Vec<Event>, LedgerError>;
     /// Stores events; an event id already stored for the record is left as it is.
     fn insert_events(&mut self, id: &RecordId, events: &[Event]) -> Result<(), LedgerError>;
+    /// Stores records new to the ledger, each with its one creating change, its events and its
+    /// first placement (from no unit to `record.unit`) — the rows [`insert_created`] writes. A
+    /// store may write many rows per statement; the default writes them one at a time.
+    fn insert_new_records(&mut self, rows: &[NewRecordRows<'_>]) -> Result<(), LedgerError> {
+        for row in rows {
+            self.insert_record(row.change.record, &row.record, row.change.seq)?;
+            self.insert_change(row.change)?;
+            self.insert_events(row.change.record, row.events)?;
+            self.insert_placement(
+                row.change.record,
+                row.change.seq,
+                None,
+                row.record.unit.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
     /// Notes that the record moved from one unit to another at `seq`.
     fn insert_placement(
         &mut self,
@@ -226,33 +253,31 @@ pub fn insert_created(
     received_at_ms: i64,
     records: &[KnownCreation<'_>],
 ) -> Result<(), LedgerError> {
+    let mut rows = Vec::with_capacity(records.len());
     for known in records {
         let created = known.created;
         let seq = tx.allocate_seq()?;
         let state = fold(std::slice::from_ref(&created.event));
-        tx.insert_record(
-            &created.id,
-            &LedgerRecord {
+        rows.push(NewRecordRows {
+            record: LedgerRecord {
                 kind: known.kind,
                 program: known.program.to_owned(),
                 events_object: created.events_object.clone(),
-                unit: state.unit.clone(),
+                unit: state.unit,
                 status: state.status,
             },
-            seq,
-        )?;
-        tx.insert_change(ChangeRow {
-            seq,
-            hash: &created.hash,
-            record: &created.id,
-            bytes: &created.bytes,
-            device,
-            received_at_ms,
-        })?;
-        tx.insert_events(&created.id, std::slice::from_ref(&created.event))?;
-        tx.insert_placement(&created.id, seq, None, state.unit.as_deref())?;
+            change: ChangeRow {
+                seq,
+                hash: &created.hash,
+                record: &created.id,
+                bytes: &created.bytes,
+                device,
+                received_at_ms,
+            },
+            events: std::slice::from_ref(&created.event),
+        });
     }
-    Ok(())
+    tx.insert_new_records(&rows)
 }
 
 /// Pushes one record's changes; returns why the rest were rejected, if they were.

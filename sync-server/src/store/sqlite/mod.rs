@@ -130,6 +130,9 @@ impl SqliteStore {
             .map_err(storage)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(storage)?;
+        // The ledger's statements, the multi-row inserts and the deadline engine's exceed
+        // rusqlite's default of 16 cached statements, which re-prepared them in turn.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
             .map_err(storage)?;
         embedded::migrations::runner()
