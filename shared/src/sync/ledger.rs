@@ -48,6 +48,16 @@ pub struct ChangeRow<'a> {
     pub received_at_ms: i64,
 }
 
+/// A record new to the ledger with the rows that come with it (see
+/// [`LedgerTx::insert_new_records`]).
+#[derive(Debug, Clone)]
+pub struct NewRecordRows<'a> {
+    pub record: LedgerRecord,
+    /// Its creating change; `change.seq` is also the record's `updated_seq` and the placement's.
+    pub change: ChangeRow<'a>,
+    pub events: &'a [Event],
+}
+
 #[derive(Debug, Error)]
 pub enum LedgerError {
     /// The request is wrong; nothing was changed. The body says why, for the device's user.
@@ -73,16 +83,43 @@ pub trait LedgerTx {
     fn change_owner(&mut self, hash: &ChangeHash) -> Result<Option<RecordId>, LedgerError>;
     fn insert_change(&mut self, row: ChangeRow<'_>) -> Result<(), LedgerError>;
     fn record(&mut self, id: &RecordId) -> Result<Option<LedgerRecord>, LedgerError>;
-    fn put_record(
+    /// Stores a record the ledger does not hold yet, changed last at `seq`.
+    fn insert_record(
         &mut self,
         id: &RecordId,
         record: &LedgerRecord,
         seq: u64,
     ) -> Result<(), LedgerError>;
+    /// Sets a stored record's unit and status, changed last at `seq`. `unit_changed` false says
+    /// the unit is the stored one, so a store can leave the unit index alone.
+    fn update_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        seq: u64,
+        unit_changed: bool,
+    ) -> Result<(), LedgerError>;
     /// The record's stored events.
     fn events(&mut self, id: &RecordId) -> Result<Vec<Event>, LedgerError>;
     /// Stores events; an event id already stored for the record is left as it is.
     fn insert_events(&mut self, id: &RecordId, events: &[Event]) -> Result<(), LedgerError>;
+    /// Stores records new to the ledger, each with its one creating change, its events and its
+    /// first placement (from no unit to `record.unit`) — the rows [`insert_created`] writes. A
+    /// store may write many rows per statement; the default writes them one at a time.
+    fn insert_new_records(&mut self, rows: &[NewRecordRows<'_>]) -> Result<(), LedgerError> {
+        for row in rows {
+            self.insert_record(row.change.record, &row.record, row.change.seq)?;
+            self.insert_change(row.change)?;
+            self.insert_events(row.change.record, row.events)?;
+            self.insert_placement(
+                row.change.record,
+                row.change.seq,
+                None,
+                row.record.unit.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
     /// Notes that the record moved from one unit to another at `seq`.
     fn insert_placement(
         &mut self,
@@ -216,36 +253,37 @@ pub fn insert_created(
     received_at_ms: i64,
     records: &[KnownCreation<'_>],
 ) -> Result<(), LedgerError> {
+    let mut rows = Vec::with_capacity(records.len());
     for known in records {
         let created = known.created;
         let seq = tx.allocate_seq()?;
         let state = fold(std::slice::from_ref(&created.event));
-        tx.put_record(
-            &created.id,
-            &LedgerRecord {
+        rows.push(NewRecordRows {
+            record: LedgerRecord {
                 kind: known.kind,
                 program: known.program.to_owned(),
                 events_object: created.events_object.clone(),
-                unit: state.unit.clone(),
+                unit: state.unit,
                 status: state.status,
             },
-            seq,
-        )?;
-        tx.insert_change(ChangeRow {
-            seq,
-            hash: &created.hash,
-            record: &created.id,
-            bytes: &created.bytes,
-            device,
-            received_at_ms,
-        })?;
-        tx.insert_events(&created.id, std::slice::from_ref(&created.event))?;
-        tx.insert_placement(&created.id, seq, None, state.unit.as_deref())?;
+            change: ChangeRow {
+                seq,
+                hash: &created.hash,
+                record: &created.id,
+                bytes: &created.bytes,
+                device,
+                received_at_ms,
+            },
+            events: std::slice::from_ref(&created.event),
+        });
     }
-    Ok(())
+    tx.insert_new_records(&rows)
 }
 
 /// Pushes one record's changes; returns why the rest were rejected, if they were.
+///
+/// Reads first (which changes the ledger takes), then writes each row once: the record row with
+/// its final unit and status, the changes, the new events, the placement.
 fn push_record(
     tx: &mut dyn LedgerTx,
     peer: Peer<'_>,
@@ -257,6 +295,8 @@ fn push_record(
 ) -> Result<Option<RejectReason>, LedgerError> {
     let id = &group.record;
     let stored = tx.record(id)?;
+    // Each change's events, read once from its operations.
+    let mut events_of: Vec<Vec<(String, Event)>> = Vec::new();
     let mut record = match &stored {
         Some(record) => {
             let allowed = peer
@@ -268,16 +308,31 @@ fn push_record(
             }
             record.clone()
         }
-        None => match new_record(peer.scope, id, changes) {
+        None => match new_record(peer.scope, id, changes, &mut events_of) {
             Ok(record) => record,
             Err(reason) => return Ok(Some(reason)),
         },
     };
+    if events_of.is_empty() {
+        events_of = changes
+            .iter()
+            .map(|c| {
+                c.events(&record.events_object)
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            })
+            .collect();
+    }
+    // The leading run of changes whose dependencies the ledger has (or that come before them).
     let mut accepted_here: HashSet<ChangeHash> = HashSet::new();
-    let mut new_events: BTreeMap<String, Event> = BTreeMap::new();
-    let mut last_seq = None;
+    let mut accepted: Vec<usize> = Vec::new();
     let mut rejection = None;
-    for (change, bytes) in changes.iter().zip(&group.changes) {
+    for (index, change) in changes.iter().enumerate() {
+        if accepted_here.contains(&change.hash) {
+            report.duplicates += 1;
+            continue;
+        }
         match tx.change_owner(&change.hash)? {
             Some(owner) if owner == *id => {
                 report.duplicates += 1;
@@ -303,61 +358,85 @@ fn push_record(
             rejection = Some(RejectReason::MissingDependencies);
             break;
         }
-        let seq = tx.allocate_seq()?;
-        if last_seq.is_none() && stored.is_none() {
-            // The record row exists before its changes so that readers joining the two never
-            // see a change without its record.
-            tx.put_record(id, &record, seq)?;
-        }
-        tx.insert_change(ChangeRow {
-            seq,
-            hash: &change.hash,
-            record: id,
-            bytes,
-            device: peer.device,
-            received_at_ms,
-        })?;
-        for (key, event) in change.events(&record.events_object).into_iter().flatten() {
+        accepted_here.insert(change.hash);
+        accepted.push(index);
+    }
+    if accepted.is_empty() {
+        return Ok(rejection);
+    }
+    let mut new_events: BTreeMap<&str, &Event> = BTreeMap::new();
+    for &index in &accepted {
+        for (key, event) in &events_of[index] {
             new_events.entry(key).or_insert(event);
         }
-        accepted_here.insert(change.hash);
-        report.accepted += 1;
-        last_seq = Some(seq);
     }
-    let Some(seq) = last_seq else {
-        return Ok(rejection);
-    };
+    let mut fresh: Vec<Event> = Vec::new();
+    let mut placement = None;
     if !new_events.is_empty() || stored.is_none() {
-        let mut events = tx.events(id)?;
-        let known: HashSet<String> = events.iter().map(|e| e.id.to_string()).collect();
-        let fresh: Vec<Event> = new_events
+        // A record new to the ledger has no stored events: no need to ask.
+        let mut events = match stored {
+            Some(_) => tx.events(id)?,
+            None => Vec::new(),
+        };
+        let known: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        fresh = new_events
             .into_values()
             .filter(|e| !known.contains(e.id.as_str()))
+            .cloned()
             .collect();
-        tx.insert_events(id, &fresh)?;
-        events.extend(fresh);
+        events.extend(fresh.iter().cloned());
         let state = fold(&events);
-        let previous_unit = if stored.is_some() {
-            record.unit.clone()
-        } else {
-            None
-        };
+        let previous_unit = stored.as_ref().and_then(|r| r.unit.clone());
         if state.unit != previous_unit {
-            tx.insert_placement(id, seq, previous_unit.as_deref(), state.unit.as_deref())?;
+            placement = Some(previous_unit);
         }
         record.unit = state.unit;
         record.status = state.status;
     }
-    tx.put_record(id, &record, seq)?;
+    let mut seqs = Vec::with_capacity(accepted.len());
+    for _ in &accepted {
+        seqs.push(tx.allocate_seq()?);
+    }
+    let Some(&last_seq) = seqs.last() else {
+        return Ok(rejection);
+    };
+    // The record row goes in before its changes, so that readers joining the two never see a
+    // change without its record.
+    match stored {
+        None => tx.insert_record(id, &record, last_seq)?,
+        Some(_) => tx.update_record(id, &record, last_seq, placement.is_some())?,
+    }
+    for (&index, &seq) in accepted.iter().zip(&seqs) {
+        tx.insert_change(ChangeRow {
+            seq,
+            hash: &changes[index].hash,
+            record: id,
+            bytes: &group.changes[index],
+            device: peer.device,
+            received_at_ms,
+        })?;
+        report.accepted += 1;
+    }
+    tx.insert_events(id, &fresh)?;
+    if let Some(previous_unit) = placement {
+        tx.insert_placement(
+            id,
+            last_seq,
+            previous_unit.as_deref(),
+            record.unit.as_deref(),
+        )?;
+    }
     Ok(rejection)
 }
 
 /// Checks a record the ledger has never seen: its first change must create it, and its unit
-/// (from the events that come with it) must be in the pusher's scope.
+/// (from the events that come with it) must be in the pusher's scope. Fills `events_of` with each
+/// change's events.
 fn new_record(
     scope: &Scope,
     id: &RecordId,
     changes: &[ParsedChange],
+    events_of: &mut Vec<Vec<(String, Event)>>,
 ) -> Result<LedgerRecord, RejectReason> {
     let Some(first) = changes.first() else {
         return Err(RejectReason::MissingDependencies);
@@ -368,12 +447,16 @@ fn new_record(
     let creation = first.creation(id).map_err(|e| RejectReason::Invalid {
         detail: e.to_string(),
     })?;
-    let events: Vec<Event> = changes
+    *events_of = changes
         .iter()
-        .flat_map(|c| c.events(&creation.events_object))
-        .flatten()
-        .map(|(_, event)| event)
+        .map(|c| {
+            c.events(&creation.events_object)
+                .into_iter()
+                .flatten()
+                .collect()
+        })
         .collect();
+    let events: Vec<Event> = events_of.iter().flatten().map(|(_, e)| e.clone()).collect();
     let state = fold(&events);
     if !scope.contains_at(id, state.unit.as_deref(), Cursor(u64::MAX)) {
         return Err(RejectReason::OutOfScope);

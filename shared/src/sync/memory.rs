@@ -83,13 +83,27 @@ impl LedgerTx for MemoryLedger {
         Ok(self.records.get(id).cloned())
     }
 
-    fn put_record(
+    fn insert_record(
         &mut self,
         id: &RecordId,
         record: &LedgerRecord,
         _seq: u64,
     ) -> Result<(), LedgerError> {
         self.records.insert(id.clone(), record.clone());
+        Ok(())
+    }
+
+    fn update_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        _seq: u64,
+        _unit_changed: bool,
+    ) -> Result<(), LedgerError> {
+        if let Some(stored) = self.records.get_mut(id) {
+            stored.unit.clone_from(&record.unit);
+            stored.status = record.status;
+        }
         Ok(())
     }
 

@@ -266,7 +266,7 @@ impl LedgerTx for PgTx<'_> {
         .transpose()
     }
 
-    fn put_record(
+    fn insert_record(
         &mut self,
         id: &RecordId,
         record: &LedgerRecord,
@@ -274,14 +274,31 @@ impl LedgerTx for PgTx<'_> {
     ) -> Result<(), LedgerError> {
         self.execute(
             "INSERT INTO records (id, kind, program, events_object, unit, status, updated_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, status = excluded.status,
-                 updated_seq = excluded.updated_seq",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &id.as_str(),
                 &record.kind.code(),
                 &record.program,
                 &record.events_object,
+                &record.unit,
+                &record.status.code(),
+                &to_i64(seq),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_record(
+        &mut self,
+        id: &RecordId,
+        record: &LedgerRecord,
+        seq: u64,
+        _unit_changed: bool,
+    ) -> Result<(), LedgerError> {
+        self.execute(
+            "UPDATE records SET unit = $2, status = $3, updated_seq = $4 WHERE id = $1",
+            &[
+                &id.as_str(),
                 &record.unit,
                 &record.status.code(),
                 &to_i64(seq),

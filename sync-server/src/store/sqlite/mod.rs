@@ -7,9 +7,15 @@
 //! [`Store::transaction_grouped`]: whichever request thread gets the connection runs every queued
 //! request in one transaction, each inside its own savepoint (a refused request rolls back only
 //! its own work), commits once, and only then hands each request its result.
+//!
+//! Checkpoints (copying committed WAL pages into the database file, with a sync of each) run on a
+//! helper thread with its own connection, so a commit waits for its own WAL sync only, never for
+//! a checkpoint; see [`Checkpointer`].
 
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use outpost_shared::sync::ledger::LedgerError;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -31,6 +37,86 @@ type Deliver = Box<dyn FnOnce(Result<(), LedgerError>) + Send>;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     queue: Mutex<Vec<Job>>,
+    checkpointer: Checkpointer,
+}
+
+/// WAL pages after which the writing connection checkpoints by itself: a safety net in case the
+/// checkpoint thread falls far behind (SQLite's default is 1,000 pages, which made every few
+/// commits of a busy ledger wait for a checkpoint and its database file sync).
+const WRITER_CHECKPOINT_PAGES: i64 = 16_000;
+/// The least time between two background checkpoints: each costs two disk syncs, so a stream of
+/// small commits is checkpointed in batches.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Checkpoints the WAL on a helper thread after commits. Durability does not depend on it: a
+/// commit is durable once its WAL frames are synced (`synchronous = FULL`); a checkpoint only
+/// moves them into the database file, and SQLite runs it safely beside the writer (PASSIVE mode
+/// copies only committed frames and never blocks the writer).
+struct Checkpointer {
+    nudge: Option<mpsc::SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, LedgerError> {
+        let conn = Connection::open(path).map_err(storage)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(storage)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(storage)?;
+        let (nudge, nudged) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                // Ends when the store drops its sender.
+                let mut pending = nudged.recv().is_ok();
+                while pending {
+                    let started = Instant::now();
+                    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if let Err(error) = result {
+                        tracing::warn!(%error, "WAL checkpoint failed; the writer will checkpoint");
+                    }
+                    // Commits during the pause are taken by the next checkpoint.
+                    pending = false;
+                    let resume = started + CHECKPOINT_INTERVAL;
+                    loop {
+                        let left = resume.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        match nudged.recv_timeout(left) {
+                            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            Err(mpsc::RecvTimeoutError::Timeout) => break,
+                            Ok(()) => pending = true,
+                        }
+                    }
+                    if !pending {
+                        pending = nudged.recv().is_ok();
+                    }
+                }
+            })
+            .map_err(storage)?;
+        Ok(Self {
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
+    }
+
+    /// Tells the thread that there are new frames to checkpoint (never blocks).
+    fn nudge(&self) {
+        if let Some(nudge) = &self.nudge {
+            let _ = nudge.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.nudge = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl SqliteStore {
@@ -44,12 +130,18 @@ impl SqliteStore {
             .map_err(storage)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(storage)?;
+        // The ledger's statements, the multi-row inserts and the deadline engine's exceed
+        // rusqlite's default of 16 cached statements, which re-prepared them in turn.
+        conn.set_prepared_statement_cache_capacity(128);
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+            .map_err(storage)?;
         embedded::migrations::runner()
             .run(&mut conn)
             .map_err(storage)?;
         Ok(Self {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
+            checkpointer: Checkpointer::start(path)?,
         })
     }
 }
@@ -70,6 +162,8 @@ impl Store for SqliteStore {
         let mut wrapped = SqliteTx::new(tx);
         let result = work(&mut wrapped)?;
         wrapped.commit()?;
+        drop(conn);
+        self.checkpointer.nudge();
         Ok(result)
     }
 
@@ -100,6 +194,7 @@ impl Store for SqliteStore {
             (deliveries, wrapped.commit())
         };
         drop(conn);
+        self.checkpointer.nudge();
         for deliver in deliveries {
             deliver(
                 committed
