@@ -139,6 +139,8 @@ fn every_channel_kind_delivers_a_signed_body_in_the_vendors_format() {
         assert_eq!(hook.body["link"], "https://outpost.example/tasks/rec-1");
         assert!(hook.body["created_at"].as_str().unwrap().ends_with('Z'));
 
+        // The receiver answers before the worker records the outcome: wait for the records.
+        assert!(wait_until(WAIT, || notifier.status_counts().unwrap().sent == 4));
         for channel in ["town-wecom", "task-force-dingtalk", "ops-webhook"] {
             assert_eq!(
                 outcomes(&notifier, "alert:rec-1:unclaimed:town", channel),
@@ -149,7 +151,6 @@ fn every_channel_kind_delivers_a_signed_body_in_the_vendors_format() {
         }
         let entry = &notifier.deliveries(None, 1).unwrap()[0];
         assert_eq!(entry.http_status, Some(200));
-        assert!(wait_until(WAIT, || notifier.status_counts().unwrap().sent == 4));
         worker.stop(&rt);
     }
 }

@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests: simulated field devices, each with its own replica file,
 //! user and clock.
 
+pub mod in_process;
 pub mod server;
 
 use std::error::Error;

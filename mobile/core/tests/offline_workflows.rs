@@ -4,8 +4,7 @@
 //! device) that everything arrived. The window on top of this is tested by `tests/app_window.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,13 +13,10 @@ use outpost_app_core::actions::{
 };
 use outpost_app_core::views::{Tab, TasksInput};
 use outpost_app_core::{AppCore, EnrolInput, ErrorCode};
+use outpost_e2e::in_process::{InProcessServer as Server, W1, W2};
 use outpost_shared::demo::people;
 use outpost_shared::hlc::Clock;
-use rust_xlsxwriter::Workbook;
 
-const TOKEN: &str = "app-core-e2e-admin-token";
-const W1: &str = "w1-close-contact-whereabouts";
-const W2: &str = "w2-community-verification";
 const MIN: u64 = 60_000;
 
 /// A clock the test moves; starts at the real time so that it agrees with the server's.
@@ -40,139 +36,6 @@ impl TestClock {
     }
     fn advance(&self, ms: u64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-struct Server {
-    runtime: tokio::runtime::Runtime,
-    database: PathBuf,
-    addr: Option<SocketAddr>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), outpost_sync_server::ServerError>>>,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut server = Self {
-            runtime,
-            database: dir.join("ledger.db"),
-            addr: None,
-            stop: None,
-            task: None,
-        };
-        server.run();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr.unwrap())
-    }
-
-    /// Starts (or restarts, on the same address) the server over the same ledger file.
-    fn run(&mut self) {
-        let config = outpost_sync_server::config::ConfigFile {
-            database: Some(self.database.display().to_string()),
-            admin_token: Some(TOKEN.into()),
-            assets: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets")),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap();
-        let app = outpost_sync_server::app(config).unwrap();
-        let bind = self
-            .addr
-            .map_or("127.0.0.1:0".to_owned(), |a| a.to_string());
-        let listener = self
-            .runtime
-            .block_on(tokio::net::TcpListener::bind(bind))
-            .unwrap();
-        self.addr = Some(listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        self.stop = Some(stop);
-        self.task = Some(self.runtime.spawn(outpost_sync_server::serve_app(
-            listener,
-            app,
-            async {
-                let _ = stopped.await;
-            },
-        )));
-    }
-
-    fn halt(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = self.runtime.block_on(task);
-        }
-    }
-
-    fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let response = reqwest::blocking::Client::new()
-            .post(format!("{}{path}", self.url()))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().unwrap()
-    }
-
-    /// A user and a one-time enrolment code (the QR payload) for them.
-    fn enrolment(&self, user: &str, role: &str, unit: &str) -> String {
-        self.admin(
-            "/admin/users",
-            serde_json::json!({"id": user, "display_name": user, "role": role, "unit": unit}),
-        );
-        let code = self.admin(
-            &format!("/admin/users/{user}/enrolment-codes"),
-            serde_json::json!({}),
-        );
-        format!(
-            "outpost-enrol:{}#{}",
-            self.url(),
-            code["code"].as_str().unwrap()
-        )
-    }
-
-    fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<String>]) {
-        let mut workbook = Workbook::new();
-        let sheet = workbook.add_worksheet();
-        for (col, header) in headers.iter().enumerate() {
-            sheet.write_string(0, col as u16, *header).unwrap();
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (col, value) in row.iter().enumerate() {
-                sheet.write_string(1 + r as u32, col as u16, value).unwrap();
-            }
-        }
-        let imported: serde_json::Value = reqwest::blocking::Client::new()
-            .post(format!(
-                "{}/admin/imports?program={program}&within={within}&creator=district-admin",
-                self.url()
-            ))
-            .bearer_auth(TOKEN)
-            .body(workbook.save_to_buffer().unwrap())
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        assert_eq!(imported["failed"], 0, "{imported}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.halt();
     }
 }
 
@@ -216,24 +79,7 @@ fn a_w1_town_worker_does_the_whole_workflow_offline_and_it_reaches_the_server() 
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
     let persons = people(21, 3, &["440115001"]);
-    let rows: Vec<Vec<String>> = persons
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.phone.clone(),
-                p.id_number.clone(),
-                "密接".into(),
-                "南沙街道".into(),
-            ]
-        })
-        .collect();
-    server.import(
-        W1,
-        "440115",
-        &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
-        &rows,
-    );
+    server.import_w1(&persons, "南沙街道");
     let clock = TestClock::now();
     let worker_dir = dir.path().join("worker");
     let code = server.enrolment("nansha-w", "worker", "440115001");
@@ -432,24 +278,7 @@ fn a_w2_community_worker_verifies_forwards_and_adds_a_supplementary_person_offli
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
     let persons = people(33, 3, &["350203001001"]);
-    let rows: Vec<Vec<String>> = persons
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.phone.clone(),
-                p.id_number.clone(),
-                "仁和社区".into(),
-                "密接".into(),
-            ]
-        })
-        .collect();
-    server.import(
-        W2,
-        "350203",
-        &["姓名", "手机号码", "证件号码", "所属社区", "密接类型"],
-        &rows,
-    );
+    server.import_w2(&persons, "仁和社区");
     let clock = TestClock::now();
     let mut app = enrol(
         &dir.path().join("w2"),
@@ -577,24 +406,7 @@ fn two_devices_claiming_and_answering_the_same_person_offline_list_it_for_review
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let persons = people(55, 1, &["440115001"]);
-    let rows: Vec<Vec<String>> = persons
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.phone.clone(),
-                p.id_number.clone(),
-                "密接".into(),
-                "南沙街道".into(),
-            ]
-        })
-        .collect();
-    server.import(
-        W1,
-        "440115",
-        &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
-        &rows,
-    );
+    server.import_w1(&persons, "南沙街道");
     let clock = TestClock::now();
     let mut first = enrol(
         &dir.path().join("a"),
@@ -655,10 +467,7 @@ fn two_devices_claiming_and_answering_the_same_person_offline_list_it_for_review
             "{answers:?}"
         );
         assert!(
-            answers
-                .versions
-                .iter()
-                .any(|v| v.contains("送医就医")),
+            answers.versions.iter().any(|v| v.contains("送医就医")),
             "{answers:?}"
         );
         let row = device

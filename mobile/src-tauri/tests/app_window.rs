@@ -10,7 +10,6 @@
 //! `--ignored` under `xvfb-run`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,162 +19,14 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use outpost_app_core::AppCore;
+use outpost_e2e::in_process::InProcessServer as Server;
 use outpost_shared::demo::people;
 use outpost_shared::hlc::SystemClock;
-use rust_xlsxwriter::Workbook;
 
-const TOKEN: &str = "app-window-admin-token";
-const W1: &str = "w1-close-contact-whereabouts";
-const W2: &str = "w2-community-verification";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A sync server in this process, stoppable and restartable on the same address.
-struct Server {
-    runtime: Arc<tokio::runtime::Runtime>,
-    database: PathBuf,
-    addr: Option<SocketAddr>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), outpost_sync_server::ServerError>>>,
-}
-
-impl Server {
-    fn start(runtime: Arc<tokio::runtime::Runtime>, dir: &Path) -> Self {
-        let mut server = Self {
-            runtime,
-            database: dir.join("ledger.db"),
-            addr: None,
-            stop: None,
-            task: None,
-        };
-        server.run();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr.expect("started"))
-    }
-
-    fn run(&mut self) {
-        let config = outpost_sync_server::config::ConfigFile {
-            database: Some(self.database.display().to_string()),
-            admin_token: Some(TOKEN.into()),
-            assets: Some(workspace().join("assets")),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap();
-        let app = outpost_sync_server::app(config).unwrap();
-        let bind = self
-            .addr
-            .map_or("127.0.0.1:0".to_owned(), |a| a.to_string());
-        let listener = self
-            .runtime
-            .block_on(tokio::net::TcpListener::bind(bind))
-            .unwrap();
-        self.addr = Some(listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        self.stop = Some(stop);
-        self.task = Some(self.runtime.spawn(outpost_sync_server::serve_app(
-            listener,
-            app,
-            async {
-                let _ = stopped.await;
-            },
-        )));
-    }
-
-    fn halt(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = self.runtime.block_on(task);
-        }
-    }
-
-    fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let url = format!("{}{path}", self.url());
-        self.runtime.block_on(async {
-            let _ = &url;
-        });
-        let response = std::thread::scope(|s| {
-            s.spawn(|| {
-                reqwest::blocking::Client::new()
-                    .post(&url)
-                    .bearer_auth(TOKEN)
-                    .json(&body)
-                    .send()
-                    .unwrap()
-            })
-            .join()
-            .unwrap()
-        });
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().unwrap()
-    }
-
-    fn enrolment(&self, user: &str, role: &str, unit: &str) -> String {
-        self.admin(
-            "/admin/users",
-            serde_json::json!({"id": user, "display_name": user, "role": role, "unit": unit}),
-        );
-        let code = self.admin(
-            &format!("/admin/users/{user}/enrolment-codes"),
-            serde_json::json!({}),
-        );
-        format!(
-            "outpost-enrol:{}#{}",
-            self.url(),
-            code["code"].as_str().unwrap()
-        )
-    }
-
-    fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<String>]) {
-        let mut workbook = Workbook::new();
-        let sheet = workbook.add_worksheet();
-        for (col, header) in headers.iter().enumerate() {
-            sheet.write_string(0, col as u16, *header).unwrap();
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (col, value) in row.iter().enumerate() {
-                sheet.write_string(1 + r as u32, col as u16, value).unwrap();
-            }
-        }
-        let url = format!(
-            "{}/admin/imports?program={program}&within={within}&creator=district-admin",
-            self.url()
-        );
-        let body = workbook.save_to_buffer().unwrap();
-        let imported: serde_json::Value = std::thread::scope(|s| {
-            s.spawn(|| {
-                reqwest::blocking::Client::new()
-                    .post(&url)
-                    .bearer_auth(TOKEN)
-                    .body(body)
-                    .send()
-                    .unwrap()
-                    .json()
-                    .unwrap()
-            })
-            .join()
-            .unwrap()
-        });
-        assert_eq!(imported["failed"], 0, "{imported}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.halt();
-    }
 }
 
 fn free_port() -> u16 {
@@ -500,26 +351,9 @@ fn district_device(dir: &Path, code: String) -> AppCore {
 fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(runtime.clone(), dir.path());
+    let mut server = Server::start(dir.path());
     let persons = people(41, 3, &["440115001"]);
-    let rows: Vec<Vec<String>> = persons
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.phone.clone(),
-                p.id_number.clone(),
-                "密接".into(),
-                "南沙街道".into(),
-            ]
-        })
-        .collect();
-    server.import(
-        W1,
-        "440115",
-        &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
-        &rows,
-    );
+    server.import_w1(&persons, "南沙街道");
     let code = server.enrolment("nansha-app", "worker", "440115001");
 
     let window = Window::open(runtime.clone(), &dir.path().join("app"), "w1");
@@ -618,26 +452,9 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
 fn w2_in_a_phone_sized_window_scenarios_forwarding_and_a_supplementary_person_offline() {
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(runtime.clone(), dir.path());
+    let mut server = Server::start(dir.path());
     let persons = people(43, 3, &["350203001001"]);
-    let rows: Vec<Vec<String>> = persons
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.phone.clone(),
-                p.id_number.clone(),
-                "仁和社区".into(),
-                "密接".into(),
-            ]
-        })
-        .collect();
-    server.import(
-        W2,
-        "350203",
-        &["姓名", "手机号码", "证件号码", "所属社区", "密接类型"],
-        &rows,
-    );
+    server.import_w2(&persons, "仁和社区");
     let code = server.enrolment("renhe-app", "worker", "350203001001");
 
     let window = Window::open(runtime.clone(), &dir.path().join("app"), "w2-phone");

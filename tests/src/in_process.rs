@@ -1,0 +1,197 @@
+//! A sync server in this process, on loopback, that a test can stop and start again on the same
+//! address over the same ledger file — "the server goes away, the device works offline, the
+//! server comes back" — plus the administration calls that set a scene: users with enrolment
+//! codes, and lists imported as W1 or W2 batches. Panics on failure: it is test scaffolding.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use outpost_shared::demo::DemoPerson as Person;
+use outpost_sync_server::ServerError;
+use rust_xlsxwriter::Workbook;
+
+pub const ADMIN_TOKEN: &str = "in-process-admin-token-0123";
+pub const W1: &str = "w1-close-contact-whereabouts";
+pub const W2: &str = "w2-community-verification";
+
+pub struct InProcessServer {
+    runtime: tokio::runtime::Runtime,
+    database: PathBuf,
+    addr: Option<SocketAddr>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
+}
+
+impl InProcessServer {
+    /// Starts a server over `dir/ledger.db` with the shipped assets.
+    pub fn start(dir: &Path) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut server = Self {
+            runtime,
+            database: dir.join("ledger.db"),
+            addr: None,
+            stop: None,
+            task: None,
+        };
+        server.run();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr.expect("started"))
+    }
+
+    /// Starts (or restarts, on the same address) the server over the same ledger file.
+    pub fn run(&mut self) {
+        let config = outpost_sync_server::config::ConfigFile {
+            database: Some(self.database.display().to_string()),
+            admin_token: Some(ADMIN_TOKEN.into()),
+            assets: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let app = outpost_sync_server::app(config).unwrap();
+        let bind = self
+            .addr
+            .map_or("127.0.0.1:0".to_owned(), |a| a.to_string());
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind(bind))
+            .unwrap();
+        self.addr = Some(listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.task = Some(self.runtime.spawn(outpost_sync_server::serve_app(
+            listener,
+            app,
+            async {
+                let _ = stopped.await;
+            },
+        )));
+    }
+
+    /// Stops the server; devices find it unreachable until [`InProcessServer::run`].
+    pub fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = self.runtime.block_on(task);
+        }
+    }
+
+    fn admin(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{}{path}", self.url()))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().unwrap()
+    }
+
+    /// Creates a user and returns what their enrolment QR code holds.
+    pub fn enrolment(&self, user: &str, role: &str, unit: &str) -> String {
+        self.admin(
+            "/admin/users",
+            serde_json::json!({"id": user, "display_name": user, "role": role, "unit": unit}),
+        );
+        let code = self.admin(
+            &format!("/admin/users/{user}/enrolment-codes"),
+            serde_json::json!({}),
+        );
+        format!(
+            "outpost-enrol:{}#{}",
+            self.url(),
+            code["code"].as_str().unwrap()
+        )
+    }
+
+    /// Imports `persons` as a W1 list for the town named `town` of district 440115.
+    pub fn import_w1(&self, persons: &[Person], town: &str) {
+        let rows = persons
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.as_str(),
+                    p.phone.as_str(),
+                    p.id_number.as_str(),
+                    "密接",
+                    town,
+                ]
+            })
+            .collect::<Vec<_>>();
+        self.import(
+            W1,
+            "440115",
+            &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
+            &rows,
+        );
+    }
+
+    /// Imports `persons` as a W2 list for the community named `community` of district 350203.
+    pub fn import_w2(&self, persons: &[Person], community: &str) {
+        let rows = persons
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.as_str(),
+                    p.phone.as_str(),
+                    p.id_number.as_str(),
+                    community,
+                    "密接",
+                ]
+            })
+            .collect::<Vec<_>>();
+        self.import(
+            W2,
+            "350203",
+            &["姓名", "手机号码", "证件号码", "所属社区", "密接类型"],
+            &rows,
+        );
+    }
+
+    fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<&str>]) {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (col, header) in headers.iter().enumerate() {
+            sheet.write_string(0, col as u16, *header).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (col, value) in row.iter().enumerate() {
+                sheet
+                    .write_string(1 + r as u32, col as u16, *value)
+                    .unwrap();
+            }
+        }
+        let imported: serde_json::Value = reqwest::blocking::Client::new()
+            .post(format!(
+                "{}/admin/imports?program={program}&within={within}&creator=district-admin",
+                self.url()
+            ))
+            .bearer_auth(ADMIN_TOKEN)
+            .body(workbook.save_to_buffer().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(imported["failed"], 0, "{imported}");
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
