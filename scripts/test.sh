@@ -5,28 +5,39 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OUTPOST_SETUP_APP=1 OUTPOST_SETUP_WINDOW=1
-source scripts/setup.sh
 started=$(date +%s)
-echo "==> cargo fmt --check"
+# Prints each section's heading and the time the previous one took, so a slow CI run says where.
+section() {
+  local now; now=$(date +%s)
+  [ -z "${section_name:-}" ] || echo "    ($section_name: $(( now - section_started )) s)"
+  section_name=$1
+  section_started=$now
+  echo "==> $1"
+}
+section "set-up (Debian packages, tauri-driver)"
+source scripts/setup.sh
+section "cargo fmt --check"
 cargo fmt --all -- --check
 build_app_ui
-echo "==> front-end unit tests (node --test)"
+section "front-end unit tests (node --test)"
 log=$(mktemp)
 (cd mobile/ui && npm test 2>&1) | tee -a "$log"
-echo "==> cargo clippy (all targets, warnings are errors)"
+section "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "==> cargo test"
+section "cargo test"
 source scripts/postgres.sh
 trap 'rm -f "$log"; stop_postgres' EXIT
 cargo test --workspace 2>&1 | tee -a "$log"
-echo "==> the field app in its real window"
+section "the field app in its real window"
 # Same package selection as above, so nothing is rebuilt; one window at a time.
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --test app_window -- --ignored --test-threads=1 2>&1 | tee -a "$log"
 totals=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
               /^(#|ℹ) (pass|fail) [0-9]+$/ { if ($2 == "pass") p += $3; else f += $3 }
               END { printf "%d passed, %d failed", p, f }' "$log")
-echo "==> asset files"
-cargo run -q -p outpost-sync-server -- check --assets assets
-echo "==> all checks passed in $(( $(date +%s) - started )) s"
+section "asset files"
+# The binary `cargo test --workspace` built: `cargo run -p` alone would resolve features for one
+# package and rebuild half the dependency tree.
+./target/debug/outpost-server check --assets assets
+section "all checks passed in $(( $(date +%s) - started )) s"
 echo "tests: $totals"
