@@ -13,11 +13,13 @@ use outpost_scan::decode::{FrameDecoder, RqrrDecoder};
 use outpost_scan::frame::Frame;
 
 fn decoders() -> Vec<Box<dyn FrameDecoder>> {
-    let mut list: Vec<Box<dyn FrameDecoder>> = vec![Box::new(RqrrDecoder)];
-    #[cfg(feature = "rxing")]
-    list.push(Box::new(outpost_scan::decode::RxingDecoder));
-    #[cfg(feature = "zxing-cpp")]
-    list.push(Box::new(outpost_scan::decode::ZxingCppDecoder));
+    let list: Vec<Box<dyn FrameDecoder>> = vec![
+        Box::new(RqrrDecoder),
+        #[cfg(feature = "rxing")]
+        Box::new(outpost_scan::decode::RxingDecoder),
+        #[cfg(feature = "zxing-cpp")]
+        Box::new(outpost_scan::decode::ZxingCppDecoder),
+    ];
     list
 }
 
