@@ -40,6 +40,8 @@ pub enum NfcError {
     BadResponse { len: usize },
     #[error("the NFC reader failed ({0}): take the wristband off and try again")]
     Reader(pcsc::Error),
+    #[error("the NFC reader watcher could not start a thread: restart the app")]
+    WatcherThread,
 }
 
 impl NfcError {
@@ -59,6 +61,7 @@ impl NfcError {
                 format!("读卡器返回的 UID 数据格式错误（{len} 字节）")
             }
             NfcError::Reader(e) => format!("NFC 读卡器出错（{e}）：请移开手环后重试"),
+            NfcError::WatcherThread => "NFC 读卡器监听线程无法启动：请重启应用".to_string(),
         }
     }
 }
@@ -225,6 +228,7 @@ mod tests {
             NfcError::BadStatusWord { sw1: 0x63, sw2: 0 },
             NfcError::BadResponse { len: 1 },
             NfcError::Reader(pcsc::Error::CommError),
+            NfcError::WatcherThread,
         ];
         for e in all {
             assert!(!e.message_zh().is_empty() && !e.to_string().is_empty());

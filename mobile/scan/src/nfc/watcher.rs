@@ -62,7 +62,7 @@ impl NfcWatcher {
         let thread = std::thread::Builder::new()
             .name("outpost-nfc-watcher".into())
             .spawn(move || Watch::new(sink, config, flag).run(ctx))
-            .map_err(|_| NfcError::Reader(pcsc::Error::NoMemory))?;
+            .map_err(|_| NfcError::WatcherThread)?;
         Ok(NfcWatcher {
             stop,
             thread: Some(thread),
