@@ -8,6 +8,7 @@
 //!
 //! [`ScanEvent`]: crate::event::ScanEvent
 
+mod tracker;
 mod watcher;
 
 use std::ffi::CStr;

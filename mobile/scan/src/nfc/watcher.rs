@@ -15,7 +15,6 @@
 //! If the PC/SC service goes away, the watcher sends `Failed` (service not running), reports its
 //! readers detached, and tries to reconnect every `retry` until it is stopped.
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, PNP_NOTIFICATION, ReaderState, State};
 
+use super::tracker::{Change, Tracker};
 use super::{NfcError, establish, list_readers, read_uid_on};
 use crate::event::{ScanContent, ScanEvent, ScanSink, ScanSource, Scanner, now_ms};
 
@@ -99,18 +99,7 @@ struct Watch {
     sink: ScanSink,
     config: WatcherConfig,
     stop: Arc<AtomicBool>,
-    /// Known readers → the card on them as last seen.
-    card_on: HashMap<String, Slot>,
-}
-
-/// What the watcher last saw on one reader.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Slot {
-    present: bool,
-    /// The reader's card event counter (pcsc-lite and WinSCard count insertions and removals in
-    /// the high word of the event state): a change while a card stays present means the card was
-    /// swapped faster than one wait.
-    events: u32,
+    tracker: Tracker,
 }
 
 /// How often a read that failed for a reason other than the card itself is tried.
@@ -128,7 +117,7 @@ impl Watch {
             sink,
             config,
             stop,
-            card_on: HashMap::new(),
+            tracker: Tracker::default(),
         }
     }
 
@@ -154,10 +143,8 @@ impl Watch {
                 Ended::ServiceLost(error) => {
                     tracing::warn!(%error, "PC/SC service lost; reconnecting");
                     self.fail(None, error);
-                    let readers: Vec<String> = self.card_on.keys().cloned().collect();
-                    for reader in readers {
-                        self.detach(&reader);
-                    }
+                    let changes = self.tracker.lost();
+                    self.apply(&current, None, changes);
                     self.pause(self.config.retry);
                 }
             }
@@ -182,9 +169,13 @@ impl Watch {
             if self.stopping() {
                 return Ended::Stopped;
             }
-            if let Err(e) = self.refresh_readers(ctx, &mut states) {
-                return Ended::ServiceLost(e);
-            }
+            let names = match list_readers(ctx) {
+                Ok(names) => names,
+                Err(NfcError::NoReader) => Vec::new(),
+                Err(e) => return Ended::ServiceLost(e),
+            };
+            let changes = self.tracker.readers(&names);
+            self.apply(ctx, Some(&mut states), changes);
             for state in &mut states {
                 state.sync_current_state();
             }
@@ -192,122 +183,93 @@ impl Watch {
                 Ok(()) => {}
                 Err(pcsc::Error::Timeout) | Err(pcsc::Error::Cancelled) => continue,
                 Err(e) => match NfcError::from(e) {
-                    NfcError::ServiceNotRunning => {
-                        return Ended::ServiceLost(NfcError::ServiceNotRunning);
-                    }
                     // A reader vanished between listing and waiting: the next round drops it.
                     NfcError::NoReader => continue,
                     other => return Ended::ServiceLost(other),
                 },
             }
+            let mut changes = Vec::new();
             for state in &states {
-                if state.name() == PNP_NOTIFICATION() {
-                    continue;
-                }
                 let events = state.event_state();
-                if !events.contains(State::CHANGED)
+                if state.name() == PNP_NOTIFICATION()
+                    || !events.contains(State::CHANGED)
                     || events.intersects(State::UNKNOWN | State::IGNORE)
                 {
                     continue;
                 }
-                let reader = state.name().to_string_lossy().into_owned();
-                self.card_state(ctx, &reader, state.name(), events, state.event_count());
+                changes.extend(self.tracker.card(
+                    &state.name().to_string_lossy(),
+                    events.contains(State::PRESENT),
+                    events.contains(State::MUTE),
+                    state.event_count(),
+                ));
             }
+            self.apply(ctx, Some(&mut states), changes);
         }
     }
 
-    /// Adds readers that appeared and drops those that went away.
-    fn refresh_readers(
+    /// Turns the tracker's changes into events (reading cards that arrived) and keeps the list
+    /// of reader states to wait on in step.
+    fn apply(
         &mut self,
         ctx: &Context,
-        states: &mut Vec<ReaderState>,
-    ) -> Result<(), NfcError> {
-        let names = match list_readers(ctx) {
-            Ok(names) => names,
-            Err(NfcError::NoReader) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let gone: Vec<String> = self
-            .card_on
-            .keys()
-            .filter(|known| !names.contains(known))
-            .cloned()
-            .collect();
-        for reader in gone {
-            states.retain(|s| s.name().to_string_lossy() != reader.as_str());
-            self.detach(&reader);
-        }
-        for name in names {
-            if self.card_on.contains_key(&name) {
-                continue;
-            }
-            let Ok(c_name) = CString::new(name.clone()) else {
-                continue;
-            };
-            states.push(ReaderState::new(c_name, State::UNAWARE));
-            self.card_on.insert(name.clone(), Slot::default());
-            tracing::info!(reader = %name, "NFC reader attached");
-            self.sink.send(ScanEvent::ReaderAttached {
-                source: ScanSource::Nfc,
-                reader: name,
-            });
-        }
-        Ok(())
-    }
-
-    fn detach(&mut self, reader: &str) {
-        if self.card_on.remove(reader).is_some_and(|slot| slot.present) {
-            self.removed(reader);
-        }
-        tracing::info!(%reader, "NFC reader detached");
-        self.sink.send(ScanEvent::ReaderDetached {
-            source: ScanSource::Nfc,
-            reader: reader.to_string(),
-        });
-    }
-
-    fn card_state(
-        &mut self,
-        ctx: &Context,
-        reader: &str,
-        c_name: &std::ffi::CStr,
-        events: State,
-        count: u32,
+        mut states: Option<&mut Vec<ReaderState>>,
+        changes: Vec<Change>,
     ) {
-        let was = self.card_on.get(reader).copied().unwrap_or_default();
-        let now = Slot {
-            present: events.contains(State::PRESENT),
-            events: count,
-        };
-        self.card_on.insert(reader.to_string(), now);
-        let swapped = was.present && now.present && was.events != now.events;
-        if was.present && (!now.present || swapped) {
-            self.removed(reader);
-        }
-        if !now.present || (was.present && !swapped) {
-            return;
-        }
-        if events.contains(State::MUTE) {
-            self.fail(
-                Some(reader),
-                NfcError::Reader(pcsc::Error::UnresponsiveCard),
-            );
-            return;
-        }
-        match read_with_retries(ctx, c_name) {
-            Ok(uid) => {
-                self.sink
-                    .scanned(ScanSource::Nfc, ScanContent::ChipUid(uid), now_ms());
+        for change in changes {
+            match change {
+                Change::Attached(reader) => {
+                    let Ok(c_name) = CString::new(reader.clone()) else {
+                        continue;
+                    };
+                    if let Some(states) = states.as_deref_mut() {
+                        states.push(ReaderState::new(c_name, State::UNAWARE));
+                    }
+                    tracing::info!(%reader, "NFC reader attached");
+                    self.sink.send(ScanEvent::ReaderAttached {
+                        source: ScanSource::Nfc,
+                        reader,
+                    });
+                }
+                Change::Detached(reader) => {
+                    if let Some(states) = states.as_deref_mut() {
+                        states.retain(|s| s.name().to_string_lossy() != reader.as_str());
+                    }
+                    tracing::info!(%reader, "NFC reader detached");
+                    self.sink.send(ScanEvent::ReaderDetached {
+                        source: ScanSource::Nfc,
+                        reader,
+                    });
+                }
+                Change::Removed(reader) => {
+                    self.sink.send(ScanEvent::CardRemoved {
+                        source: ScanSource::Nfc,
+                        reader,
+                    });
+                }
+                Change::Arrived { reader, mute: true } => {
+                    self.fail(
+                        Some(&reader),
+                        NfcError::Reader(pcsc::Error::UnresponsiveCard),
+                    );
+                }
+                Change::Arrived {
+                    reader,
+                    mute: false,
+                } => {
+                    let Ok(c_name) = CString::new(reader.clone()) else {
+                        continue;
+                    };
+                    match read_with_retries(ctx, &c_name) {
+                        Ok(uid) => {
+                            self.sink
+                                .scanned(ScanSource::Nfc, ScanContent::ChipUid(uid), now_ms());
+                        }
+                        Err(error) => self.fail(Some(&reader), error),
+                    }
+                }
             }
-            Err(error) => self.fail(Some(reader), error),
         }
-    }
-
-    fn removed(&self, reader: &str) {
-        self.sink.send(ScanEvent::CardRemoved {
-            source: ScanSource::Nfc,
-            reader: reader.to_string(),
-        });
     }
 
     fn fail(&self, reader: Option<&str>, error: NfcError) {
