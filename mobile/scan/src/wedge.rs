@@ -28,11 +28,14 @@
 //! character key and the same call produced no `Scanned`**; character keys never pass through
 //! (they come back as `Typed` when they were typing).
 //!
+//! `tests/wedge_cases.json` holds the behaviour as data (keys with times → outputs); the Rust tests
+//! run it, and the front-end's mirror should run the same file.
+//!
 //! Typing shows up at most `max_gap_ms` late. Known limit: a person's key pressed within
 //! `max_gap_ms` before a scan starts becomes the first character of the scan (the tag parser then
 //! rejects the code, and the worker scans again).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{ScanContent, ScanSink, ScanSource, Scanner};
 
@@ -60,8 +63,9 @@ impl Key {
     }
 }
 
-/// The detector's thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The detector's thresholds (from settings as JSON: missing fields take the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WedgeConfig {
     /// The longest pause between two keys of a burst, Enter included (scanners: 1–20 ms; people:
     /// usually 80 ms or more; a key held down repeats every 33–40 ms but the Enter after it is late).
