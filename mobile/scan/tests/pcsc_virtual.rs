@@ -220,6 +220,25 @@ fn a_wristband_swapped_for_another_at_once_is_read_too() {
 }
 
 #[test]
+fn the_watcher_ends_by_itself_once_nobody_listens() {
+    if !pcsc_enabled("the_watcher_ends_by_itself_once_nobody_listens") {
+        return;
+    }
+    let (sink, events) = channel();
+    drop(events);
+    let mut watcher = NfcWatcher::start(sink, config()).expect("pcscd is running");
+    let deadline = Instant::now() + STEP;
+    while watcher.is_running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !watcher.is_running(),
+        "the thread should end when its first event has no receiver"
+    );
+    watcher.stop();
+}
+
+#[test]
 fn a_uid_is_read_directly_from_a_reader_and_an_empty_reader_says_so() {
     if !pcsc_enabled("a_uid_is_read_directly_from_a_reader_and_an_empty_reader_says_so") {
         return;

@@ -13,7 +13,8 @@
 //!   event counter moved while a card stayed present) → `CardRemoved`, then the new card's read.
 //!
 //! If the PC/SC service goes away, the watcher sends `Failed` (service not running), reports its
-//! readers detached, and tries to reconnect every `retry` until it is stopped.
+//! readers detached, and tries to reconnect every `retry` until it is stopped — or until nobody
+//! listens: once the app has dropped the channel's receiving end, the thread ends by itself.
 
 use std::ffi::CString;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use pcsc::{Context, PNP_NOTIFICATION, ReaderState, State};
 
 use super::tracker::{Change, Tracker};
 use super::{NfcError, establish, list_readers, read_uid_on};
-use crate::event::{ScanContent, ScanEvent, ScanSink, ScanSource, Scanner, now_ms};
+use crate::event::{Scan, ScanContent, ScanEvent, ScanSink, ScanSource, Scanner, now_ms};
 
 /// How the watcher waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,11 @@ impl NfcWatcher {
     /// running, so the screen can say so; losing it later is reported as an event.
     pub fn start(sink: ScanSink, config: WatcherConfig) -> Result<NfcWatcher, NfcError> {
         let ctx = establish()?;
+        // A zero wait would spin.
+        let config = WatcherConfig {
+            poll: config.poll.max(Duration::from_millis(10)),
+            retry: config.retry.max(Duration::from_millis(10)),
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -67,6 +73,11 @@ impl NfcWatcher {
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// Whether the thread still runs (it ends by itself once nobody listens).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     fn halt(&mut self) {
@@ -226,7 +237,7 @@ impl Watch {
                         states.push(ReaderState::new(c_name, State::UNAWARE));
                     }
                     tracing::info!(%reader, "NFC reader attached");
-                    self.sink.send(ScanEvent::ReaderAttached {
+                    self.emit(ScanEvent::ReaderAttached {
                         source: ScanSource::Nfc,
                         reader,
                     });
@@ -236,13 +247,13 @@ impl Watch {
                         states.retain(|s| s.name().to_string_lossy() != reader.as_str());
                     }
                     tracing::info!(%reader, "NFC reader detached");
-                    self.sink.send(ScanEvent::ReaderDetached {
+                    self.emit(ScanEvent::ReaderDetached {
                         source: ScanSource::Nfc,
                         reader,
                     });
                 }
                 Change::Removed(reader) => {
-                    self.sink.send(ScanEvent::CardRemoved {
+                    self.emit(ScanEvent::CardRemoved {
                         source: ScanSource::Nfc,
                         reader,
                     });
@@ -262,8 +273,11 @@ impl Watch {
                     };
                     match read_with_retries(ctx, &c_name) {
                         Ok(uid) => {
-                            self.sink
-                                .scanned(ScanSource::Nfc, ScanContent::ChipUid(uid), now_ms());
+                            self.emit(ScanEvent::Scanned(Scan {
+                                source: ScanSource::Nfc,
+                                content: ScanContent::ChipUid(uid),
+                                at_ms: now_ms(),
+                            }));
                         }
                         Err(error) => self.fail(Some(&reader), error),
                     }
@@ -272,8 +286,15 @@ impl Watch {
         }
     }
 
+    /// Sends an event; when nobody listens any more, asks the thread to stop.
+    fn emit(&self, event: ScanEvent) {
+        if !self.sink.send(event) {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
     fn fail(&self, reader: Option<&str>, error: NfcError) {
-        self.sink.send(ScanEvent::Failed {
+        self.emit(ScanEvent::Failed {
             source: ScanSource::Nfc,
             reader: reader.map(str::to_string),
             message: error.to_string(),
