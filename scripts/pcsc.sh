@@ -24,6 +24,11 @@ pcsc_listening() {
   grep -qs " [0-9A-F:]*:$hex [0-9A-F:]* 0A " /proc/net/tcp /proc/net/tcp6
 }
 
+# Ready: vpcd listens for a card and pcscd's client socket is there.
+pcsc_ready() {
+  pcsc_listening "$pcsc_vpcd_port" && [ -S "${PCSCLITE_CSOCK_NAME:-/run/pcscd/pcscd.comm}" ]
+}
+
 pcsc_start() {
   local missing=() p
   for p in "${pcsc_packages[@]}"; do
@@ -36,7 +41,7 @@ pcsc_start() {
     apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
   fi
 
-  if pcsc_listening "$pcsc_vpcd_port"; then
+  if pcsc_ready; then
     echo "==> pcscd with the virtual reader is already running; using it"
   else
     pcsc_log=$(mktemp /tmp/outpost-pcscd.XXXXXX)
@@ -44,7 +49,7 @@ pcsc_start() {
     pcsc_pid=$!
     local waited=0
     # Bounded readiness wait: 20 s in steps of 0.1 s.
-    until pcsc_listening "$pcsc_vpcd_port"; do
+    until pcsc_ready; do
       if ! kill -0 "$pcsc_pid" 2>/dev/null || [ "$waited" -ge 200 ]; then
         echo "pcscd did not start with the virtual reader (vpcd on port $pcsc_vpcd_port); its log:" >&2
         cat "$pcsc_log" >&2
