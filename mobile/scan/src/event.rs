@@ -10,7 +10,7 @@
 //! dropping one would lose a wristband at a roll call. A sink whose receiver is gone reports it
 //! ([`ScanSink::send`] returns `false`) so a source thread can stop.
 
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -87,7 +87,7 @@ pub enum ScanEvent {
 /// Creates the channel every source sends into.
 pub fn channel() -> (ScanSink, ScanEvents) {
     let (tx, rx) = mpsc::channel();
-    (ScanSink { tx }, ScanEvents { rx })
+    (ScanSink { tx }, ScanEvents { rx: Mutex::new(rx) })
 }
 
 /// The sending end, one clone per source.
@@ -112,26 +112,32 @@ impl ScanSink {
     }
 }
 
-/// The receiving end, held by the app.
+/// The receiving end, held by the app. It is `Sync` (the receiver sits behind a mutex), so it can
+/// live in shared app state, e.g. Tauri's managed state, and be drained from a command.
 #[derive(Debug)]
 pub struct ScanEvents {
-    rx: mpsc::Receiver<ScanEvent>,
+    rx: Mutex<mpsc::Receiver<ScanEvent>>,
 }
 
 impl ScanEvents {
+    fn rx(&self) -> MutexGuard<'_, mpsc::Receiver<ScanEvent>> {
+        // A panic while holding the guard cannot leave a receiver half-changed.
+        self.rx.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The next event if one is waiting.
     pub fn try_next(&self) -> Option<ScanEvent> {
-        self.rx.try_recv().ok()
+        self.rx().try_recv().ok()
     }
 
     /// The next event, waiting at most `timeout`; `None` on timeout or when every sink is gone.
     pub fn next_timeout(&self, timeout: Duration) -> Option<ScanEvent> {
-        self.rx.recv_timeout(timeout).ok()
+        self.rx().recv_timeout(timeout).ok()
     }
 
     /// Every event waiting now, oldest first (for a screen that polls).
     pub fn drain(&self) -> Vec<ScanEvent> {
-        self.rx.try_iter().collect()
+        self.rx().try_iter().collect()
     }
 }
 
@@ -185,6 +191,13 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(events.next_timeout(Duration::from_millis(20)).is_none());
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn both_ends_can_live_in_shared_app_state() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<ScanSink>();
+        shared::<ScanEvents>();
     }
 
     #[test]
