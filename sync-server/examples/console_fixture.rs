@@ -51,7 +51,8 @@ fn main() {
                 reply(serde_json::json!({"ok": true}));
             }
             (Some("answer"), Some(n)) => {
-                let device = worker.get_or_insert_with(|| FieldDevice::enrol(&fixture, "nansha-worker"));
+                let device =
+                    worker.get_or_insert_with(|| FieldDevice::enrol(&fixture, "nansha-worker"));
                 device.sync(fixture.now_ms());
                 let answered = device.answer(n.parse().unwrap(), fixture.now_ms(), Some("=1+2"));
                 device.sync(fixture.now_ms());

@@ -50,11 +50,18 @@ fn requests_without_a_console_session_get_401_and_nothing() {
         "/console/api/devices",
         "/console/api/batches",
     ] {
-        for token in [None, Some("console-0000"), Some("not-the-admin-token-at-all")] {
+        for token in [
+            None,
+            Some("console-0000"),
+            Some("not-the-admin-token-at-all"),
+        ] {
             let response = get(&fixture, token, path);
             assert_eq!(response.status(), 401, "{path}");
             let body = response.text().unwrap();
-            assert!(body.contains("unauthorized") && !body.contains("440115"), "{body}");
+            assert!(
+                body.contains("unauthorized") && !body.contains("440115"),
+                "{body}"
+            );
         }
     }
     // A used or unknown code opens no session.
@@ -88,7 +95,11 @@ fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
     assert!(units(&mine).iter().all(|u| u == NANSHA));
     let all = json(&fixture, &district, &results);
     assert_eq!(all["total"], 5);
-    assert_eq!(json(&fixture, TOKEN, &results)["total"], 5, "the admin token sees all");
+    assert_eq!(
+        json(&fixture, TOKEN, &results)["total"],
+        5,
+        "the admin token sees all"
+    );
     // Asking for another town's persons gives none, not theirs.
     let other = json(&fixture, &town, &format!("{results}&unit={ZHUJIANG}"));
     assert_eq!(other["total"], 0);
@@ -101,7 +112,10 @@ fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
         .find(|r| r["unit"] == ZHUJIANG)
         .unwrap()
         .clone();
-    let person = format!("/console/api/people/{}", zhujiang_row["id"].as_str().unwrap());
+    let person = format!(
+        "/console/api/people/{}",
+        zhujiang_row["id"].as_str().unwrap()
+    );
     assert_eq!(get(&fixture, Some(&town), &person).status(), 404);
     assert_eq!(get(&fixture, Some(&district), &person).status(), 200);
     let task = zhujiang_row["task"].as_str().unwrap();
@@ -115,7 +129,11 @@ fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
     assert_eq!(towns.len(), 1);
     assert_eq!(towns[0]["unit"], NANSHA);
     assert_eq!(towns[0]["unclaimed"], 3);
-    let every = json(&fixture, &district, &format!("/console/api/towns?program={W1}"));
+    let every = json(
+        &fixture,
+        &district,
+        &format!("/console/api/towns?program={W1}"),
+    );
     let zhujiang = every
         .as_array()
         .unwrap()
@@ -123,7 +141,10 @@ fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
         .find(|t| t["unit"] == ZHUJIANG)
         .unwrap();
     assert_eq!(zhujiang["total"], 2);
-    assert!(every.as_array().unwrap().len() > 2, "towns without persons are listed too");
+    assert!(
+        every.as_array().unwrap().len() > 2,
+        "towns without persons are listed too"
+    );
 
     // Devices: the town user sees their town's devices only.
     let mut nansha = FieldDevice::enrol(&fixture, "nansha-worker");
@@ -133,7 +154,13 @@ fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
     let devices = json(&fixture, &town, "/console/api/devices");
     assert_eq!(devices.as_array().unwrap().len(), 1);
     assert_eq!(devices[0]["user"], "nansha-worker");
-    assert_eq!(json(&fixture, &district, "/console/api/devices").as_array().unwrap().len(), 2);
+    assert_eq!(
+        json(&fixture, &district, "/console/api/devices")
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     fixture.stop(&runtime);
 }
 
@@ -153,7 +180,10 @@ fn urlencode(text: &str) -> String {
 fn results_filter_by_status_town_outcome_and_search_with_masked_lists_and_full_detail() {
     let runtime = runtime();
     let mut fixture = Fixture::start(&runtime, T0, None);
-    let batch = fixture.import(list(4, 2))["batch"].as_str().unwrap().to_owned();
+    let batch = fixture.import(list(4, 2))["batch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut worker = FieldDevice::enrol(&fixture, "nansha-worker");
     worker.sync(T0 + MIN);
     assert_eq!(worker.answer(2, T0 + 2 * MIN, Some("住在=SUM(A1)")), 2);
@@ -168,27 +198,69 @@ fn results_filter_by_status_town_outcome_and_search_with_masked_lists_and_full_d
     assert_eq!(row["outcome_codes"][1], "home_quarantine");
     assert_eq!(row["outcome"][1]["zh"], "居家隔离");
     assert!(row["claimed_ms"].as_i64().is_some() && row["answered_ms"].as_i64().is_some());
-    assert_eq!(json(&fixture, &district, &format!("{base}&status=unclaimed"))["total"], 4);
-    assert_eq!(json(&fixture, &district, &format!("{base}&outcome=in_district"))["total"], 2);
-    assert_eq!(json(&fixture, &district, &format!("{base}&outcome=not_in_district"))["total"], 0);
-    assert_eq!(json(&fixture, &district, &format!("{base}&unit={ZHUJIANG}"))["total"], 2);
-    assert_eq!(json(&fixture, &district, &format!("{base}&batch=000"))["total"], 0);
+    assert_eq!(
+        json(&fixture, &district, &format!("{base}&status=unclaimed"))["total"],
+        4
+    );
+    assert_eq!(
+        json(&fixture, &district, &format!("{base}&outcome=in_district"))["total"],
+        2
+    );
+    assert_eq!(
+        json(
+            &fixture,
+            &district,
+            &format!("{base}&outcome=not_in_district")
+        )["total"],
+        0
+    );
+    assert_eq!(
+        json(&fixture, &district, &format!("{base}&unit={ZHUJIANG}"))["total"],
+        2
+    );
+    let other_batch = format!("/console/api/results?program={W1}&batch=000");
+    assert_eq!(json(&fixture, &district, &other_batch)["total"], 0);
     let paged = json(&fixture, &district, &format!("{base}&offset=4&limit=4"));
-    assert_eq!((paged["total"].as_u64(), paged["rows"].as_array().unwrap().len()), (Some(6), 2));
+    assert_eq!(
+        (
+            paged["total"].as_u64(),
+            paged["rows"].as_array().unwrap().len()
+        ),
+        (Some(6), 2)
+    );
 
     // Lists are masked; a search by the full name still finds the person.
     let people = outpost_shared::demo::people(7, 4, &["440115001"]);
     let target = &people[1];
-    let found = json(&fixture, &district, &format!("{base}&search={}", urlencode(&target.name)));
+    let found = json(
+        &fixture,
+        &district,
+        &format!("{base}&search={}", urlencode(&target.name)),
+    );
     assert_eq!(found["total"], 1);
     let fields = &found["rows"][0]["fields"];
-    assert_eq!(fields["name"], outpost_shared::identity::mask_name(&target.name));
-    assert_eq!(fields["phone"], outpost_shared::identity::mask_phone(&target.phone));
+    assert_eq!(
+        fields["name"],
+        outpost_shared::identity::mask_name(&target.name)
+    );
+    assert_eq!(
+        fields["phone"],
+        outpost_shared::identity::mask_phone(&target.phone)
+    );
     assert_ne!(fields["id_number"], target.id_number.as_str());
     let tail = &target.phone[target.phone.len() - 4..];
-    assert!(json(&fixture, &district, &format!("{base}&search={tail}"))["total"].as_u64().unwrap() >= 1);
+    assert!(
+        json(&fixture, &district, &format!("{base}&search={tail}"))["total"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     let body = get(&fixture, Some(&district), &base).text().unwrap();
-    assert!(people.iter().all(|p| !body.contains(&p.name) && !body.contains(&p.phone)));
+    assert!(
+        people
+            .iter()
+            .all(|p| !body.contains(&p.name) && !body.contains(&p.phone))
+    );
 
     // The detail shows everything to a leader, and the events with who did them.
     let id = found["rows"][0]["id"].as_str().unwrap();
@@ -217,10 +289,14 @@ fn the_export_holds_the_filtered_rows_as_masked_text_that_never_runs_as_a_formul
     );
     assert_eq!(response.status(), 200);
     assert!(
-        response.headers()["content-disposition"].to_str().unwrap().contains("attachment")
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
     );
     let bytes = response.bytes().unwrap().to_vec();
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let sheet = workbook.sheet_names()[0].clone();
     let range = workbook.worksheet_range(&sheet).unwrap();
     let rows: Vec<Vec<String>> = range
@@ -234,12 +310,18 @@ fn the_export_holds_the_filtered_rows_as_masked_text_that_never_runs_as_a_formul
         assert_eq!(row[col("所属镇街")], "南沙街道");
         assert_eq!(row[col("状态")], "已反馈");
         assert!(row[col("核查结果")].contains("居家隔离"));
-        assert!(row[col("姓名")].contains('*'), "names are masked as on screen");
+        assert!(
+            row[col("姓名")].contains('*'),
+            "names are masked as on screen"
+        );
     }
     // Cells that look like formulas are strings, and no cell holds a formula.
     assert!(range.rows().flatten().all(|c| !matches!(c, Data::Error(_))));
     assert!(rows.iter().any(|r| r[col("关联病例")].starts_with('=')));
-    assert!(rows.iter().any(|r| r[col("备注")] == "=HYPERLINK(\"http://x\")"));
+    assert!(
+        rows.iter()
+            .any(|r| r[col("备注")] == "=HYPERLINK(\"http://x\")")
+    );
     let formulas = workbook.worksheet_formula(&sheet).unwrap();
     assert!(formulas.rows().flatten().all(|f| f.is_empty()));
     fixture.stop(&runtime);
@@ -258,13 +340,28 @@ fn an_alert_appears_in_the_feed_when_the_claim_deadline_passes_and_its_resolutio
 
     // 10 minutes without a claim: the town leader's alert, for both towns.
     fixture.advance(10 * MIN + 1_000);
-    let feed = json(&fixture, &town, &format!("/console/api/alerts?since_ms={cursor}"));
+    let feed = json(
+        &fixture,
+        &town,
+        &format!("/console/api/alerts?since_ms={cursor}"),
+    );
     let items = feed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{feed}");
     assert_eq!(items[0]["kind"], "alert_raised");
     assert_eq!(items[0]["unit_name"]["zh"], "南沙街道");
-    assert!(items[0]["detail"]["zh"].as_str().unwrap().contains("认领时限"));
-    assert_eq!(json(&fixture, &district, "/console/api/alerts")["items"].as_array().unwrap().len(), 2);
+    assert!(
+        items[0]["detail"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("认领时限")
+    );
+    assert_eq!(
+        json(&fixture, &district, "/console/api/alerts")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let towns = json(&fixture, &town, &format!("/console/api/towns?program={W1}"));
     assert_eq!(towns[0]["overdue"], 2, "both persons wait for a claim");
 
@@ -274,31 +371,77 @@ fn an_alert_appears_in_the_feed_when_the_claim_deadline_passes_and_its_resolutio
     let mut worker = FieldDevice::enrol(&fixture, "nansha-worker");
     worker.sync(fixture.now_ms());
     for person in worker.persons() {
-        worker.act(&person.id, fixture.now_ms(), outpost_shared::record::Action::Claimed);
+        worker.act(
+            &person.id,
+            fixture.now_ms(),
+            outpost_shared::record::Action::Claimed,
+        );
     }
     worker.sync(fixture.now_ms());
     fixture.advance(1_000);
-    let feed = json(&fixture, &town, &format!("/console/api/alerts?since_ms={cursor}"));
-    let kinds: Vec<&str> = feed["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let feed = json(
+        &fixture,
+        &town,
+        &format!("/console/api/alerts?since_ms={cursor}"),
+    );
+    let kinds: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.first(), Some(&"alert_resolved"), "{feed}");
-    assert_eq!(json(&fixture, &town, &format!("/console/api/towns?program={W1}"))[0]["overdue"], 0);
+    assert_eq!(
+        json(&fixture, &town, &format!("/console/api/towns?program={W1}"))[0]["overdue"],
+        0
+    );
 
     // The task's flow: dispatched, claimed by the worker, the alert raised and resolved.
     let task = json(&fixture, &town, &format!("/console/api/tasks?program={W1}"))[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let flow = json(&fixture, &town, &format!("/console/api/flow?task={}", urlencode(&task)));
-    let kinds: Vec<&str> = flow["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["dispatched", "dispatched", "alert_raised", "claimed", "claimed", "alert_resolved"]);
-    let claimed = flow["items"].as_array().unwrap().iter().find(|i| i["kind"] == "claimed").unwrap();
+    let flow = json(
+        &fixture,
+        &town,
+        &format!("/console/api/flow?task={}", urlencode(&task)),
+    );
+    let kinds: Vec<&str> = flow["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "dispatched",
+            "dispatched",
+            "alert_raised",
+            "claimed",
+            "claimed",
+            "alert_resolved"
+        ]
+    );
+    let claimed = flow["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "claimed")
+        .unwrap();
     assert_eq!(claimed["by"], "nansha-worker 用户");
     assert!(claimed["person"].as_str().unwrap().contains('*'));
 
-    // Sync health: the worker's device, when it last synced.
+    // Sync health: the worker's device, when it last synced and what it had waiting then —
+    // the two claims, as the device reported them at the start of that sync.
     let devices = json(&fixture, &town, "/console/api/devices");
     assert!(devices[0]["last_sync_ms"].as_i64().is_some());
+    assert_eq!(devices[0]["waiting_records"], 2);
+    assert!(devices[0]["oldest_unsent_age_ms"].as_i64().is_some());
+    worker.sync(fixture.now_ms());
+    let devices = json(&fixture, &town, "/console/api/devices");
     assert_eq!(devices[0]["waiting_records"], 0);
+    assert!(devices[0]["oldest_unsent_age_ms"].is_null());
     fixture.stop(&runtime);
 }
 
@@ -318,10 +461,23 @@ fn the_console_page_is_served_from_the_built_folder_and_a_missing_build_says_wha
     let mut fixture = Fixture::start(&runtime, T0, Some(dist.path().to_owned()));
     let page = get(&fixture, None, "/console/");
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let script = get(&fixture, None, "/console/console/main.js");
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-    assert_eq!(get(&fixture, None, "/console/..%2F..%2Fetc%2Fpasswd").status(), 404);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(
+        get(&fixture, None, "/console/..%2F..%2Fetc%2Fpasswd").status(),
+        404
+    );
     assert_eq!(get(&fixture, None, "/console/missing.js").status(), 404);
     fixture.stop(&runtime);
 }

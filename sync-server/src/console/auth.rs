@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -122,10 +122,7 @@ impl Sessions {
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::unauthorized(
-        "sign in to the console first",
-        "请先登录控制台",
-    )
+    ApiError::unauthorized("sign in to the console first", "请先登录控制台")
 }
 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {

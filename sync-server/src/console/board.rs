@@ -56,11 +56,7 @@ fn tasks_of(
 }
 
 /// The persons of a task that its standing alerts wait for.
-fn overdue_of(
-    tx: &mut dyn StoreTx,
-    program: &Program,
-    task: &TaskRow,
-) -> Result<i64, LedgerError> {
+fn overdue_of(tx: &mut dyn StoreTx, program: &Program, task: &TaskRow) -> Result<i64, LedgerError> {
     let standing: Vec<_> = tx
         .deadlines_of(&task.id)?
         .into_iter()
@@ -274,6 +270,12 @@ pub fn sync_health(
             })
         })
         .collect();
-    out.sort_by_key(|d| (d.revoked, d.last_sync_ms.unwrap_or(i64::MIN), d.device.clone()));
+    out.sort_by_key(|d| {
+        (
+            d.revoked,
+            d.last_sync_ms.unwrap_or(i64::MIN),
+            d.device.clone(),
+        )
+    });
     Ok(out)
 }

@@ -139,7 +139,9 @@ pub fn alert_items(
             continue;
         };
         // An alert placed above the viewer's unit (a district leader's) is outside their scope.
-        if ledger_row.kind != RecordKind::Alert || !ledger_row.unit.as_deref().is_some_and(|u| viewer.sees(u)) {
+        if ledger_row.kind != RecordKind::Alert
+            || !ledger_row.unit.as_deref().is_some_and(|u| viewer.sees(u))
+        {
             continue;
         }
         let resolution = fold(&tx.events(&id)?).alert_resolution;
@@ -152,29 +154,35 @@ pub fn alert_items(
             .field(alert::fields::TITLE)
             .map(|f| f.value)
             .unwrap_or_default();
-        items.push((format!("{alert_id}:raised"), FlowItem {
-            at_ms: fired_ms,
-            kind: "alert_raised".into(),
-            label: label("告警", "alert raised"),
-            by: String::new(),
-            person: String::new(),
-            detail: Text {
-                zh: format!("{}：{title}", rule_label.zh),
-                en: format!("{}: {title}", rule_label.en),
-            },
-        }));
-        if let Some(resolution) = resolution {
-            items.push((format!("{alert_id}:resolved"), FlowItem {
-                at_ms: resolution.synced_ms,
-                kind: "alert_resolved".into(),
-                label: label("告警解除", "alert resolved"),
+        items.push((
+            format!("{alert_id}:raised"),
+            FlowItem {
+                at_ms: fired_ms,
+                kind: "alert_raised".into(),
+                label: label("告警", "alert raised"),
                 by: String::new(),
                 person: String::new(),
                 detail: Text {
-                    zh: alert::resolution_text(&resolution, Lang::Zh),
-                    en: alert::resolution_text(&resolution, Lang::En),
+                    zh: format!("{}：{title}", rule_label.zh),
+                    en: format!("{}: {title}", rule_label.en),
                 },
-            }));
+            },
+        ));
+        if let Some(resolution) = resolution {
+            items.push((
+                format!("{alert_id}:resolved"),
+                FlowItem {
+                    at_ms: resolution.synced_ms,
+                    kind: "alert_resolved".into(),
+                    label: label("告警解除", "alert resolved"),
+                    by: String::new(),
+                    person: String::new(),
+                    detail: Text {
+                        zh: alert::resolution_text(&resolution, Lang::Zh),
+                        en: alert::resolution_text(&resolution, Lang::En),
+                    },
+                },
+            ));
         }
     }
     items.retain(|(_, item)| wanted(item.at_ms));
@@ -214,7 +222,10 @@ pub fn task_flow(
     let mut items = Vec::new();
     for member in tx.members_of(&task.id)? {
         let fields = document(tx, &member.record)?;
-        let person = fields.field("name").map(|f| mask_name(&f.value)).unwrap_or_default();
+        let person = fields
+            .field("name")
+            .map(|f| mask_name(&f.value))
+            .unwrap_or_default();
         let events = tx.events(&member.record)?;
         items.extend(person_events(program, &events, &names, Some(&person)));
     }
@@ -226,7 +237,10 @@ pub fn task_flow(
     );
     items.sort_by_key(|item| item.at_ms);
     for item in &mut items {
-        if matches!(item.kind.as_str(), "dispatched" | "reassigned" | "forwarded") {
+        if matches!(
+            item.kind.as_str(),
+            "dispatched" | "reassigned" | "forwarded"
+        ) {
             item.detail = unit_text(jurisdictions, &item.detail.zh);
         }
     }

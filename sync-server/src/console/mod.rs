@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use outpost_shared::i18n::Lang;
 use outpost_shared::program::Program;
-use outpost_shared::record::RecordId;
+use outpost_shared::record::{RecordId, TaskStatus};
 use serde::Deserialize;
 
 use self::auth::{Sessions, SignIn, Viewer};
@@ -98,14 +98,23 @@ fn lang_of(code: Option<&str>) -> Lang {
 }
 
 fn not_found(what: &str, zh: &str) -> ApiError {
-    ApiError::new(404, "not_found", format!("no such {what} in your area"), format!("您的辖区内没有这个{zh}"))
+    ApiError::new(
+        404,
+        "not_found",
+        format!("no such {what} in your area"),
+        format!("您的辖区内没有这个{zh}"),
+    )
 }
 
 fn program<'a>(app: &'a App, id: &str) -> Result<&'a Program, ApiError> {
-    app.programs
-        .iter()
-        .find(|p| p.id() == id)
-        .ok_or_else(|| ApiError::new(404, "unknown_program", format!("unknown program {id}"), format!("没有项目 {id}")))
+    app.programs.iter().find(|p| p.id() == id).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "unknown_program",
+            format!("unknown program {id}"),
+            format!("没有项目 {id}"),
+        )
+    })
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -120,7 +129,10 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
 }
 
 #[tracing::instrument(skip_all, err(Debug))]
-async fn sign_in(State(console): State<Arc<Console>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+async fn sign_in(
+    State(console): State<Arc<Console>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
     let request: SignIn = parse_body(&body)?;
     let signed = blocking(move || auth::sign_in(&console, &request)).await?;
     Ok((StatusCode::CREATED, Json(signed)))
@@ -138,21 +150,28 @@ async fn sign_out(
 }
 
 #[tracing::instrument(skip_all, err(Debug))]
-async fn me(State(console): State<Arc<Console>>, viewer: Viewer) -> Result<impl IntoResponse, ApiError> {
+async fn me(
+    State(console): State<Arc<Console>>,
+    viewer: Viewer,
+) -> Result<impl IntoResponse, ApiError> {
     let app = &console.app;
     let programs: Vec<serde_json::Value> = app
         .programs
         .iter()
         .map(|p| {
+            let statuses: Vec<serde_json::Value> = [
+                TaskStatus::Unclaimed,
+                TaskStatus::Claimed,
+                TaskStatus::Answered,
+            ]
+            .into_iter()
+            .map(|s| serde_json::json!({"code": s.code(), "label": people::status_text(p, s)}))
+            .collect();
             serde_json::json!({
                 "id": p.id(),
                 "name": p.name(),
                 "outcomes": p.outcomes().roots(),
-                "statuses": ["unclaimed", "claimed", "answered"]
-                    .iter()
-                    .filter_map(|code| outpost_shared::record::TaskStatus::from_code(code))
-                    .map(|s| serde_json::json!({"code": s.code(), "label": people::status_text(p, s)}))
-                    .collect::<Vec<_>>(),
+                "statuses": statuses,
             })
         })
         .collect();
@@ -183,7 +202,15 @@ async fn results(
         let program = program(app, &filter.program)?;
         let lang = lang_of(filter.lang.as_deref());
         Ok(app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions, &filter, lang, true)
+            people::list(
+                tx,
+                &viewer,
+                program,
+                &app.jurisdictions,
+                &filter,
+                lang,
+                true,
+            )
         })?)
     })
     .await?;
@@ -201,13 +228,23 @@ async fn export(
         let program = program(app, &filter.program)?;
         let lang = lang_of(filter.lang.as_deref());
         let page = app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions, &filter, lang, false)
+            people::list(
+                tx,
+                &viewer,
+                program,
+                &app.jurisdictions,
+                &filter,
+                lang,
+                false,
+            )
         })?;
         let (columns, rows) = people::export_table(&page, lang);
         let title = program.name().get(lang).to_owned();
         let bytes = outpost_shared::spreadsheet::export(&title, &columns, &rows)
             .map_err(|_| ApiError::internal())?;
-        let stamp = shanghai_time(app.clock.now_ms()).replace([' ', ':'], "").replace('-', "");
+        let stamp = shanghai_time(app.clock.now_ms())
+            .replace([' ', ':'], "")
+            .replace('-', "");
         Ok((bytes, format!("{title}-{stamp}.xlsx")))
     })
     .await?;
@@ -283,7 +320,14 @@ async fn alerts(
         let app = &console.app;
         let limit = query.limit.unwrap_or(100).clamp(1, 500);
         Ok(app.store.transaction(|tx| {
-            board::alert_feed(tx, &viewer, &app.programs, &app.jurisdictions, query.since_ms, limit)
+            board::alert_feed(
+                tx,
+                &viewer,
+                &app.programs,
+                &app.jurisdictions,
+                query.since_ms,
+                limit,
+            )
         })?)
     })
     .await?;
@@ -329,7 +373,10 @@ async fn flow(
 }
 
 #[tracing::instrument(skip_all, err(Debug))]
-async fn devices(State(console): State<Arc<Console>>, viewer: Viewer) -> Result<impl IntoResponse, ApiError> {
+async fn devices(
+    State(console): State<Arc<Console>>,
+    viewer: Viewer,
+) -> Result<impl IntoResponse, ApiError> {
     let health = blocking(move || {
         let app = &console.app;
         let now_ms = app.clock.now_ms();
@@ -342,7 +389,10 @@ async fn devices(State(console): State<Arc<Console>>, viewer: Viewer) -> Result<
 }
 
 #[tracing::instrument(skip_all, err(Debug))]
-async fn batches(State(console): State<Arc<Console>>, viewer: Viewer) -> Result<impl IntoResponse, ApiError> {
+async fn batches(
+    State(console): State<Arc<Console>>,
+    viewer: Viewer,
+) -> Result<impl IntoResponse, ApiError> {
     let batches = blocking(move || {
         let app = &console.app;
         Ok(app.store.transaction(|tx| {
@@ -358,11 +408,13 @@ async fn batches(State(console): State<Arc<Console>>, viewer: Viewer) -> Result<
                 .map(|b| {
                     // Counts and the failure workbook cover the whole list: administrator only.
                     if viewer.administrator {
+                        let failures_url = (b.failed > 0)
+                            .then(|| format!("/admin/imports/{}/failures", b.batch));
                         serde_json::json!({
                             "batch": b.batch, "program": b.program, "created_ms": b.created_ms,
                             "creator": b.creator, "file_name": b.file_name, "rows": b.rows,
                             "imported": b.imported, "failed": b.failed,
-                            "failures_url": (b.failed > 0).then(|| format!("/admin/imports/{}/failures", b.batch)),
+                            "failures_url": failures_url,
                         })
                     } else {
                         serde_json::json!({"batch": b.batch, "program": b.program, "created_ms": b.created_ms})

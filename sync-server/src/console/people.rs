@@ -156,7 +156,12 @@ pub(crate) fn candidates(
                 continue;
             };
             // The folded row is the authority on where the record is now.
-            if row.kind != RecordKind::Person || !row.unit.as_deref().is_some_and(|u| viewer.sees(u) && u.starts_with(&prefix)) {
+            if row.kind != RecordKind::Person
+                || !row
+                    .unit
+                    .as_deref()
+                    .is_some_and(|u| viewer.sees(u) && u.starts_with(&prefix))
+            {
                 continue;
             }
             let state = fold(&tx.events(&member.record)?);
@@ -226,7 +231,10 @@ fn matches_search(fields: &BTreeMap<String, String>, needle: &str) -> bool {
     let get = |key: &str| fields.get(key).map(String::as_str).unwrap_or_default();
     get("name").contains(needle)
         || (needle.len() >= 3 && get("phone").ends_with(needle))
-        || (needle.len() >= 4 && get("id_number").to_uppercase().contains(&needle.to_uppercase()))
+        || (needle.len() >= 4
+            && get("id_number")
+                .to_uppercase()
+                .contains(&needle.to_uppercase()))
 }
 
 fn row(
@@ -241,7 +249,10 @@ fn row(
     let mut fields = fields;
     // The dispatch field shows where the person is now (a reassignment moved them).
     if let Some(field) = program.dispatch_field() {
-        fields.insert(field.key.clone(), unit_text(jurisdictions, &unit).get(lang).to_owned());
+        fields.insert(
+            field.key.clone(),
+            unit_text(jurisdictions, &unit).get(lang).to_owned(),
+        );
     }
     let (outcome, outcome_codes, note) = match (&state.answer, state.status) {
         (Some(answer), TaskStatus::Answered) => {
@@ -289,8 +300,14 @@ pub fn status_text(program: &Program, status: TaskStatus) -> Text {
         TaskStatus::Answered => (Status::Answered, "已反馈", "Answered"),
     };
     Text {
-        zh: program.status_label(wanted, Lang::Zh).unwrap_or(zh).to_owned(),
-        en: program.status_label(wanted, Lang::En).unwrap_or(en).to_owned(),
+        zh: program
+            .status_label(wanted, Lang::Zh)
+            .unwrap_or(zh)
+            .to_owned(),
+        en: program
+            .status_label(wanted, Lang::En)
+            .unwrap_or(en)
+            .to_owned(),
     }
 }
 
@@ -328,7 +345,10 @@ pub fn list(
     .filter(|c| {
         outcome.is_none_or(|o| {
             c.state.status == TaskStatus::Answered
-                && c.state.answer.as_ref().is_some_and(|a| a.outcome.iter().any(|code| code == o))
+                && c.state
+                    .answer
+                    .as_ref()
+                    .is_some_and(|a| a.outcome.iter().any(|code| code == o))
         })
     })
     .collect();
@@ -345,15 +365,29 @@ pub fn list(
         chosen = kept;
     }
     let total = chosen.len();
-    let offset = if paged { filter.offset.unwrap_or(0).min(total) } else { 0 };
-    let limit = if paged { filter.limit.unwrap_or(50).clamp(1, 500) } else { total };
+    let offset = if paged {
+        filter.offset.unwrap_or(0).min(total)
+    } else {
+        0
+    };
+    let limit = if paged {
+        filter.limit.unwrap_or(50).clamp(1, 500)
+    } else {
+        total
+    };
     let mut rows = Vec::new();
     for candidate in chosen.iter().skip(offset).take(limit) {
         let fields = match documents.remove(&candidate.id) {
             Some(fields) => fields,
             None => field_values(program, jurisdictions, &document(tx, &candidate.id)?, lang),
         };
-        rows.push(row(program, jurisdictions, candidate, masked(program, fields), lang));
+        rows.push(row(
+            program,
+            jurisdictions,
+            candidate,
+            masked(program, fields),
+            lang,
+        ));
     }
     Ok(Page {
         total,
@@ -384,7 +418,10 @@ pub fn detail(
         return Ok(None);
     };
     let in_scope = row_in_ledger.kind == RecordKind::Person
-        && row_in_ledger.unit.as_deref().is_some_and(|u| viewer.sees(u));
+        && row_in_ledger
+            .unit
+            .as_deref()
+            .is_some_and(|u| viewer.sees(u));
     let Some(program) = programs.iter().find(|p| p.id() == row_in_ledger.program) else {
         return Ok(None);
     };
@@ -398,7 +435,11 @@ pub fn detail(
     };
     let fields = field_values(program, jurisdictions, &document(tx, id)?, lang);
     let full = viewer.sees_personal_data();
-    let fields = if full { fields } else { masked(program, fields) };
+    let fields = if full {
+        fields
+    } else {
+        masked(program, fields)
+    };
     let candidate = Candidate {
         id: id.clone(),
         task,
@@ -417,8 +458,20 @@ pub fn detail(
 /// The results as an export table: the columns on screen and each row's cells, as text.
 pub fn export_table(page: &Page, lang: Lang) -> (Vec<ExportColumn>, Vec<Vec<String>>) {
     let time = |ms: Option<i64>| ms.map(super::shanghai_time).unwrap_or_default();
-    let mut headers: Vec<(String, f64)> = vec![(if lang == Lang::Zh { "批次号" } else { "Batch" }.to_owned(), 20.0)];
-    headers.extend(page.columns.iter().map(|(_, label)| (label.get(lang).to_owned(), 16.0)));
+    let mut headers: Vec<(String, f64)> = vec![(
+        if lang == Lang::Zh {
+            "批次号"
+        } else {
+            "Batch"
+        }
+        .to_owned(),
+        20.0,
+    )];
+    headers.extend(
+        page.columns
+            .iter()
+            .map(|(_, label)| (label.get(lang).to_owned(), 16.0)),
+    );
     let fixed: [(&str, &str); 6] = [
         ("状态", "Status"),
         ("核查结果", "Outcome"),
@@ -427,7 +480,11 @@ pub fn export_table(page: &Page, lang: Lang) -> (Vec<ExportColumn>, Vec<Vec<Stri
         ("认领时间", "Claimed"),
         ("反馈时间", "Answered"),
     ];
-    headers.extend(fixed.iter().map(|(zh, en)| ((if lang == Lang::Zh { *zh } else { *en }).to_owned(), 18.0)));
+    headers.extend(
+        fixed
+            .iter()
+            .map(|(zh, en)| ((if lang == Lang::Zh { *zh } else { *en }).to_owned(), 18.0)),
+    );
     let columns = headers
         .into_iter()
         .map(|(header, width)| ExportColumn {

@@ -69,8 +69,10 @@ async fn serve(dir: PathBuf, relative: String) -> Response {
     let Some(path) = inside(&dir, &relative) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => (
+    // A small file read on the blocking pool (tokio's `fs` feature is not enabled).
+    let read = tokio::task::spawn_blocking(move || std::fs::read(&path).map(|b| (path, b))).await;
+    match read {
+        Ok(Ok((path, bytes))) => (
             [
                 (header::CONTENT_TYPE, content_type(&path)),
                 (header::CACHE_CONTROL, "no-cache"),
@@ -78,7 +80,7 @@ async fn serve(dir: PathBuf, relative: String) -> Response {
             bytes,
         )
             .into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
+        Ok(Err(_)) | Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -45,15 +45,26 @@ pub fn list_with(nansha: usize, zhujiang: usize, bad_row: bool) -> Vec<u8> {
     );
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    for (col, header) in ["关联病例", "姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"]
-        .iter()
-        .enumerate()
+    for (col, header) in [
+        "关联病例",
+        "姓名",
+        "手机号码",
+        "身份证号码",
+        "密接类型",
+        "所属镇街",
+    ]
+    .iter()
+    .enumerate()
     {
         sheet.write_string(0, col as u16, *header).unwrap();
     }
     for (i, (person, town)) in persons.iter().enumerate() {
         let row = 1 + i as u32;
-        let case = if i == 0 { "=1+1".to_owned() } else { format!("病例{}", i % 3 + 1) };
+        let case = if i == 0 {
+            "=1+1".to_owned()
+        } else {
+            format!("病例{}", i % 3 + 1)
+        };
         for (col, value) in [
             case.as_str(),
             person.name.as_str(),
@@ -105,7 +116,11 @@ fn repository() -> PathBuf {
 impl Fixture {
     /// Starts a server at `start_ms` on its own SQLite ledger, serving the console from
     /// `console_dir`, with the fixture's users.
-    pub fn start(runtime: &tokio::runtime::Runtime, start_ms: i64, console_dir: Option<PathBuf>) -> Self {
+    pub fn start(
+        runtime: &tokio::runtime::Runtime,
+        start_ms: i64,
+        console_dir: Option<PathBuf>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = ConfigFile {
             database: Some(dir.path().join("ledger.db").display().to_string()),
@@ -156,14 +171,20 @@ impl Fixture {
             .json(&body)
             .send()
             .unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json().unwrap()
     }
 
     /// A one-time code for `user` (console sign-in or device enrolment).
     pub fn code(&self, user: &str) -> String {
-        self.admin_post(&format!("/admin/users/{user}/enrolment-codes"), serde_json::json!({}))
-            ["code"]
+        self.admin_post(
+            &format!("/admin/users/{user}/enrolment-codes"),
+            serde_json::json!({}),
+        )["code"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -182,7 +203,8 @@ impl Fixture {
         body["token"].as_str().unwrap().to_owned()
     }
 
-    /// Imports a list through the admin API; the answer (batch, counts).
+    /// Imports a list through the admin API and waits for the engine to take it up; the answer
+    /// (batch, counts).
     pub fn import(&self, list: Vec<u8>) -> serde_json::Value {
         let response = self
             .client
@@ -195,7 +217,10 @@ impl Fixture {
             .send()
             .unwrap();
         assert_eq!(response.status(), 201);
-        response.json().unwrap()
+        let imported = response.json().unwrap();
+        // The deadline engine derives the tasks the console reads (every 250 ms).
+        std::thread::sleep(Duration::from_millis(700));
+        imported
     }
 
     /// Moves the server's clock and waits for the deadline engine to run (every 250 ms).
@@ -277,7 +302,12 @@ impl FieldDevice {
         let id = RecordId::new(id).unwrap();
         let mut record = self.replica.load(&id).unwrap().unwrap();
         record
-            .append(&self.author, &mut self.clock, u64::try_from(at_ms).unwrap(), action)
+            .append(
+                &self.author,
+                &mut self.clock,
+                u64::try_from(at_ms).unwrap(),
+                action,
+            )
             .unwrap();
         self.replica.write(|w| w.save(&mut record)).unwrap();
     }
@@ -298,8 +328,16 @@ impl FieldDevice {
                 id,
                 at_ms,
                 Action::Answered {
-                    outcome: vec!["in_district".into(), "home_quarantine".into(), "elderly".into()],
-                    note: if i == 0 { note.map(str::to_owned) } else { None },
+                    outcome: vec![
+                        "in_district".into(),
+                        "home_quarantine".into(),
+                        "elderly".into(),
+                    ],
+                    note: if i == 0 {
+                        note.map(str::to_owned)
+                    } else {
+                        None
+                    },
                 },
             );
         }
