@@ -203,7 +203,8 @@ describe("the supervisor console in Chromium", () => {
     await row.first().waitFor();
     assert.equal(await row.count(), 1);
     assert.match(await row.first().textContent(), /nansha-worker/);
-    assert.equal(await row.first().locator('[data-col="waiting"]').textContent(), "0");
+    // What the device had waiting when its last sync began: the two answers it then sent.
+    assert.equal(await row.first().locator('[data-col="waiting"]').textContent(), "2");
     await page.screenshot({ path: join(shots, "console-health.png") });
     await testid("console-lang").selectOption("zh-CN");
   });
@@ -214,7 +215,8 @@ describe("the supervisor console in Chromium", () => {
     const { code } = await server.send("code nansha-leader");
     await testid("signin-code").fill(code);
     await testid("signin-submit").click();
-    await testid("view-results").waitFor();
+    await testid("console-who").waitFor();
+    await testid("nav-results").click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 3);
     const towns = await page.locator('[data-testid="result-row"] td[data-field="town"]').allTextContents();
     assert.deepEqual(towns, ["南沙街道", "南沙街道", "南沙街道"]);
