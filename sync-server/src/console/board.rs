@@ -74,7 +74,8 @@ fn overdue_of(tx: &mut dyn StoreTx, program: &Program, task: &TaskRow) -> Result
     Ok(i64::try_from(late.len()).unwrap_or(i64::MAX))
 }
 
-/// Counts per town in the viewer's scope; every town of the scope is listed, also with none.
+/// Counts per town in the viewer's scope; every town of the scope is listed, also with none
+/// (for the administrator, every town of the districts the program has persons in).
 pub fn town_counts(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
@@ -90,16 +91,21 @@ pub fn town_counts(
             ..TownCounts::default()
         });
     };
+    let tasks = tasks_of(tx, viewer, Some(program.id()), batch)?;
+    // Above a district (the administrator), only the districts the program has work in.
+    let districts: BTreeSet<&str> = tasks.iter().filter_map(|t| t.key.unit.get(..6)).collect();
     if viewer.unit.len() > 9 {
         add_town(&viewer.unit, &mut towns);
     } else {
         for unit in jurisdictions.units_at(Level::Town) {
-            if viewer.sees(&unit.code) || unit.code == viewer.unit {
+            let shown =
+                viewer.unit.len() >= 6 || unit.code.get(..6).is_some_and(|d| districts.contains(d));
+            if viewer.sees(&unit.code) && shown {
                 add_town(&unit.code, &mut towns);
             }
         }
     }
-    for task in tasks_of(tx, viewer, Some(program.id()), batch)? {
+    for task in tasks {
         let town = town_of(jurisdictions, viewer, &task.key.unit);
         let overdue = overdue_of(tx, program, &task)?;
         add_town(&town, &mut towns);
