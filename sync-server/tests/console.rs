@@ -220,6 +220,35 @@ fn results_filter_by_status_town_outcome_and_search_with_masked_lists_and_full_d
     );
     let other_batch = format!("/console/api/results?program={W1}&batch=000");
     assert_eq!(json(&fixture, &district, &other_batch)["total"], 0);
+    // Completion over time: none answered at the first dispatch, two by now.
+    let progress = json(
+        &fixture,
+        &district,
+        &format!("/console/api/progress?program={W1}"),
+    );
+    let points = progress.as_array().unwrap();
+    assert_eq!(points.len(), 25);
+    assert_eq!(
+        (
+            points[0]["dispatched"].as_u64(),
+            points[0]["answered"].as_u64()
+        ),
+        (Some(6), Some(0))
+    );
+    assert_eq!(points[24]["answered"], 2);
+    let town = fixture.console_session("zhujiang-worker");
+    let theirs = json(
+        &fixture,
+        &town,
+        &format!("/console/api/progress?program={W1}"),
+    );
+    assert_eq!(
+        (
+            theirs[24]["dispatched"].as_u64(),
+            theirs[24]["answered"].as_u64()
+        ),
+        (Some(2), Some(0))
+    );
     let paged = json(&fixture, &district, &format!("{base}&offset=4&limit=4"));
     assert_eq!(
         (

@@ -166,6 +166,7 @@ describe("the supervisor console in Chromium", () => {
       { timeout: 10_000 },
     );
     assert.equal(await page.locator('.chart-value[data-unit="440115001"]').textContent(), "66.7%");
+    assert.equal(await testid("wall-trend-latest").textContent(), "40.0%", "2 of 5 answered");
     await page.locator('[data-testid="task-item"]').first().click();
     await page.locator('[data-testid="flow-items"] li[data-kind="alert_raised"]').first().waitFor();
     await testid("wall-fullscreen").click();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { type FeedItem, filterQuery } from "../src/console/api.js";
-import { barWidths, mergeFeed, outcomeOptions, percent } from "../src/console/logic.js";
+import { barWidths, curvePoints, mergeFeed, outcomeOptions, percent } from "../src/console/logic.js";
 import { CONSOLE_DICTIONARY, ct } from "../src/console/strings.js";
 import { setCurrentLang } from "../src/i18n.js";
 
@@ -74,6 +74,16 @@ describe("console logic", () => {
   it("scales bars to the widest value, or to one for fractions", () => {
     assert.deepEqual(barWidths([1, 2, 4], false), [25, 50, 100]);
     assert.deepEqual(barWidths([0.5, 1.2], true), [50, 100]);
+  });
+
+  it("draws the completion curve from the bottom left, by time and share answered", () => {
+    const points = [
+      { at_ms: 0, dispatched: 4, answered: 0 },
+      { at_ms: 50, dispatched: 4, answered: 2 },
+      { at_ms: 100, dispatched: 4, answered: 4 },
+    ];
+    assert.equal(curvePoints(points, 200, 100), "0,100 100,50 200,0");
+    assert.equal(curvePoints([], 200, 100), "");
   });
 
   it("leaves blank filters out of the query", () => {

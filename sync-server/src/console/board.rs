@@ -285,3 +285,63 @@ pub fn sync_health(
     });
     Ok(out)
 }
+
+/// One point of the completion curve: how many persons had been dispatched and answered by
+/// `at_ms` (answer times are the devices': work done offline counts from when it was done).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressPoint {
+    pub at_ms: i64,
+    pub dispatched: usize,
+    pub answered: usize,
+}
+
+/// The completion over time (完成率趋势) of the viewer's persons of `program`: `points` evenly
+/// spaced instants from the first dispatch to `now_ms`, cumulative.
+pub fn progress(
+    tx: &mut dyn StoreTx,
+    viewer: &Viewer,
+    program: &Program,
+    batch: Option<&str>,
+    now_ms: i64,
+    points: usize,
+) -> Result<Vec<ProgressPoint>, LedgerError> {
+    let wall = |at: &outpost_shared::hlc::Hlc| i64::try_from(at.wall_ms).unwrap_or(i64::MAX);
+    let mut dispatched = Vec::new();
+    let mut answered = Vec::new();
+    for candidate in super::people::candidates(tx, viewer, program.id(), batch, None)? {
+        let state = &candidate.state;
+        if let Some(stamp) = &state.assigned {
+            dispatched.push(wall(&stamp.at));
+        }
+        if state.status == outpost_shared::record::TaskStatus::Answered
+            && let Some(answer) = &state.answer
+        {
+            answered.push(wall(&answer.stamp.at));
+        }
+    }
+    let Some(&first) = dispatched.iter().min() else {
+        return Ok(Vec::new());
+    };
+    dispatched.sort_unstable();
+    answered.sort_unstable();
+    let points = points.max(2);
+    // A device's clock may run ahead of the server's: the curve ends at the later of the two.
+    let last = now_ms
+        .max(first)
+        .max(answered.last().copied().unwrap_or(first));
+    let step = ((last - first) / (points as i64 - 1)).max(1);
+    Ok((0..points)
+        .map(|i| {
+            let at_ms = if i + 1 == points {
+                last
+            } else {
+                first + step * i as i64
+            };
+            ProgressPoint {
+                at_ms,
+                dispatched: dispatched.partition_point(|&t| t <= at_ms),
+                answered: answered.partition_point(|&t| t <= at_ms),
+            }
+        })
+        .collect())
+}

@@ -16,6 +16,7 @@
 //! GET    /console/api/results.xlsx   the same filters, every matching row, as on screen
 //! GET    /console/api/people/{id}    one person (full data where the role allows) and events
 //! GET    /console/api/towns          ?program&batch: counts and completion per town
+//! GET    /console/api/progress       ?program&batch: completion over time (cumulative)
 //! GET    /console/api/alerts         ?since_ms&limit: raised/resolved, newest first
 //! GET    /console/api/tasks          ?program&batch; /console/api/flow?task=… one task's flow
 //! GET    /console/api/devices        sync health per device
@@ -68,6 +69,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(app: Arc<App>) -> Router<S> {
         .route("/console/api/results.xlsx", get(export))
         .route("/console/api/people/{id}", get(person))
         .route("/console/api/towns", get(towns))
+        .route("/console/api/progress", get(progress))
         .route("/console/api/alerts", get(alerts))
         .route("/console/api/tasks", get(tasks))
         .route("/console/api/flow", get(flow))
@@ -302,6 +304,27 @@ async fn towns(
     })
     .await?;
     Ok(Json(counts))
+}
+
+/// How many points the completion curve has.
+const PROGRESS_POINTS: usize = 25;
+
+#[tracing::instrument(skip_all, err(Debug))]
+async fn progress(
+    State(console): State<Arc<Console>>,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let points = blocking(move || {
+        let app = &console.app;
+        let program = program(app, &query.program)?;
+        let now_ms = app.clock.now_ms();
+        Ok(app.store.transaction(|tx| {
+            board::progress(tx, &viewer, program, query.batch(), now_ms, PROGRESS_POINTS)
+        })?)
+    })
+    .await?;
+    Ok(Json(points))
 }
 
 #[derive(Debug, Deserialize)]

@@ -109,6 +109,12 @@ export interface TownCounts {
   completion: number;
 }
 
+export interface ProgressPoint {
+  at_ms: number;
+  dispatched: number;
+  answered: number;
+}
+
 export interface FeedItem extends FlowItem {
   key: string;
   task: string;
@@ -192,6 +198,8 @@ export interface ConsoleApi {
   exportResults(filter: Filter, lang: Lang): Promise<Blob>;
   person(id: string, lang: Lang): Promise<PersonDetail>;
   towns(program: string, batch: string): Promise<TownCounts[]>;
+  /** Completion over time, cumulative, first dispatch to now. */
+  progress(program: string, batch: string): Promise<ProgressPoint[]>;
   alerts(sinceMs: number | null): Promise<Feed>;
   tasks(program: string, batch: string): Promise<TaskSummary[]>;
   flow(task: string): Promise<Flow>;
@@ -305,6 +313,10 @@ export class HttpConsoleApi implements ConsoleApi {
 
   towns(program: string, batch: string): Promise<TownCounts[]> {
     return this.json(`/console/api/towns?${filterQuery({ program, batch })}`);
+  }
+
+  progress(program: string, batch: string): Promise<ProgressPoint[]> {
+    return this.json(`/console/api/progress?${filterQuery({ program, batch })}`);
   }
 
   alerts(sinceMs: number | null): Promise<Feed> {

@@ -36,3 +36,23 @@ export function barWidths(values: number[], fractions: boolean): number[] {
   const max = fractions ? 1 : Math.max(1, ...values);
   return values.map((v) => Math.max(0, Math.min(100, (v / max) * 100)));
 }
+
+/** The completion curve as SVG polyline points in a `width` × `height` box: x by time, y by the
+ *  share answered of those dispatched by then (0 % at the bottom). */
+export function curvePoints(
+  points: { at_ms: number; dispatched: number; answered: number }[],
+  width: number,
+  height: number,
+): string {
+  if (points.length === 0) return "";
+  const first = points[0].at_ms;
+  const span = Math.max(1, points[points.length - 1].at_ms - first);
+  return points
+    .map((p) => {
+      const x = ((p.at_ms - first) / span) * width;
+      const share = p.dispatched > 0 ? p.answered / p.dispatched : 0;
+      const y = height - share * height;
+      return `${Math.round(x * 10) / 10},${Math.round(y * 10) / 10}`;
+    })
+    .join(" ");
+}

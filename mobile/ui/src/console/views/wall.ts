@@ -4,9 +4,9 @@
 
 import { fill, h, select } from "../../dom.js";
 import { formatDateTime } from "../../logic/time.js";
-import { type FeedItem, type TaskSummary, type TownCounts } from "../api.js";
+import { type FeedItem, type ProgressPoint, type TaskSummary, type TownCounts } from "../api.js";
 import { type ConsoleCtx } from "../ctx.js";
-import { barWidths, mergeFeed, percent } from "../logic.js";
+import { barWidths, curvePoints, mergeFeed, percent } from "../logic.js";
 import { ct, tx } from "../strings.js";
 
 /** How often the wall screen polls its figures and the alert feed. */
@@ -50,6 +50,32 @@ function completionChart(towns: TownCounts[]): SVGElement {
   return chart;
 }
 
+/** Completion over time as a line from the first dispatch to now, with its first and last
+ *  times under it and the latest share at its end. */
+function trendChart(points: ProgressPoint[]): SVGElement {
+  const width = 600;
+  const height = 140;
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height + 24}`,
+    class: "chart",
+    role: "img",
+    "aria-label": ct("wall.trend"),
+    "data-testid": "wall-trend-chart",
+  });
+  chart.appendChild(svg("rect", { x: 0, y: 0, width, height, class: "chart-track" }));
+  if (points.length > 0) {
+    const plot = width - 70;
+    chart.appendChild(svg("polyline", { points: curvePoints(points, plot, height), class: "chart-line" }));
+    const last = points[points.length - 1];
+    chart.appendChild(
+      svg("text", { x: plot + 6, y: 20, class: "chart-value", "data-testid": "wall-trend-latest" }, percent(last.dispatched > 0 ? last.answered / last.dispatched : 0, last.dispatched)),
+    );
+    chart.appendChild(svg("text", { x: 0, y: height + 18, class: "chart-label" }, formatDateTime(points[0].at_ms)));
+    chart.appendChild(svg("text", { x: plot, y: height + 18, class: "chart-label", "text-anchor": "end" }, formatDateTime(last.at_ms)));
+  }
+  return chart;
+}
+
 export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
   const programs = ctx.me.programs;
   const programSelect = select(
@@ -79,7 +105,7 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
     }
   });
 
-  const showCounts = (towns: TownCounts[]) => {
+  const showCounts = (towns: TownCounts[], trend: ProgressPoint[]) => {
     const sum = (f: (t: TownCounts) => number) => towns.reduce((n, t) => n + f(t), 0);
     const cells = (t: Pick<TownCounts, "unclaimed" | "claimed" | "answered" | "overdue">) => [
       h("td", { class: "num", "data-col": "unclaimed" }, t.unclaimed),
@@ -119,7 +145,13 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
         ),
       ),
     );
-    fill(chart, h("h2", {}, ct("wall.completion")), completionChart(towns.filter((t) => t.total > 0)));
+    fill(
+      chart,
+      h("h2", {}, ct("wall.completion")),
+      completionChart(towns.filter((t) => t.total > 0)),
+      h("h2", {}, ct("wall.trend")),
+      trendChart(trend),
+    );
   };
 
   const showFeed = () => {
@@ -187,12 +219,13 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
 
   const refresh = async () => {
     const program = programSelect.value;
-    const [towns, news, tasks] = await Promise.all([
+    const [towns, trend, news, tasks] = await Promise.all([
       ctx.api.towns(program, ""),
+      ctx.api.progress(program, ""),
       ctx.api.alerts(cursor),
       ctx.api.tasks(program, ""),
     ]);
-    showCounts(towns);
+    showCounts(towns, trend);
     feed = mergeFeed(feed, news.items);
     cursor = news.cursor_ms;
     showFeed();
