@@ -173,8 +173,11 @@ describe("the supervisor console in Chromium", () => {
     assert.ok(await page.evaluate(() => document.body.classList.contains("wall-fullscreen")));
     const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
     assert.ok(size >= 24, `large type in full screen: ${size}px`);
+    await page.setViewportSize({ width: 1920, height: 1080 });
     await page.screenshot({ path: join(shots, "console-wall-fullscreen.png") });
+    await page.setViewportSize({ width: 1400, height: 900 });
     await testid("wall-fullscreen").click();
+    assert.ok(!(await page.evaluate(() => document.body.classList.contains("wall-fullscreen"))));
   });
 
   it("exports the filtered results and the file reads back as on screen", async () => {

@@ -74,6 +74,8 @@ function showSignIn(): void {
 function show(id: string): void {
   if (!me) return;
   stopPolls();
+  document.body.classList.remove("wall-fullscreen");
+  document.documentElement.classList.remove("wall-fullscreen");
   current = VIEWS.some((v) => v.id === id) ? id : "results";
   location.hash = current;
   document.body.dataset.screen = current;

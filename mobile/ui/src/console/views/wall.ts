@@ -97,6 +97,8 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
   fullscreen.addEventListener("click", () => {
     const on = !document.body.classList.contains("wall-fullscreen");
     document.body.classList.toggle("wall-fullscreen", on);
+    // On the root too, so rem-sized headings and controls grow with the text.
+    document.documentElement.classList.toggle("wall-fullscreen", on);
     fullscreen.textContent = on ? ct("wall.exit_fullscreen") : ct("wall.fullscreen");
     if (on && document.documentElement.requestFullscreen) {
       document.documentElement.requestFullscreen().catch(() => undefined);
