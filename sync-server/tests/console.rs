@@ -1,13 +1,16 @@
 //! The supervisor console's API through a real server on loopback: who sees what (a town user
 //! their town, a district user and the administrator all, nobody without signing in), the
 //! results filters and masking, the export re-read with calamine, the alert feed when a
-//! deadline passes on the injected clock, a task's flow and the devices' sync health.
+//! deadline passes on the injected clock, a task's flow and the devices' sync health. The
+//! access and alert tests also run on PostgreSQL when `OUTPOST_TEST_POSTGRES` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod console_fixture;
 
 use calamine::{Data, Reader, Xlsx};
-use console_fixture::{FieldDevice, Fixture, MIN, NANSHA, TOKEN, W1, ZHUJIANG, list, runtime};
+use console_fixture::{
+    FieldDevice, Fixture, MIN, NANSHA, TOKEN, W1, ZHUJIANG, ledgers, list, runtime,
+};
 use serde_json::Value;
 
 /// 2026-11-23 09:00 Beijing time.
@@ -83,8 +86,14 @@ fn requests_without_a_console_session_get_401_and_nothing() {
 
 #[test]
 fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
+    for ledger in ledgers("access") {
+        town_and_district_views(ledger);
+    }
+}
+
+fn town_and_district_views(ledger: Option<String>) {
     let runtime = runtime();
-    let mut fixture = Fixture::start(&runtime, T0, None);
+    let mut fixture = Fixture::start_on(&runtime, T0, None, ledger);
     fixture.import(list(3, 2));
     let town = fixture.console_session("nansha-worker");
     let district = fixture.console_session("district-lead");
@@ -358,8 +367,14 @@ fn the_export_holds_the_filtered_rows_as_masked_text_that_never_runs_as_a_formul
 
 #[test]
 fn an_alert_appears_in_the_feed_when_the_claim_deadline_passes_and_its_resolution_follows() {
+    for ledger in ledgers("alerts") {
+        alert_feed_and_flow(ledger);
+    }
+}
+
+fn alert_feed_and_flow(ledger: Option<String>) {
     let runtime = runtime();
-    let mut fixture = Fixture::start(&runtime, T0, None);
+    let mut fixture = Fixture::start_on(&runtime, T0, None, ledger);
     fixture.import(list(2, 1));
     let town = fixture.console_session("nansha-leader");
     let district = fixture.console_session("district-lead");

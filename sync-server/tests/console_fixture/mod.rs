@@ -91,6 +91,29 @@ pub fn list_with(nansha: usize, zhujiang: usize, bad_row: bool) -> Vec<u8> {
     workbook.save_to_buffer().unwrap()
 }
 
+/// The ledgers a test runs on: SQLite always (`None`), and a fresh PostgreSQL database
+/// `console_<name>` when `OUTPOST_TEST_POSTGRES` is set (required under CI).
+pub fn ledgers(name: &str) -> Vec<Option<String>> {
+    let mut all = vec![None];
+    match std::env::var("OUTPOST_TEST_POSTGRES") {
+        Ok(base) => {
+            let name = format!("console_{name}");
+            let mut admin =
+                postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .unwrap();
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            all.push(Some(format!("{base}/{name}")));
+        }
+        Err(_) if std::env::var("CI").is_ok() => panic!("OUTPOST_TEST_POSTGRES is not set"),
+        Err(_) => eprintln!("OUTPOST_TEST_POSTGRES not set: SQLite only (run scripts/test.sh)"),
+    }
+    all
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -104,6 +127,9 @@ pub struct Fixture {
     pub url: String,
     pub clock: Arc<ManualClock>,
     pub client: reqwest::blocking::Client,
+    /// Held here so the state (a PostgreSQL pool with its blocking client) is dropped on the
+    /// test's thread, never on a runtime thread.
+    _app: Arc<outpost_sync_server::App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), outpost_sync_server::ServerError>>>,
     _dir: tempfile::TempDir,
@@ -121,9 +147,21 @@ impl Fixture {
         start_ms: i64,
         console_dir: Option<PathBuf>,
     ) -> Self {
+        Self::start_on(runtime, start_ms, console_dir, None)
+    }
+
+    /// [`Fixture::start`] on the ledger `database` (a `postgres://` URL), SQLite when `None`.
+    pub fn start_on(
+        runtime: &tokio::runtime::Runtime,
+        start_ms: i64,
+        console_dir: Option<PathBuf>,
+        database: Option<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = ConfigFile {
-            database: Some(dir.path().join("ledger.db").display().to_string()),
+            database: Some(
+                database.unwrap_or_else(|| dir.path().join("ledger.db").display().to_string()),
+            ),
             admin_token: Some(TOKEN.into()),
             assets: Some(repository().join("assets")),
             console_dir: Some(console_dir.unwrap_or_else(|| dir.path().join("no-console"))),
@@ -138,13 +176,18 @@ impl Fixture {
             .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = runtime.spawn(outpost_sync_server::serve_app(listener, app, async {
-            let _ = stopped.await;
-        }));
+        let server = runtime.spawn(outpost_sync_server::serve_app(
+            listener,
+            app.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         let fixture = Self {
             url,
             clock,
             client: reqwest::blocking::Client::new(),
+            _app: app,
             stop: Some(stop),
             server: Some(server),
             _dir: dir,
