@@ -2,7 +2,8 @@
 // (sync-server/examples/console_fixture.rs): sign in, import a list and see its failure
 // workbook, see results arrive from a simulated device's sync, see an alert appear on the wall
 // screen when a deadline passes on the server's injected clock, export and re-read the Excel
-// file, switch to English, check sync health and a town user's narrower view.
+// file, switch to English, check sync health, add a user and make their one-time code, revoke a
+// device, and sign in as that town user to see the narrower view.
 //
 // Needs: Debian's `chromium` (/usr/bin/chromium, or CHROMIUM=…), `npm install` here
 // (playwright-core, no browser download), the built console (`npm run build`) and the fixture
@@ -213,10 +214,30 @@ describe("the supervisor console in Chromium", () => {
     await testid("console-lang").selectOption("zh-CN");
   });
 
+  it("lets the administrator add a user, make their one-time code and revoke a device", async () => {
+    await testid("nav-admin").click();
+    await testid("admin-new-id").fill("nansha-duty");
+    await testid("admin-new-name").fill("南沙值班员");
+    await testid("admin-new-role").selectOption("leader");
+    await testid("admin-new-unit").selectOption("440115001");
+    await testid("admin-create").click();
+    const row = page.locator('[data-testid="admin-user-row"][data-user="nansha-duty"]');
+    await row.waitFor();
+    await row.locator('[data-testid="admin-issue-code"]').click();
+    await testid("admin-code-text").waitFor();
+    assert.match(await testid("admin-code-text").textContent(), /南沙值班员 的一次性码/);
+    assert.ok(await page.locator('[data-testid="admin-code"] img[src^="data:image/svg+xml"]').count());
+    const device = page.locator('[data-testid="admin-device-row"]').first();
+    await device.locator('[data-testid="admin-revoke"]').click();
+    await device.locator(".badge").waitFor();
+    assert.equal(await device.locator(".badge").textContent(), "已停用");
+    await page.screenshot({ path: join(shots, "console-admin.png") });
+  });
+
   it("shows a town user their own town only", async () => {
+    const code = await testid("admin-code-text").getAttribute("data-code");
     await testid("console-sign-out").click();
     await testid("signin-form").waitFor();
-    const { code } = await server.send("code nansha-leader");
     await testid("signin-code").fill(code);
     await testid("signin-submit").click();
     await testid("console-who").waitFor();
@@ -224,6 +245,7 @@ describe("the supervisor console in Chromium", () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 3);
     const towns = await page.locator('[data-testid="result-row"] td[data-field="town"]').allTextContents();
     assert.deepEqual(towns, ["南沙街道", "南沙街道", "南沙街道"]);
+    assert.match(await testid("console-who").textContent(), /南沙值班员/);
     await testid("nav-import").click();
     await testid("import-admin-only").waitFor();
     await testid("nav-wall").click();

@@ -11,7 +11,8 @@
 //! ```text
 //! POST   /console/api/session        {"code": "…"} or {"admin_token": "…"} → {token, viewer}
 //! DELETE /console/api/session        sign out
-//! GET    /console/api/me             the viewer, programs (outcome trees), towns in scope
+//! GET    /console/api/me             the viewer, programs (outcome trees), towns and units in
+//!                                    scope, roles
 //! GET    /console/api/results        ?program&batch&unit&status&outcome&search&offset&limit
 //! GET    /console/api/results.xlsx   the same filters, every matching row, as on screen
 //! GET    /console/api/people/{id}    one person (full data where the role allows) and events
@@ -39,6 +40,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use outpost_shared::i18n::Lang;
+use outpost_shared::jurisdiction::Level;
 use outpost_shared::program::Program;
 use outpost_shared::record::{RecordId, TaskStatus};
 use serde::Deserialize;
@@ -179,16 +181,29 @@ async fn me(
         .collect();
     let towns: Vec<serde_json::Value> = app
         .jurisdictions
-        .units_at(outpost_shared::jurisdiction::Level::Town)
+        .units_at(Level::Town)
         .into_iter()
         .filter(|u| viewer.sees(&u.code))
         .map(|u| serde_json::json!({"code": u.code, "name": people::unit_text(&app.jurisdictions, &u.code)}))
+        .collect();
+    // Districts and towns in scope, for choosing a new user's unit.
+    let units: Vec<serde_json::Value> = [Level::District, Level::Town]
+        .into_iter()
+        .flat_map(|level| app.jurisdictions.units_at(level))
+        .filter(|u| viewer.sees(&u.code))
+        .map(|u| serde_json::json!({"code": u.code, "name": people::unit_text(&app.jurisdictions, &u.code)}))
+        .collect();
+    let roles: Vec<serde_json::Value> = crate::store::ROLES
+        .iter()
+        .map(|(code, zh)| serde_json::json!({"code": code, "name": {"zh": zh, "en": code}}))
         .collect();
     Ok(Json(serde_json::json!({
         "viewer": viewer,
         "unit_name": people::unit_text(&app.jurisdictions, &viewer.unit),
         "programs": programs,
         "towns": towns,
+        "units": units,
+        "roles": roles,
         "now_ms": app.clock.now_ms(),
     })))
 }

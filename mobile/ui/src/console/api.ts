@@ -44,7 +44,44 @@ export interface Me {
   unit_name: Text;
   programs: ProgramInfo[];
   towns: { code: string; name: Text }[];
+  /** Districts and towns in scope (for a new user's unit). */
+  units: { code: string; name: Text }[];
+  roles: { code: string; name: Text }[];
   now_ms: number;
+}
+
+export interface User {
+  id: string;
+  display_name: string;
+  role: string;
+  unit: string;
+  created_at_ms: number;
+}
+
+export interface NewUser {
+  id: string;
+  display_name: string;
+  role: string;
+  unit: string;
+}
+
+/** A one-time code: signs a user in to the console, or enrols one device. */
+export interface IssuedCode {
+  code: string;
+  user_id: string;
+  expires_at_ms: number;
+  /** `outpost-enrol:<server>#<code>`, what the QR code holds. */
+  payload: string;
+  qr_svg: string;
+}
+
+export interface Device {
+  id: string;
+  user_id: string;
+  label: string;
+  enrolled_at_ms: number;
+  revoked_at_ms: number | null;
+  last_sync_ms: number | null;
 }
 
 export interface Filter {
@@ -209,6 +246,12 @@ export interface ConsoleApi {
   importList(program: string, file: File): Promise<ImportOutcome>;
   /** Administrator only: a batch's failure workbook. */
   failures(url: string): Promise<Blob>;
+  /** Administrator only: users, a new user, a one-time code, devices and revocation. */
+  users(): Promise<User[]>;
+  createUser(user: NewUser): Promise<User>;
+  issueCode(userId: string): Promise<IssuedCode>;
+  adminDevices(): Promise<Device[]>;
+  revokeDevice(deviceId: string): Promise<void>;
 }
 
 /** The query string of a filter, blank values left out. */
@@ -346,5 +389,33 @@ export class HttpConsoleApi implements ConsoleApi {
 
   async failures(url: string): Promise<Blob> {
     return (await this.request(url)).blob();
+  }
+
+  users(): Promise<User[]> {
+    return this.json("/admin/users");
+  }
+
+  createUser(user: NewUser): Promise<User> {
+    return this.json("/admin/users", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(user),
+    });
+  }
+
+  issueCode(userId: string): Promise<IssuedCode> {
+    return this.json(`/admin/users/${encodeURIComponent(userId)}/enrolment-codes`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+  }
+
+  adminDevices(): Promise<Device[]> {
+    return this.json("/admin/devices");
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    await this.request(`/admin/devices/${encodeURIComponent(deviceId)}/revoke`, { method: "POST" });
   }
 }

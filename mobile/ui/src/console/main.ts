@@ -7,6 +7,7 @@ import { LANGS, currentLang, setCurrentLang } from "../i18n.js";
 import { HttpConsoleApi, type Lang, type Me } from "./api.js";
 import { type ConsoleCtx, type View, isConsoleError } from "./ctx.js";
 import { ct, tx } from "./strings.js";
+import { adminView } from "./views/admin.js";
 import { healthView } from "./views/health.js";
 import { importView } from "./views/import.js";
 import { resultsView } from "./views/results.js";
@@ -21,6 +22,7 @@ const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View }[] = [
   { id: "import", key: "nav.import", view: importView },
   { id: "wall", key: "nav.wall", view: wallView },
   { id: "health", key: "nav.health", view: healthView },
+  { id: "admin", key: "nav.admin", view: adminView },
 ];
 
 const app = document.getElementById("app") as HTMLElement;
