@@ -211,3 +211,41 @@ pub fn sign_in(console: &Console, request: &SignIn) -> Result<Signed, ApiError> 
         expires_in_ms: SESSION_HOURS * 3_600_000,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn town_worker() -> Viewer {
+        Viewer {
+            user_id: "nansha-worker".into(),
+            display_name: "南沙".into(),
+            role: "worker".into(),
+            unit: "440115001".into(),
+            administrator: false,
+        }
+    }
+
+    #[test]
+    fn a_session_is_found_until_it_expires_and_not_after_sign_out() {
+        let sessions = Sessions::default();
+        let token = sessions.insert(town_worker(), 1_000).unwrap();
+        assert_eq!(sessions.find(&token, 2_000), Some(town_worker()));
+        assert_eq!(sessions.find("console-other", 2_000), None);
+        let end = 1_000 + SESSION_HOURS * 3_600_000;
+        assert_eq!(sessions.find(&token, end), None, "expired");
+        let again = sessions.insert(town_worker(), 5_000).unwrap();
+        sessions.remove(&again);
+        assert_eq!(sessions.find(&again, 6_000), None, "signed out");
+    }
+
+    #[test]
+    fn a_viewer_sees_their_subtree_only() {
+        let viewer = town_worker();
+        assert!(viewer.sees("440115001"));
+        assert!(viewer.sees("440115001003"));
+        assert!(!viewer.sees("440115002"));
+        assert!(!viewer.sees("440115"), "not the district above");
+        assert!(Viewer::administrator().sees("350203001"));
+    }
+}

@@ -132,7 +132,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     })
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn sign_in(
     State(console): State<Arc<Console>>,
     body: Bytes,
@@ -153,7 +153,7 @@ async fn sign_out(
     StatusCode::NO_CONTENT
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn me(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -208,7 +208,7 @@ async fn me(
     })))
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn results(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -234,7 +234,7 @@ async fn results(
     Ok(Json(page))
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn export(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -273,7 +273,7 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn person(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -304,7 +304,7 @@ impl BoardQuery {
     }
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn towns(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -324,7 +324,7 @@ async fn towns(
 /// How many points the completion curve has.
 const PROGRESS_POINTS: usize = 25;
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn progress(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -348,7 +348,7 @@ struct FeedQuery {
     limit: Option<usize>,
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn alerts(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -372,7 +372,7 @@ async fn alerts(
     Ok(Json(feed))
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn tasks(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -394,7 +394,7 @@ struct FlowQuery {
     task: String,
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn flow(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -410,7 +410,7 @@ async fn flow(
     found.map(Json).ok_or_else(|| not_found("task", "任务"))
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn devices(
     State(console): State<Arc<Console>>,
     viewer: Viewer,
@@ -426,7 +426,7 @@ async fn devices(
     Ok(Json(health))
 }
 
-#[tracing::instrument(skip_all, err(Debug))]
+#[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn batches(
     State(console): State<Arc<Console>>,
     viewer: Viewer,

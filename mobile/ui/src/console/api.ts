@@ -383,7 +383,7 @@ export class HttpConsoleApi implements ConsoleApi {
   }
 
   importList(program: string, file: File): Promise<ImportOutcome> {
-    const query = new URLSearchParams({ program, file_name: file.name, creator: "console" });
+    const query = new URLSearchParams({ program, file_name: file.name });
     return this.json(`/admin/imports?${query.toString()}`, { method: "POST", body: file });
   }
 
