@@ -44,6 +44,8 @@ pub struct Config {
     pub pool_size: usize,
     /// Notification channels and routes (`[notify]`, see `notify::config`).
     pub notify: NotifyConfig,
+    /// The built front-end folder the web console is served from (`console.html` inside).
+    pub console_dir: PathBuf,
 }
 
 #[derive(Debug, Error)]
@@ -76,6 +78,8 @@ pub struct ConfigFile {
     pub pool_size: Option<usize>,
     /// `[notify]`, `[[notify.channels]]`, `[[notify.routes]]`.
     pub notify: Option<NotifyFile>,
+    /// Default `mobile/ui/dist` (relative to the working directory).
+    pub console_dir: Option<PathBuf>,
 }
 
 impl ConfigFile {
@@ -108,6 +112,9 @@ impl ConfigFile {
             max_request_bytes: self.max_request_bytes.unwrap_or(16 * 1024 * 1024),
             pool_size: self.pool_size.unwrap_or(8),
             notify: self.notify.unwrap_or_default().validate()?,
+            console_dir: self
+                .console_dir
+                .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
         })
     }
 }

@@ -52,6 +52,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/admin/notifications",
             get(crate::notify::admin::notifications),
         )
+        .merge(crate::console::routes(app.clone()))
         .layer(DefaultBodyLimit::max(app.config.max_request_bytes))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)

@@ -19,7 +19,7 @@ use crate::store::Store;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn xlsx(bytes: Vec<u8>, file_name: &str) -> Response {
+pub(crate) fn xlsx(bytes: Vec<u8>, file_name: &str) -> Response {
     // RFC 5987 filename* for the Chinese name, plus an ASCII fallback.
     let encoded: String = file_name
         .bytes()

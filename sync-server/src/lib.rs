@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod http;
 mod http_import;

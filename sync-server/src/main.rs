@@ -40,6 +40,9 @@ enum Command {
         /// Administrator bearer token (≥ 16 characters; overrides the config file).
         #[arg(long, env = "OUTPOST_ADMIN_TOKEN")]
         admin_token: Option<String>,
+        /// The built web console (mobile/ui/dist; overrides the config file).
+        #[arg(long)]
+        console_dir: Option<PathBuf>,
         /// Seed demo users and a demo batch (if the ledger has none yet) and print an
         /// enrolment code.
         #[arg(long)]
@@ -112,6 +115,7 @@ fn main() -> Result<()> {
             listen,
             database,
             admin_token,
+            console_dir,
             demo,
         } => {
             let mut file = match &config {
@@ -121,6 +125,7 @@ fn main() -> Result<()> {
             file.listen = listen.or(file.listen);
             file.database = database.or(file.database);
             file.admin_token = admin_token.or(file.admin_token);
+            file.console_dir = console_dir.or(file.console_dir);
             let config = file.resolve()?;
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime.block_on(serve(config, demo))

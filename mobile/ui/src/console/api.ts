@@ -1,0 +1,421 @@
+// The console's one interface to its data: `ConsoleApi`. In a browser it is `HttpConsoleApi`
+// below (fetch to the sync server's /console/api/ and /admin/imports); the desktop app can
+// later supply an implementation over its local replica of the user's jurisdiction and reuse
+// every console view. Every method rejects with a `ConsoleError`, never a bare string.
+
+export type Lang = "zh-CN" | "en";
+
+/** A label in both languages, as the server sends program and unit names. */
+export interface Text {
+  zh: string;
+  en: string;
+}
+
+export interface ConsoleError {
+  /** HTTP status (0 when the server could not be reached). */
+  status: number;
+  code: string;
+  message: string;
+}
+
+export interface Viewer {
+  user_id: string;
+  display_name: string;
+  role: string;
+  unit: string;
+  administrator: boolean;
+}
+
+export interface OutcomeNode {
+  code: string;
+  label: Text;
+  children: OutcomeNode[];
+}
+
+export interface ProgramInfo {
+  id: string;
+  name: Text;
+  outcomes: OutcomeNode[];
+  statuses: { code: string; label: Text }[];
+}
+
+export interface Me {
+  viewer: Viewer;
+  unit_name: Text;
+  programs: ProgramInfo[];
+  towns: { code: string; name: Text }[];
+  /** Districts and towns in scope (for a new user's unit). */
+  units: { code: string; name: Text }[];
+  roles: { code: string; name: Text }[];
+  now_ms: number;
+}
+
+export interface User {
+  id: string;
+  display_name: string;
+  role: string;
+  unit: string;
+  created_at_ms: number;
+}
+
+export interface NewUser {
+  id: string;
+  display_name: string;
+  role: string;
+  unit: string;
+}
+
+/** A one-time code: signs a user in to the console, or enrols one device. */
+export interface IssuedCode {
+  code: string;
+  user_id: string;
+  expires_at_ms: number;
+  /** `outpost-enrol:<server>#<code>`, what the QR code holds. */
+  payload: string;
+  qr_svg: string;
+}
+
+export interface Device {
+  id: string;
+  user_id: string;
+  label: string;
+  enrolled_at_ms: number;
+  revoked_at_ms: number | null;
+  last_sync_ms: number | null;
+}
+
+export interface Filter {
+  program: string;
+  batch?: string;
+  unit?: string;
+  status?: string;
+  outcome?: string;
+  search?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface PersonRow {
+  id: string;
+  batch: string;
+  task: string;
+  unit: string;
+  unit_name: Text;
+  status: string;
+  status_label: Text;
+  outcome: Text[];
+  outcome_codes: string[];
+  note: string | null;
+  fields: Record<string, string>;
+  dispatched_ms: number | null;
+  claimed_ms: number | null;
+  answered_ms: number | null;
+  needs_review: boolean;
+}
+
+export interface ResultsPage {
+  total: number;
+  offset: number;
+  rows: PersonRow[];
+  columns: [string, Text][];
+}
+
+export interface FlowItem {
+  at_ms: number;
+  kind: string;
+  label: Text;
+  by: string;
+  person: string;
+  detail: Text;
+}
+
+export interface PersonDetail {
+  person: PersonRow;
+  masked: boolean;
+  events: FlowItem[];
+}
+
+export interface TownCounts {
+  unit: string;
+  unit_name: Text;
+  total: number;
+  unclaimed: number;
+  claimed: number;
+  answered: number;
+  overdue: number;
+  completion: number;
+}
+
+export interface ProgressPoint {
+  at_ms: number;
+  dispatched: number;
+  answered: number;
+}
+
+export interface FeedItem extends FlowItem {
+  key: string;
+  task: string;
+  unit_name: Text;
+}
+
+export interface Feed {
+  items: FeedItem[];
+  cursor_ms: number;
+}
+
+export interface TaskSummary {
+  id: string;
+  batch: string;
+  unit: string;
+  unit_name: Text;
+  members: number;
+  claimed: number;
+  answered: number;
+  anchor_ms: number;
+  standing_alerts: number;
+}
+
+export interface Flow {
+  task: string;
+  unit: string;
+  unit_name: Text;
+  batch: string;
+  members: number;
+  claimed: number;
+  answered: number;
+  items: FlowItem[];
+}
+
+export interface DeviceHealth {
+  device: string;
+  label: string;
+  user: string;
+  user_name: string;
+  unit: string;
+  unit_name: Text;
+  revoked: boolean;
+  last_sync_ms: number | null;
+  waiting_records: number;
+  oldest_unsent_ms: number | null;
+  oldest_unsent_age_ms: number | null;
+  ledger_positions_behind: number;
+}
+
+export interface Batch {
+  batch: string;
+  program: string;
+  created_ms: number;
+  creator?: string;
+  file_name?: string | null;
+  rows?: number;
+  imported?: number;
+  failed?: number;
+  failures_url?: string | null;
+}
+
+export interface ImportOutcome {
+  batch: string;
+  rows: number;
+  imported: number;
+  failed: number;
+  failures_url: string | null;
+}
+
+export interface Session {
+  token: string;
+  viewer: Viewer;
+}
+
+export interface ConsoleApi {
+  signIn(credential: { code: string } | { admin_token: string }): Promise<Session>;
+  signOut(): Promise<void>;
+  me(): Promise<Me>;
+  results(filter: Filter, lang: Lang): Promise<ResultsPage>;
+  /** The filtered results as an .xlsx file, as on screen. */
+  exportResults(filter: Filter, lang: Lang): Promise<Blob>;
+  person(id: string, lang: Lang): Promise<PersonDetail>;
+  towns(program: string, batch: string): Promise<TownCounts[]>;
+  /** Completion over time, cumulative, first dispatch to now. */
+  progress(program: string, batch: string): Promise<ProgressPoint[]>;
+  alerts(sinceMs: number | null): Promise<Feed>;
+  tasks(program: string, batch: string): Promise<TaskSummary[]>;
+  flow(task: string): Promise<Flow>;
+  devices(): Promise<DeviceHealth[]>;
+  batches(): Promise<Batch[]>;
+  /** Administrator only: imports a list (the workbook's bytes) as one batch. */
+  importList(program: string, file: File): Promise<ImportOutcome>;
+  /** Administrator only: a batch's failure workbook. */
+  failures(url: string): Promise<Blob>;
+  /** Administrator only: users, a new user, a one-time code, devices and revocation. */
+  users(): Promise<User[]>;
+  createUser(user: NewUser): Promise<User>;
+  issueCode(userId: string): Promise<IssuedCode>;
+  adminDevices(): Promise<Device[]>;
+  revokeDevice(deviceId: string): Promise<void>;
+}
+
+/** The query string of a filter, blank values left out. */
+export function filterQuery(filter: Filter, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...filter, ...extra })) {
+    if (value === undefined || value === null || value === "") continue;
+    params.set(key, String(value));
+  }
+  return params.toString();
+}
+
+function langParam(lang: Lang): string {
+  return lang === "en" ? "en" : "zh";
+}
+
+/** The console over HTTP to the sync server it was loaded from. */
+export class HttpConsoleApi implements ConsoleApi {
+  private token: string | null;
+
+  constructor(
+    private readonly base: string,
+    private readonly lang: () => Lang,
+    token: string | null = null,
+  ) {
+    this.token = token;
+  }
+
+  get sessionToken(): string | null {
+    return this.token;
+  }
+
+  private async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set("Authorization", `Bearer ${this.token}`);
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { ...init, headers });
+    } catch {
+      throw {
+        status: 0,
+        code: "server_unreachable",
+        message: this.lang() === "en" ? "The server cannot be reached" : "无法连接服务器",
+      } satisfies ConsoleError;
+    }
+    if (!response.ok) throw await this.error(response);
+    return response;
+  }
+
+  private async error(response: Response): Promise<ConsoleError> {
+    let code = "http_error";
+    let message = `HTTP ${response.status}`;
+    try {
+      const body = (await response.json()) as { error?: string; message?: string; message_zh?: string };
+      code = body.error ?? code;
+      message = (this.lang() === "en" ? body.message : body.message_zh ?? body.message) ?? message;
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    return { status: response.status, code, message };
+  }
+
+  private async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return (await (await this.request(path, init)).json()) as T;
+  }
+
+  async signIn(credential: { code: string } | { admin_token: string }): Promise<Session> {
+    const session = await this.json<Session>("/console/api/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(credential),
+    });
+    // The administrator keeps presenting the admin token: /admin/imports takes only that.
+    this.token = "admin_token" in credential ? credential.admin_token : session.token;
+    return session;
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.request("/console/api/session", { method: "DELETE" });
+    } finally {
+      this.token = null;
+    }
+  }
+
+  me(): Promise<Me> {
+    return this.json("/console/api/me");
+  }
+
+  results(filter: Filter, lang: Lang): Promise<ResultsPage> {
+    return this.json(`/console/api/results?${filterQuery(filter, { lang: langParam(lang) })}`);
+  }
+
+  async exportResults(filter: Filter, lang: Lang): Promise<Blob> {
+    const { offset: _offset, limit: _limit, ...all } = filter;
+    return (await this.request(`/console/api/results.xlsx?${filterQuery(all, { lang: langParam(lang) })}`)).blob();
+  }
+
+  person(id: string, lang: Lang): Promise<PersonDetail> {
+    return this.json(`/console/api/people/${encodeURIComponent(id)}?lang=${langParam(lang)}`);
+  }
+
+  towns(program: string, batch: string): Promise<TownCounts[]> {
+    return this.json(`/console/api/towns?${filterQuery({ program, batch })}`);
+  }
+
+  progress(program: string, batch: string): Promise<ProgressPoint[]> {
+    return this.json(`/console/api/progress?${filterQuery({ program, batch })}`);
+  }
+
+  alerts(sinceMs: number | null): Promise<Feed> {
+    return this.json(`/console/api/alerts${sinceMs === null ? "" : `?since_ms=${sinceMs}`}`);
+  }
+
+  tasks(program: string, batch: string): Promise<TaskSummary[]> {
+    return this.json(`/console/api/tasks?${filterQuery({ program, batch })}`);
+  }
+
+  flow(task: string): Promise<Flow> {
+    return this.json(`/console/api/flow?task=${encodeURIComponent(task)}`);
+  }
+
+  devices(): Promise<DeviceHealth[]> {
+    return this.json("/console/api/devices");
+  }
+
+  batches(): Promise<Batch[]> {
+    return this.json("/console/api/batches");
+  }
+
+  importList(program: string, file: File): Promise<ImportOutcome> {
+    const query = new URLSearchParams({ program, file_name: file.name });
+    return this.json(`/admin/imports?${query.toString()}`, { method: "POST", body: file });
+  }
+
+  async failures(url: string): Promise<Blob> {
+    return (await this.request(url)).blob();
+  }
+
+  users(): Promise<User[]> {
+    return this.json("/admin/users");
+  }
+
+  createUser(user: NewUser): Promise<User> {
+    return this.json("/admin/users", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(user),
+    });
+  }
+
+  issueCode(userId: string): Promise<IssuedCode> {
+    return this.json(`/admin/users/${encodeURIComponent(userId)}/enrolment-codes`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+  }
+
+  adminDevices(): Promise<Device[]> {
+    return this.json("/admin/devices");
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    await this.request(`/admin/devices/${encodeURIComponent(deviceId)}/revoke`, { method: "POST" });
+  }
+}

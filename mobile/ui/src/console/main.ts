@@ -1,0 +1,158 @@
+// The supervisor console's shell (指挥部控制台): sign-in, navigation between the views, the
+// language switch and the message line. Loaded by console.html, served by the sync server at
+// /console/. Views get a `ConsoleCtx`; `HttpConsoleApi` is the only part that knows HTTP.
+
+import { fill, h, select } from "../dom.js";
+import { LANGS, currentLang, setCurrentLang } from "../i18n.js";
+import { HttpConsoleApi, type Lang, type Me } from "./api.js";
+import { type ConsoleCtx, type View, isConsoleError } from "./ctx.js";
+import { ct, tx } from "./strings.js";
+import { adminView } from "./views/admin.js";
+import { healthView } from "./views/health.js";
+import { importView } from "./views/import.js";
+import { resultsView } from "./views/results.js";
+import { signInView } from "./views/signin.js";
+import { wallView } from "./views/wall.js";
+
+const TOKEN_KEY = "outpost-console-token";
+const LANG_KEY = "outpost-console-lang";
+
+const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View }[] = [
+  { id: "results", key: "nav.results", view: resultsView },
+  { id: "import", key: "nav.import", view: importView },
+  { id: "wall", key: "nav.wall", view: wallView },
+  { id: "health", key: "nav.health", view: healthView },
+  { id: "admin", key: "nav.admin", view: adminView },
+];
+
+const app = document.getElementById("app") as HTMLElement;
+setCurrentLang((localStorage.getItem(LANG_KEY) as Lang | null) ?? "zh-CN");
+const api = new HttpConsoleApi("", currentLang, sessionStorage.getItem(TOKEN_KEY));
+let timers: number[] = [];
+let current = location.hash.replace("#", "") || "results";
+let me: Me | null = null;
+
+function stopPolls(): void {
+  for (const id of timers) clearInterval(id);
+  timers = [];
+}
+
+function signOut(): void {
+  stopPolls();
+  sessionStorage.removeItem(TOKEN_KEY);
+  me = null;
+  void api.signOut().catch(() => undefined);
+  showSignIn();
+}
+
+function langSelect(onChange: () => void): HTMLSelectElement {
+  const el = select(
+    { testid: "console-lang", "aria-label": "Language / 语言" },
+    LANGS.map((l) => ({ value: l.lang, label: l.name })),
+    currentLang(),
+    null,
+  );
+  el.addEventListener("change", () => {
+    setCurrentLang(el.value as Lang);
+    localStorage.setItem(LANG_KEY, currentLang());
+    document.documentElement.lang = currentLang();
+    onChange();
+  });
+  return el;
+}
+
+function showSignIn(): void {
+  document.body.dataset.screen = "signin";
+  document.title = ct("console.title");
+  const root = h("main", { class: "console-main" });
+  fill(app, h("header", { class: "console-head" }, h("strong", {}, ct("console.title")), langSelect(showSignIn)), root);
+  signInView(root, api, (session) => {
+    if (api.sessionToken) sessionStorage.setItem(TOKEN_KEY, api.sessionToken);
+    void session;
+    void start();
+  });
+}
+
+function show(id: string): void {
+  if (!me) return;
+  stopPolls();
+  document.body.classList.remove("wall-fullscreen");
+  document.documentElement.classList.remove("wall-fullscreen");
+  current = VIEWS.some((v) => v.id === id) ? id : "results";
+  location.hash = current;
+  document.body.dataset.screen = current;
+  document.title = `${ct(VIEWS.find((v) => v.id === current)?.key ?? "nav.results")} · ${ct("console.title")}`;
+  const message = h("div", { class: "message", testid: "console-message", role: "alert", hidden: true });
+  const ctx: ConsoleCtx = {
+    api,
+    me,
+    error(e: unknown) {
+      if (isConsoleError(e) && e.status === 401) {
+        signOut();
+        return;
+      }
+      message.textContent = isConsoleError(e) ? e.message : String(e);
+      message.hidden = false;
+    },
+    poll(ms: number, work: () => Promise<void>) {
+      const run = () =>
+        work().then(
+          () => {
+            message.hidden = true;
+          },
+          (e) => ctx.error(e),
+        );
+      void run();
+      timers.push(window.setInterval(run, ms));
+    },
+  };
+  const nav = h(
+    "nav",
+    { class: "console-nav" },
+    VIEWS.map((v) => {
+      const b = h("button", { type: "button", testid: `nav-${v.id}`, class: v.id === current ? "active" : "" }, ct(v.key));
+      b.addEventListener("click", () => show(v.id));
+      return b;
+    }),
+  );
+  const unit = me.viewer.unit === "" ? ct("console.all_units") : tx(me.unit_name);
+  const signOutButton = h("button", { type: "button", testid: "console-sign-out" }, ct("console.sign_out"));
+  signOutButton.addEventListener("click", signOut);
+  const root = h("main", { class: "console-main", testid: `view-${current}` });
+  fill(
+    app,
+    h(
+      "header",
+      { class: "console-head" },
+      h("strong", {}, ct("console.title")),
+      nav,
+      h("span", { class: "who", testid: "console-who" }, ct("console.signed_in_as", { name: me.viewer.display_name, unit })),
+      langSelect(() => show(current)),
+      signOutButton,
+    ),
+    message,
+    root,
+  );
+  VIEWS.find((v) => v.id === current)?.view(root, ctx);
+}
+
+async function start(): Promise<void> {
+  if (!api.sessionToken) {
+    showSignIn();
+    return;
+  }
+  fill(app, h("p", { class: "muted" }, ct("console.loading")));
+  try {
+    me = await api.me();
+    show(current);
+  } catch (e) {
+    if (isConsoleError(e) && e.status === 401) signOut();
+    else fill(app, h("p", { class: "message", role: "alert" }, isConsoleError(e) ? e.message : String(e)));
+  }
+}
+
+window.addEventListener("hashchange", () => {
+  const id = location.hash.replace("#", "");
+  if (me && id && id !== current) show(id);
+});
+void start();

@@ -1,0 +1,255 @@
+// The supervisor console in headless Chromium against a real sync server with seeded data
+// (sync-server/examples/console_fixture.rs): sign in, import a list and see its failure
+// workbook, see results arrive from a simulated device's sync, see an alert appear on the wall
+// screen when a deadline passes on the server's injected clock, export and re-read the Excel
+// file, switch to English, check sync health, add a user and make their one-time code, revoke a
+// device, and sign in as that town user to see the narrower view.
+//
+// Needs: Debian's `chromium` (/usr/bin/chromium, or CHROMIUM=…), `npm install` here
+// (playwright-core, no browser download), the built console (`npm run build`) and the fixture
+// (`cargo build -p outpost-sync-server --example console_fixture`, or CONSOLE_FIXTURE=…).
+// Run: `npm run test:browser`. Screenshots go to ../../artifacts/screenshots/console-*.png.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const ui = join(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = join(ui, "..", "..");
+const dist = join(ui, "dist");
+const fixtureBinary =
+  process.env.CONSOLE_FIXTURE ?? join(repo, "target", "debug", "examples", "console_fixture");
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const shots = join(repo, "artifacts", "screenshots");
+
+/** The fixture server: one JSON line per command. */
+class FixtureServer {
+  constructor() {
+    assert.ok(existsSync(join(dist, "console.html")), "run `npm run build` first");
+    assert.ok(
+      existsSync(fixtureBinary),
+      `build the fixture first: cargo build -p outpost-sync-server --example console_fixture (${fixtureBinary})`,
+    );
+    this.child = spawn(fixtureBinary, [dist], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, RUST_LOG: "warn" } });
+    this.lines = createInterface({ input: this.child.stdout });
+    this.waiting = [];
+    this.lines.on("line", (line) => this.waiting.shift()?.(JSON.parse(line)));
+  }
+
+  next() {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async send(command) {
+    const answer = this.next();
+    this.child.stdin.write(`${command}\n`);
+    const value = await answer;
+    assert.ok(!value.error, value.error);
+    return value;
+  }
+
+  async stop() {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.stdin.end("quit\n");
+    await exited;
+  }
+}
+
+describe("the supervisor console in Chromium", () => {
+  let server;
+  let info;
+  let context;
+  let page;
+  let work;
+
+  before(async () => {
+    server = new FixtureServer();
+    info = await server.next();
+    work = mkdtempSync(join(tmpdir(), "outpost-console-"));
+    mkdirSync(shots, { recursive: true });
+    context = await chromium.launchPersistentContext(join(work, "profile"), {
+      executablePath: chromiumPath,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1400, height: 900 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const testid = (id) => page.locator(`[data-testid="${id}"]`);
+
+  it("refuses the API without a session", async () => {
+    await page.goto(`${info.url}/console/`);
+    const status = await page.evaluate(async () => (await fetch("/console/api/results?program=w1-close-contact-whereabouts")).status);
+    assert.equal(status, 401);
+    await testid("signin-form").waitFor();
+    assert.equal(await page.locator("h1").first().textContent(), "登录控制台");
+  });
+
+  it("signs the administrator in, imports a list and offers its failure workbook", async () => {
+    await testid("signin-use-admin").click();
+    await testid("signin-admin-token").fill(info.admin_token);
+    await testid("signin-submit").click();
+    await testid("view-results").waitFor();
+    await testid("nav-import").click();
+    const list = join(work, "名单.xlsx");
+    await server.send(`write-list ${list}`);
+    await testid("import-file").setInputFiles(list);
+    await testid("import-submit").click();
+    const summary = testid("import-summary");
+    await summary.waitFor();
+    assert.match(await summary.textContent(), /共 6 行，导入 5 人，失败 1 行/);
+    const [download] = await Promise.all([page.waitForEvent("download"), testid("import-outcome").locator('[data-testid="import-failures"]').click()]);
+    const failures = join(work, "failures.xlsx");
+    await download.saveAs(failures);
+    const { rows } = await server.send(`read-xlsx ${failures}`);
+    assert.equal(rows.length, 2, "the header and the bad row");
+    assert.ok(rows[0].includes("异常信息"));
+    assert.ok(rows[1].some((cell) => cell.includes("火星街道")));
+    await page.screenshot({ path: join(shots, "console-import.png") });
+  });
+
+  it("shows the results masked and sees answers arrive from a device's sync", async () => {
+    await testid("nav-results").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 5);
+    const names = await page.locator('[data-testid="result-row"] td[data-field="name"]').allTextContents();
+    assert.ok(names.every((n) => n.includes("*")), `masked: ${names}`);
+    assert.equal(await testid("results-total").textContent(), "共 5 人");
+    await server.send("answer 2");
+    // The list polls every 3 s.
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="result-row"][data-status="answered"]').length === 2,
+      null,
+      { timeout: 10_000 },
+    );
+    const outcome = await page.locator('[data-testid="result-row"][data-status="answered"] [data-testid="result-outcome"]').first().textContent();
+    assert.match(outcome, /居家隔离/);
+    await page.screenshot({ path: join(shots, "console-results.png") });
+  });
+
+  it("shows a new alert on the wall screen when the claim deadline passes", async () => {
+    await testid("nav-wall").click();
+    const nansha = page.locator('[data-testid="town-row"][data-unit="440115001"]');
+    await nansha.waitFor();
+    assert.equal(await nansha.locator('[data-col="answered"]').textContent(), "2");
+    assert.equal(await nansha.locator('[data-col="unclaimed"]').textContent(), "1");
+    assert.equal(await page.locator('[data-testid="alert-item"]').count(), 0);
+    await server.send("advance 11");
+    await page.locator('[data-testid="alert-item"][data-kind="alert_raised"]').first().waitFor({ timeout: 10_000 });
+    const alerts = await page.locator('[data-testid="alert-item"]').allTextContents();
+    assert.ok(alerts.some((a) => a.includes("南沙街道") && a.includes("认领时限")), alerts.join("\n"));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="town-row"][data-unit="440115001"] [data-col="overdue"]')?.textContent === "1",
+      null,
+      { timeout: 10_000 },
+    );
+    assert.equal(await page.locator('.chart-value[data-unit="440115001"]').textContent(), "66.7%");
+    assert.equal(await testid("wall-trend-latest").textContent(), "40.0%", "2 of 5 answered");
+    await page.locator('[data-testid="task-item"]').first().click();
+    await page.locator('[data-testid="flow-items"] li[data-kind="alert_raised"]').first().waitFor();
+    await testid("wall-fullscreen").click();
+    assert.ok(await page.evaluate(() => document.body.classList.contains("wall-fullscreen")));
+    const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    assert.ok(size >= 24, `large type in full screen: ${size}px`);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.screenshot({ path: join(shots, "console-wall-fullscreen.png") });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await testid("wall-fullscreen").click();
+    assert.ok(!(await page.evaluate(() => document.body.classList.contains("wall-fullscreen"))));
+  });
+
+  it("exports the filtered results and the file reads back as on screen", async () => {
+    await testid("nav-results").click();
+    await testid("filter-status").selectOption("answered");
+    await testid("filter-apply").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="results-total"]')?.textContent === "共 2 人");
+    const [download] = await Promise.all([page.waitForEvent("download"), testid("results-export").click()]);
+    const file = join(work, "export.xlsx");
+    await download.saveAs(file);
+    assert.equal(readFileSync(file).subarray(0, 2).toString(), "PK");
+    const { rows } = await server.send(`read-xlsx ${file}`);
+    assert.equal(rows.length, 3, "header and the two answered persons");
+    const status = rows[0].indexOf("状态");
+    const note = rows[0].indexOf("备注");
+    assert.deepEqual(rows.slice(1).map((r) => r[status]), ["已反馈", "已反馈"]);
+    assert.ok(rows.slice(1).some((r) => r[note] === "=1+2"), "a formula-looking note stays text");
+    const name = rows[0].indexOf("姓名");
+    assert.ok(rows.slice(1).every((r) => r[name].includes("*")), "masked as on screen");
+  });
+
+  it("switches to English and lists the devices' sync health", async () => {
+    await testid("console-lang").selectOption("en");
+    assert.equal(await testid("nav-results").textContent(), "Results");
+    await testid("nav-health").click();
+    const row = page.locator('[data-testid="device-row"]');
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1);
+    assert.match(await row.first().textContent(), /nansha-worker/);
+    // What the device had waiting when its last sync began: the two answers it then sent.
+    assert.equal(await row.first().locator('[data-col="waiting"]').textContent(), "2");
+    await page.screenshot({ path: join(shots, "console-health.png") });
+    await testid("console-lang").selectOption("zh-CN");
+  });
+
+  it("lets the administrator add a user, make their one-time code and revoke a device", async () => {
+    await testid("nav-admin").click();
+    await testid("admin-new-id").fill("nansha-duty");
+    await testid("admin-new-name").fill("南沙值班员");
+    await testid("admin-new-role").selectOption("leader");
+    await testid("admin-new-unit").selectOption("440115001");
+    await testid("admin-create").click();
+    const row = page.locator('[data-testid="admin-user-row"][data-user="nansha-duty"]');
+    await row.waitFor();
+    await row.locator('[data-testid="admin-issue-code"]').click();
+    await testid("admin-code-text").waitFor();
+    assert.match(await testid("admin-code-text").textContent(), /南沙值班员 的一次性码/);
+    assert.ok(await page.locator('[data-testid="admin-code"] img[src^="data:image/svg+xml"]').count());
+    const device = page.locator('[data-testid="admin-device-row"]').first();
+    await device.locator('[data-testid="admin-revoke"]').click();
+    await device.locator(".badge").waitFor();
+    assert.equal(await device.locator(".badge").textContent(), "已停用");
+    await page.screenshot({ path: join(shots, "console-admin.png") });
+  });
+
+  it("shows a town user their own town only", async () => {
+    const code = await testid("admin-code-text").getAttribute("data-code");
+    await testid("console-sign-out").click();
+    await testid("signin-form").waitFor();
+    await testid("signin-code").fill(code);
+    await testid("signin-submit").click();
+    await testid("console-who").waitFor();
+    await testid("nav-results").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 3);
+    const towns = await page.locator('[data-testid="result-row"] td[data-field="town"]').allTextContents();
+    assert.deepEqual(towns, ["南沙街道", "南沙街道", "南沙街道"]);
+    assert.match(await testid("console-who").textContent(), /南沙值班员/);
+    await testid("nav-import").click();
+    await testid("import-admin-only").waitFor();
+    await testid("nav-wall").click();
+    await page.locator('[data-testid="town-row"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="town-row"]').count(), 1);
+  });
+});
