@@ -4,6 +4,7 @@
 #   OUTPOST_SETUP_APP=1     also what the field app needs: webkit, Node.js and npm
 #   OUTPOST_SETUP_WINDOW=1  also what driving the app's window needs: Xvfb, WebKitWebDriver,
 #                           tauri-driver
+#   OUTPOST_SETUP_BROWSER=1 also Debian's Chromium, for the web console's browser tests
 set -euo pipefail
 
 need_apt=()
@@ -22,6 +23,9 @@ if [ "${OUTPOST_SETUP_WINDOW:-0}" = 1 ]; then
   command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb)
   command -v xauth >/dev/null 2>&1 || need_apt+=(xauth)
   command -v WebKitWebDriver >/dev/null 2>&1 || need_apt+=(webkit2gtk-driver)
+fi
+if [ "${OUTPOST_SETUP_BROWSER:-0}" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the front-end's unit tests, every test of every
-# crate with a real PostgreSQL server on loopback for the ledger tests, and the field app in its
-# real window (tauri-driver + WebKitWebDriver under Xvfb).
+# crate with a real PostgreSQL server on loopback for the ledger tests and pcscd with a virtual
+# reader and card for the NFC tests, the field app in its real window (tauri-driver +
+# WebKitWebDriver under Xvfb), and the web console in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OUTPOST_SETUP_APP=1 OUTPOST_SETUP_WINDOW=1
+export OUTPOST_SETUP_APP=1 OUTPOST_SETUP_WINDOW=1 OUTPOST_SETUP_BROWSER=1
 started=$(date +%s)
 # Prints each section's heading and the time the previous one took, so a slow CI run says where.
 section() {
@@ -43,6 +44,9 @@ section "the field app in its real window"
 # Same package selection as above, so nothing is rebuilt; one window at a time.
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --test app_window -- --ignored --test-threads=1 2>&1 | tee -a "$log"
+section "the web console in headless Chromium"
+# Against the console_fixture example that the test build made (a real server, injected clock).
+(cd mobile/ui && npm run --silent test:browser 2>&1) | tee -a "$log"
 totals=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
               /^(#|ℹ) (pass|fail) [0-9]+$/ { if ($2 == "pass") p += $3; else f += $3 }
               END { printf "%d passed, %d failed", p, f }' "$log")
