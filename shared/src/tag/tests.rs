@@ -25,6 +25,13 @@ fn payload_has_the_fixed_shape_and_only_qr_alphanumeric_characters() {
     assert!(payload.bytes().all(|b| ALPHABET.contains(&b)));
 }
 
+/// A fixed example, so scanners and printers written elsewhere can check themselves against it.
+#[test]
+fn serial_12345_has_the_payload_every_implementation_agrees_on() {
+    assert_eq!(band(12_345).payload(), "OPW1-00012345-WJV6");
+    assert_eq!(band(12_345).human(), "0001 2345 WJV6");
+}
+
 #[test]
 fn check_is_the_start_of_crockford_base32_of_the_domain_separated_hash() {
     use sha2::{Digest, Sha256};
