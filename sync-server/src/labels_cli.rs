@@ -31,7 +31,7 @@ pub fn run(from: u64, count: u64, format: Format, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `labels.png` itself for a one-page range; otherwise `labels-p01.png`, `labels-p02.png`, …,
+/// `labels.png` itself for a one-page range; otherwise `labels-p1.png`, `labels-p2.png`, …,
 /// numbered to the width of the page count so the files sort in page order.
 fn page_path(out: &Path, pages: u32, page: u32) -> PathBuf {
     if pages == 1 {

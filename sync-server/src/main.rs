@@ -94,7 +94,8 @@ enum Command {
     },
     /// 打印手环标签 / Wristband label sheets: A4 pages of QR codes with the printed id under
     /// each. PDF: one file. PNG: one 300 dpi image per page — FILE itself for one page,
-    /// otherwise FILE's name with -p01, -p02, … before the extension. Prints every file written.
+    /// otherwise FILE's name with -p1, -p2, … (-p001 from 100 pages) before the extension.
+    /// Prints every file written.
     Labels {
         /// The first wristband serial, e.g. 1.
         #[arg(long)]

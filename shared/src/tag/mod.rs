@@ -1,7 +1,7 @@
 //! Wristbands (手环 / 防疫卡): the tag a person wears from the assembly point to the quarantine
 //! hotel, scanned at every hop.
 //!
-//! A tag is either a printed QR wristband ([`WristbandId`], payload `OPW1-00012345-K7QX`) or an
+//! A tag is either a printed QR wristband ([`WristbandId`], payload `OPW1-00012345-WJV6`) or an
 //! NFC wristband known by its chip's UID ([`ChipUid`]). Neither holds personal data; the binding
 //! to a person is an `Action::TagBound { tag }` event whose `tag` is [`Tag`]'s canonical string:
 //!
@@ -76,7 +76,7 @@ impl Describe for TagError {
 
 impl Tag {
     /// Reads whatever a scanner produced: a QR payload (`OPW1-…`, any case, surrounding
-    /// whitespace), the id printed under the QR code typed by hand (`0001 2345 K7QX`), or an NFC
+    /// whitespace), the id printed under the QR code typed by hand (`0001 2345 WJV6`), or an NFC
     /// chip UID (`NFC:04A1…`, or bare hex with or without separators).
     pub fn parse_scan(scanned: &str) -> Result<Self, TagError> {
         let text = scanned.trim();

@@ -1,6 +1,6 @@
 //! QR wristband ids (手环编号) and their payload.
 //!
-//! The payload is `OPW1-<8-digit serial>-<4-character check>`, e.g. `OPW1-00012345-K7QX`: only
+//! The payload is `OPW1-<8-digit serial>-<4-character check>`, e.g. `OPW1-00012345-WJV6`: only
 //! upper-case letters, digits and `-`, so a QR code holds it in alphanumeric mode (version 2 at
 //! error-correction level Q). It names the wristband and nothing else — never a person — so a
 //! photographed or lost wristband tells nobody anything.
@@ -127,12 +127,12 @@ impl WristbandId {
         check_for(self.0)
     }
 
-    /// The QR payload, e.g. `OPW1-00012345-K7QX`.
+    /// The QR payload, e.g. `OPW1-00012345-WJV6`.
     pub fn payload(self) -> String {
         self.to_string()
     }
 
-    /// What a label shows under the QR code, e.g. `0001 2345 K7QX`: the serial in two groups of
+    /// What a label shows under the QR code, e.g. `0001 2345 WJV6`: the serial in two groups of
     /// four, then the check, so a person can read it out or type it.
     pub fn human(self) -> String {
         let digits = format!("{:08}", self.0);
@@ -192,7 +192,7 @@ fn check_text(check: [u8; 4]) -> String {
     check.iter().map(|&b| char::from(b)).collect()
 }
 
-/// The payload for an id typed as printed under the QR code — `0001 2345 K7QX`, with or without
+/// The payload for an id typed as printed under the QR code — `0001 2345 WJV6`, with or without
 /// the spaces, or with `-` before the check — or `None` if the text does not have that shape.
 pub(super) fn payload_from_human(text: &str) -> Option<String> {
     let compact: Vec<u8> = text.bytes().filter(|b| !matches!(b, b' ' | b'-')).collect();

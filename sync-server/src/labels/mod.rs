@@ -1,5 +1,5 @@
 //! Printable sheets of wristband labels (手环标签): for a range of serials, A4 pages of labels,
-//! each a QR code of the wristband's payload with its printed id under it (`0001 2345 K7QX`).
+//! each a QR code of the wristband's payload with its printed id under it (`0001 2345 WJV6`).
 //!
 //! Two renderings of one [`layout`]: [`pdf`] (vector — QR modules as filled rectangles, text in
 //! the standard Courier-Bold font, so nothing is embedded and any printer gets sharp edges) and
