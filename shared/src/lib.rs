@@ -13,6 +13,7 @@ pub mod record;
 pub mod replica;
 pub mod spreadsheet;
 pub mod sync;
+pub mod tag;
 pub mod task;
 
 #[cfg(test)]

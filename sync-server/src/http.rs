@@ -47,6 +47,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/admin/imports/{batch}/failures",
             get(http_import::failures),
         )
+        .route(
+            "/admin/wristbands/labels",
+            get(crate::labels::admin::labels),
+        )
         .route("/metrics", get(metrics))
         .route(
             "/admin/notifications",

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod http;
 mod http_import;
 pub mod import;
+pub mod labels;
 pub mod metrics;
 pub mod notify;
 pub mod service;

@@ -3,6 +3,7 @@
 
 mod demo;
 mod import_cli;
+mod labels_cli;
 mod seed;
 
 use outpost_sync_server::assets;
@@ -94,6 +95,23 @@ enum Command {
         #[arg(long)]
         within: Option<String>,
     },
+    /// 打印手环标签 / Wristband label sheets: A4 pages of QR codes with the printed id under
+    /// each. PDF: one file. PNG: one 300 dpi image per page — FILE itself for one page,
+    /// otherwise FILE's name with -p1, -p2, … (-p001 from 100 pages) before the extension.
+    /// Prints every file written.
+    Labels {
+        /// The first wristband serial, e.g. 1.
+        #[arg(long)]
+        from: u64,
+        /// How many labels (at most 10,000; 40 to a page).
+        #[arg(long)]
+        count: u64,
+        #[arg(long, value_enum, default_value = "pdf")]
+        format: outpost_sync_server::labels::Format,
+        /// Where to write the sheet.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 检查行政区划与项目配置文件 / Check jurisdiction and program files; prints file:line: reason.
     Check {
         #[arg(long, default_value = "assets")]
@@ -165,6 +183,12 @@ fn main() -> Result<()> {
                 }
             }
         }
+        Command::Labels {
+            from,
+            count,
+            format,
+            out,
+        } => labels_cli::run(from, count, format, &out),
         Command::Check { assets } => {
             let loaded = assets::load(&assets)?;
             println!(
