@@ -4,7 +4,8 @@
 #   OUTPOST_SETUP_APP=1     also what the field app needs: webkit, Node.js and npm
 #   OUTPOST_SETUP_WINDOW=1  also what driving the app's window needs: Xvfb, WebKitWebDriver,
 #                           tauri-driver
-#   OUTPOST_SETUP_BROWSER=1 also Debian's Chromium, for the web console's browser tests
+#   OUTPOST_SETUP_BROWSER=1 also Debian's Chromium, for the web console's browser tests, and
+#                           poppler's pdftoppm, which renders printed label sheets for checking
 set -euo pipefail
 
 need_apt=()
@@ -26,6 +27,7 @@ if [ "${OUTPOST_SETUP_WINDOW:-0}" = 1 ]; then
 fi
 if [ "${OUTPOST_SETUP_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils) # rasterises label sheets (PDF)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"

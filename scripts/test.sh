@@ -44,6 +44,8 @@ section "the field app in its real window"
 # Same package selection as above, so nothing is rebuilt; one window at a time.
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --test app_window -- --ignored --test-threads=1 2>&1 | tee -a "$log"
+section "wristband label sheets printed to PDF, rendered by poppler, scanned back"
+cargo test --workspace --test labels -- --ignored 2>&1 | tee -a "$log"
 section "the web console in headless Chromium"
 # Against the console_fixture example that the test build made (a real server, injected clock).
 (cd mobile/ui && npm run --silent test:browser 2>&1) | tee -a "$log"
