@@ -1,7 +1,10 @@
 //! The Tauri shell of the field app: each command is a thin call into `outpost-app-core`, which
 //! holds all the logic and is tested without a window. The shell adds what only a window has:
 //! the data folder, a background thread that syncs every 30 s while the app is unlocked, and
-//! desktop notifications for deadlines (computed offline from the local replica).
+//! desktop notifications for deadlines (computed offline from the local replica), and the
+//! computer's own wristband readers — NFC through PC/SC, QR from the camera (`scanning`).
+
+mod scanning;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -302,6 +305,9 @@ pub fn run_from(started: Instant) {
                 core: core.clone(),
                 started,
             });
+            app.manage(scanning::Scanning::start(scanning::emitter(
+                app.handle().clone(),
+            )));
             let sync_core = core.clone();
             std::thread::spawn(move || background_sync(sync_core));
             let handle = app.handle().clone();
@@ -330,6 +336,8 @@ pub fn run_from(started: Instant) {
             add_supplementary,
             reviews,
             reminders,
+            scanning::scan_status,
+            scanning::scan_frame,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
