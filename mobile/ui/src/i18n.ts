@@ -170,6 +170,14 @@ const zh = {
   "age.days": "{d} 天",
 
   "error.title": "出错了",
+  "scan.sources_browser": "此页面在浏览器中运行：可用扫码枪扫描",
+  "scan.sources_unknown": "读卡器状态不可用",
+  "scan.nfc_unavailable": "NFC 读卡器不可用：{e}",
+  "scan.nfc_readers": "NFC 读卡器已连接：{r}",
+  "scan.nfc_no_reader": "未连接 NFC 读卡器（可用扫码枪或摄像头）",
+  "scan.camera_open": "摄像头扫码",
+  "scan.camera_close": "关闭摄像头",
+  "scan.camera_unavailable": "摄像头不可用",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -337,6 +345,14 @@ const en: Record<Key, string> = {
   "age.days": "{d} days",
 
   "error.title": "Error",
+  "scan.sources_browser": "Running in a browser: use a USB barcode scanner",
+  "scan.sources_unknown": "Reader status unavailable",
+  "scan.nfc_unavailable": "NFC readers unavailable: {e}",
+  "scan.nfc_readers": "NFC reader connected: {r}",
+  "scan.nfc_no_reader": "No NFC reader connected (use a barcode scanner or the camera)",
+  "scan.camera_open": "Scan with camera",
+  "scan.camera_close": "Close camera",
+  "scan.camera_unavailable": "Camera unavailable",
 };
 
 export const DICTIONARY: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };
