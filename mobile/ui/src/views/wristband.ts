@@ -1,0 +1,74 @@
+// 扫码绑定 on the person detail: the wristband worn now, the earlier ones (a replaced band stays
+// in the history), the issue log, and a scan field that binds — or, with a reason, replaces —
+// the wristband. The field takes a keyboard-wedge scanner's keystrokes ending in Enter.
+
+import { type PersonDetail } from "../contract.js";
+import { type Ctx } from "../ctx.js";
+import { field, h } from "../dom.js";
+import { t } from "../i18n.js";
+import { ScanReader } from "../logic/scan.js";
+import { formatDateTime } from "../logic/time.js";
+
+export function wristbandSection(
+  ctx: Ctx,
+  person: PersonDetail,
+  done: (detail: PersonDetail) => void,
+): HTMLElement {
+  const reader = new ScanReader();
+  const scan = h("input", {
+    type: "text",
+    class: "scan-input",
+    testid: "wristband-scan",
+    autocomplete: "off",
+    placeholder: t("roll.scan_hint"),
+  });
+  const reason = h("input", { type: "text", testid: "wristband-reason" });
+  const replacing = person.wristband !== null;
+  scan.addEventListener("keydown", (event) => {
+    const text = reader.key(event.key, scan.value, Date.now());
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    scan.value = "";
+    if (text === null) return;
+    const call = replacing
+      ? ctx.api.replaceWristband({ record_id: person.record_id, scan: text, reason: reason.value })
+      : ctx.api.bindWristband({ record_id: person.record_id, scan: text });
+    call.then(
+      (detail) => {
+        ctx.notice(t("person.wristband_bound"));
+        done(detail);
+      },
+      (e) => ctx.error(e),
+    );
+  });
+  return h(
+    "section",
+    { class: "card", testid: "person-wristband" },
+    h("h2", {}, t("person.wristband")),
+    h("div", { testid: "wristband-current" }, person.wristband ?? t("person.wristband_none")),
+    person.wristband_history.length > 0
+      ? h(
+          "div",
+          { class: "muted" },
+          `${t("person.wristband_history")}：`,
+          ...person.wristband_history.map((w) => h("span", { testid: "wristband-old" }, `${w.tag} `)),
+        )
+      : null,
+    replacing ? field(t("person.wristband_reason"), reason, { required: true }) : null,
+    field(replacing ? t("person.wristband_replace") : t("person.wristband_bind"), scan),
+    person.supplies.length > 0
+      ? h(
+          "div",
+          {},
+          h("h3", {}, t("person.supplies")),
+          h(
+            "ul",
+            { testid: "person-supplies" },
+            ...person.supplies.map((s) =>
+              h("li", { testid: "person-supply" }, `${formatDateTime(s.at_ms)} ${s.label} × ${s.quantity} · ${s.user}`),
+            ),
+          ),
+        )
+      : null,
+  );
+}
