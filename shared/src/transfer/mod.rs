@@ -279,10 +279,9 @@ impl<'a> Folder<'a> {
                     });
                 }
             }
-            Action::TransferCancelled { reason } => {
-                if self.state.cancelled.is_none() {
-                    self.state.cancelled = Some((reason.clone(), stamp(event)));
-                }
+            // The first cancellation stands; a later one changes nothing.
+            Action::TransferCancelled { reason } if self.state.cancelled.is_none() => {
+                self.state.cancelled = Some((reason.clone(), stamp(event)));
             }
             Action::BoardingScanned { person, tag } => {
                 self.check_cancelled(event);
@@ -335,10 +334,8 @@ impl<'a> Folder<'a> {
                     stamp: stamp(event),
                 });
             }
-            Action::HotelReceived { arrived } => {
-                if self.state.hotel_received.is_none() {
-                    self.state.hotel_received = Some((*arrived, stamp(event)));
-                }
+            Action::HotelReceived { arrived } if self.state.hotel_received.is_none() => {
+                self.state.hotel_received = Some((*arrived, stamp(event)));
             }
             Action::ReviewResolved { marks, .. } => self.resolutions.push((&event.id, marks)),
             _ => {}
