@@ -14,6 +14,7 @@ pub mod replica;
 pub mod spreadsheet;
 pub mod supply;
 pub mod sync;
+pub mod tag;
 pub mod task;
 pub mod transfer;
 
