@@ -18,6 +18,7 @@ use outpost_app_core::{AppCore, EnrolInput};
 use outpost_e2e::in_process::{InProcessServer, W2};
 use outpost_shared::demo::people;
 use outpost_shared::hlc::SystemClock;
+use outpost_shared::tag::WristbandId;
 use outpost_shared::transfer::roll::ScanKind;
 
 fn arg(name: &str, default: usize) -> usize {
@@ -75,7 +76,11 @@ fn main() {
         .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
         .take(bus + 1)
         .collect();
-    let tag = |n: usize| format!("OPW1-{n:08}-BNCH");
+    let tag = |n: usize| {
+        WristbandId::new(u32::try_from(n).unwrap())
+            .unwrap()
+            .payload()
+    };
     for (n, id) in ids.iter().enumerate() {
         app.bind_wristband(&BindInput {
             record_id: id.clone(),

@@ -21,6 +21,7 @@ use outpost_e2e::in_process::{InProcessServer as Server, W2};
 use outpost_shared::demo::people;
 use outpost_shared::hlc::Clock;
 use outpost_shared::record::VehicleKind;
+use outpost_shared::tag::WristbandId;
 use outpost_shared::transfer::TransferStatus;
 use outpost_shared::transfer::roll::ScanKind;
 
@@ -71,8 +72,9 @@ fn person_ids(app: &AppCore) -> Vec<String> {
     ids
 }
 
+/// The QR payload of wristband `n` (a valid check value: `tag::WristbandId`).
 fn tag(n: u32) -> String {
-    format!("OPW1-{n:08}-TEST")
+    WristbandId::new(n).unwrap().payload()
 }
 
 fn scan(app: &mut AppCore, transfer: &str, text: &str) -> ScanKind {

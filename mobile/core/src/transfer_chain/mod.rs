@@ -21,35 +21,21 @@ use outpost_shared::identity::mask_name;
 use outpost_shared::program::{self, Program};
 use outpost_shared::record::{Action, Record, RecordId, RecordKind};
 use outpost_shared::replica::SearchQuery;
+use outpost_shared::tag::{Tag, TagError};
 use outpost_shared::transfer::command::TransferError;
 use serde::Serialize;
 
 use crate::{AppCore, AppError, ErrorCode};
 
-/// The longest wristband code accepted (a QR payload or an NFC UID in hex).
-const MAX_TAG_LEN: usize = 64;
-
-/// A wristband as scanned, in canonical form: what a keyboard-wedge scanner typed (surrounding
-/// whitespace and the final Enter dropped), letters upper-cased. `None` if it cannot be a
-/// wristband code at all.
-pub(crate) fn canonical_tag(raw: &str) -> Option<String> {
-    let tag: String = raw.trim().chars().map(|c| c.to_ascii_uppercase()).collect();
-    let well_formed = (4..=MAX_TAG_LEN).contains(&tag.len())
-        && tag
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b':');
-    well_formed.then_some(tag)
+/// A wristband as scanned (a QR payload, the printed id typed by hand, an NFC chip UID — from
+/// a camera, a keyboard-wedge scanner or a reader), in the canonical form bindings store.
+pub(crate) fn canonical_tag(raw: &str) -> Result<String, TagError> {
+    Tag::parse_scan(raw).map(|tag| tag.to_string())
 }
 
-/// [`canonical_tag`], or the error a binding screen shows.
+/// [`canonical_tag`], or the error a binding screen shows (misread, forged, not a wristband).
 pub(crate) fn read_tag(raw: &str, lang: Lang) -> Result<String, AppError> {
-    canonical_tag(raw).ok_or_else(|| {
-        AppError::bad_input(
-            lang,
-            "无法识别的手环编码，请重新扫码",
-            "Not a wristband code: scan again",
-        )
-    })
+    canonical_tag(raw).map_err(|e| AppError::described(ErrorCode::BadInput, lang, &e))
 }
 
 /// A person as lists show them: the record id and the masked name.
@@ -197,16 +183,27 @@ impl AppCore {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_tag;
+    use outpost_shared::i18n::Lang;
+    use outpost_shared::tag::WristbandId;
+
+    use super::{canonical_tag, read_tag};
 
     #[test]
     fn a_keyboard_wedge_scan_is_read_in_canonical_form() {
+        let band = WristbandId::new(42).unwrap();
+        let typed = format!(" {}\r\n", band.payload().to_lowercase());
+        assert_eq!(canonical_tag(&typed).unwrap(), band.payload());
         assert_eq!(
-            canonical_tag(" opw1-00000042-7k3q\n").as_deref(),
-            Some("OPW1-00000042-7K3Q")
+            canonical_tag("04:a1:b2:c3:d4:e5:f6").unwrap(),
+            "NFC:04A1B2C3D4E5F6"
         );
-        assert_eq!(canonical_tag("04:A2:1B:7C").as_deref(), Some("04:A2:1B:7C"));
-        assert_eq!(canonical_tag("李明"), None);
-        assert_eq!(canonical_tag("ab"), None);
+    }
+
+    #[test]
+    fn a_bad_scan_is_refused_with_the_tag_module_s_message() {
+        let error = read_tag("OPW1-00000042-XXXX", Lang::Zh).unwrap_err();
+        assert_eq!(error.code, crate::ErrorCode::BadInput);
+        assert!(!error.message.is_empty());
+        assert!(read_tag("李明", Lang::En).is_err());
     }
 }

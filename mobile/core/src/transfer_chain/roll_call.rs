@@ -88,13 +88,18 @@ impl AppCore {
             },
         };
         command::check(&role, &state, &gate).map_err(|e| transfer_error(lang, &e))?;
-        let Some(tag) = canonical_tag(&input.scan) else {
-            let verdict = roll::Verdict {
-                kind: ScanKind::UnknownWristband,
-                person: None,
-                other_transfer: None,
-            };
-            return Ok(self.scan_result(hop, &state, verdict));
+        let tag = match canonical_tag(&input.scan) {
+            Ok(tag) => tag,
+            Err(error) => {
+                let verdict = roll::Verdict {
+                    kind: ScanKind::UnknownWristband,
+                    person: None,
+                    other_transfer: None,
+                };
+                let mut result = self.scan_result(hop, &state, verdict);
+                result.message = format!("{}：{}", result.message, error.describe(lang));
+                return Ok(result);
+            }
         };
         let bound_to = self.bound_to(&tag)?;
         let verdict = roll::judge(hop, &state, &bound_to, |person| {
