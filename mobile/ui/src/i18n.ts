@@ -98,6 +98,7 @@ const zh = {
   "person.wristband_bound": "已绑定手环",
   "person.wristband_history": "曾用手环",
   "person.supplies": "发放记录",
+  "person.issue_supplies": "发放随包物资（按默认数量）",
 
   "nav.reviews": "待复核",
   "nav.reminders": "提醒",
@@ -331,6 +332,7 @@ const en: Record<Key, string> = {
   "person.wristband_bound": "Wristband bound",
   "person.wristband_history": "Earlier wristbands",
   "person.supplies": "Supplies issued",
+  "person.issue_supplies": "Issue the standard supplies",
 
   "nav.reviews": "Review",
   "nav.reminders": "Reminders",

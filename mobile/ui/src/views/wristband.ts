@@ -41,6 +41,29 @@ export function wristbandSection(
       (e) => ctx.error(e),
     );
   });
+  // 发放物资 to this person, picked from the list: the catalogue's per-person quantities.
+  const issue = h(
+    "button",
+    {
+      testid: "person-issue-supplies",
+      onclick: () =>
+        ctx.api
+          .supplyCatalogue()
+          .then((items) =>
+            ctx.api.issueSupplies({
+              record_id: person.record_id,
+              scan: null,
+              items: items.map((i) => ({ item: i.code, quantity: i.per_person })),
+            }),
+          )
+          .then((result) => ctx.api.person(person.record_id).then((detail) => {
+            done(detail);
+            ctx.notice(result.message);
+          }))
+          .catch((e: unknown) => ctx.error(e)),
+    },
+    t("person.issue_supplies"),
+  );
   return h(
     "section",
     { class: "card", testid: "person-wristband" },
@@ -56,6 +79,7 @@ export function wristbandSection(
       : null,
     replacing ? field(t("person.wristband_reason"), reason, { required: true }) : null,
     field(replacing ? t("person.wristband_replace") : t("person.wristband_bind"), scan),
+    issue,
     person.supplies.length > 0
       ? h(
           "div",
