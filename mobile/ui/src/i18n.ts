@@ -215,6 +215,9 @@ const zh = {
   "reviews.intro": "以下记录在多台设备上有相互冲突的修改，系统已按规则选定一个版本，请核对。",
   "reviews.empty": "没有需要复核的记录",
   "reviews.open": "查看人员",
+  "reviews.kind_person": "人员",
+  "reviews.kind_transfer": "转运单",
+  "reviews.kind_supply_ledger": "物资台账",
 
   "reminders.title": "到期提醒",
   "reminders.banner": "{n} 个任务即将到期或已超时",
@@ -449,6 +452,9 @@ const en: Record<Key, string> = {
   "reviews.intro": "These records had conflicting edits on several devices. A version was chosen by rule; please check it.",
   "reviews.empty": "Nothing needs review",
   "reviews.open": "Open person",
+  "reviews.kind_person": "Person",
+  "reviews.kind_transfer": "Transfer",
+  "reviews.kind_supply_ledger": "Supply ledger",
 
   "reminders.title": "Reminders",
   "reminders.banner": "Tasks due soon or overdue: {n}",
