@@ -58,7 +58,12 @@ export function renderRollCall(ctx: Ctx, transferId: string, hop: "boarding" | "
     closeButton,
   );
 
+  // Whether this user may scan at this hop now (the roll is open); closing also needs someone
+  // on the bus (boarding), so the close button follows the count.
+  let mayScan = false;
+
   function showCounts(done: number, expected: number, left: { masked_name: string }[]): void {
+    closeButton.hidden = !(mayScan && (hop === "hotel" || done > 0));
     const key = hop === "boarding" ? "roll.count" : "roll.hotel_count";
     counts.setAttribute("data-done", String(done));
     counts.setAttribute("data-expected", String(expected));
@@ -72,6 +77,7 @@ export function renderRollCall(ctx: Ctx, transferId: string, hop: "boarding" | "
   }
 
   function showDetail(detail: TransferDetail): void {
+    mayScan = detail.allowed.includes(hop === "boarding" ? "board" : "hotel_arrival");
     title.textContent = `${hop === "boarding" ? t("roll.title") : t("roll.hotel_title")} · ${detail.status_label}`;
     if (hop === "boarding") {
       showCounts(detail.boarded, detail.expected, detail.missing);
@@ -79,10 +85,8 @@ export function renderRollCall(ctx: Ctx, transferId: string, hop: "boarding" | "
       const left = detail.manifest.filter((m) => m.boarded_at_ms !== null && m.arrived_at_ms === null);
       showCounts(detail.arrived, detail.boarded, left.map((m) => m.person));
     }
-    const action = hop === "boarding" ? "complete_pickup" : "hotel_receive";
-    closeButton.hidden = !detail.allowed.includes(action);
     closeButton.textContent = hop === "boarding" ? t("roll.complete") : t("roll.hotel_receive");
-    input.disabled = !detail.allowed.includes(hop === "boarding" ? "board" : "hotel_arrival");
+    input.disabled = !mayScan;
   }
 
   function showVerdict(result: ScanResult): void {
