@@ -88,6 +88,11 @@ const zh = {
   "supplies.quantity": "数量",
   "supplies.received_ok": "已入库",
   "supplies.movements": "出入库记录",
+  "supplies.adjust": "盘点调整",
+  "supplies.delta": "调整数量",
+  "supplies.delta_hint": "盘点多出填正数，短少填负数",
+  "supplies.reason": "原因",
+  "supplies.adjusted_ok": "已调整库存",
 
   "person.wristband": "手环",
   "person.wristband_none": "未绑定",
@@ -97,6 +102,7 @@ const zh = {
   "person.wristband_reason": "更换原因",
   "person.wristband_bound": "已绑定手环",
   "person.wristband_history": "曾用手环",
+  "person.wristband_unbind": "解绑手环（填写原因）",
   "person.supplies": "发放记录",
   "person.issue_supplies": "发放随包物资（按默认数量）",
 
@@ -325,6 +331,11 @@ const en: Record<Key, string> = {
   "supplies.quantity": "Quantity",
   "supplies.received_ok": "Stock received",
   "supplies.movements": "Movements",
+  "supplies.adjust": "Adjust after a count",
+  "supplies.delta": "Change",
+  "supplies.delta_hint": "Positive if the count found more, negative if less",
+  "supplies.reason": "Reason",
+  "supplies.adjusted_ok": "Stock adjusted",
 
   "person.wristband": "Wristband",
   "person.wristband_none": "None bound",
@@ -334,6 +345,7 @@ const en: Record<Key, string> = {
   "person.wristband_reason": "Reason for replacing",
   "person.wristband_bound": "Wristband bound",
   "person.wristband_history": "Earlier wristbands",
+  "person.wristband_unbind": "Remove the wristband (give the reason)",
   "person.supplies": "Supplies issued",
   "person.issue_supplies": "Issue the standard supplies",
 

@@ -18,6 +18,9 @@ export function renderSupplies(ctx: Ctx): View {
   const result = h("div", { class: "issue-result", testid: "issue-result", hidden: true, role: "status" });
   const receiveItem = select({ testid: "receive-item" }, [], null, t("common.choose"));
   const receiveQty = h("input", { type: "number", min: "1", testid: "receive-quantity" });
+  const adjustItem = select({ testid: "adjust-item" }, [], null, t("common.choose"));
+  const adjustDelta = h("input", { type: "number", testid: "adjust-delta" });
+  const adjustReason = h("input", { type: "text", testid: "adjust-reason" });
   const reader = new ScanReader();
 
   function renderReport(report: StockReport): void {
@@ -60,6 +63,9 @@ export function renderSupplies(ctx: Ctx): View {
     const chosen = receiveItem.value;
     fill(receiveItem, h("option", { value: "" }, t("common.choose")), ...items.map((i) => h("option", { value: i.code }, i.label)));
     receiveItem.value = chosen;
+    const adjusting = adjustItem.value;
+    fill(adjustItem, h("option", { value: "" }, t("common.choose")), ...items.map((i) => h("option", { value: i.code }, i.label)));
+    adjustItem.value = adjusting;
   }
 
   async function issue(text: string): Promise<void> {
@@ -110,6 +116,30 @@ export function renderSupplies(ctx: Ctx): View {
             }, (e) => ctx.error(e)),
         },
         t("supplies.receive"),
+      ),
+    ),
+    h(
+      "section",
+      { class: "card", testid: "adjust-form" },
+      h("h2", {}, t("supplies.adjust")),
+      field(t("supplies.item"), adjustItem, { required: true }),
+      field(t("supplies.delta"), adjustDelta, { required: true, hint: t("supplies.delta_hint") }),
+      field(t("supplies.reason"), adjustReason, { required: true }),
+      h(
+        "button",
+        {
+          testid: "adjust-submit",
+          onclick: () =>
+            ctx.api
+              .adjustStock({ item: adjustItem.value, delta: Number(adjustDelta.value) || 0, reason: adjustReason.value })
+              .then((r) => {
+                ctx.notice(t("supplies.adjusted_ok"));
+                adjustDelta.value = "";
+                adjustReason.value = "";
+                renderReport(r);
+              }, (e) => ctx.error(e)),
+        },
+        t("supplies.adjust"),
       ),
     ),
     h("section", { class: "card" }, h("h2", {}, t("supplies.movements")), movements),

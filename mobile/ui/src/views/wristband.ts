@@ -79,6 +79,17 @@ export function wristbandSection(
       : null,
     replacing ? field(t("person.wristband_reason"), reason, { required: true }) : null,
     field(replacing ? t("person.wristband_replace") : t("person.wristband_bind"), scan),
+    replacing
+      ? h(
+          "button",
+          {
+            testid: "wristband-unbind",
+            onclick: () =>
+              ctx.api.unbindWristband({ record_id: person.record_id, reason: reason.value }).then(done, (e) => ctx.error(e)),
+          },
+          t("person.wristband_unbind"),
+        )
+      : null,
     issue,
     person.supplies.length > 0
       ? h(
