@@ -12,9 +12,11 @@ pub mod program;
 pub mod record;
 pub mod replica;
 pub mod spreadsheet;
+pub mod supply;
 pub mod sync;
 pub mod tag;
 pub mod task;
+pub mod transfer;
 
 #[cfg(test)]
 mod test_support;

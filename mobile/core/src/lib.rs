@@ -8,6 +8,9 @@
 //!   lists.
 //! - [`actions`] checks a worker's command with `task::command::check` and appends the event —
 //!   offline, to the local replica only.
+//! - [`transfer_chain`] is seed 003's transfer chain, offline: supplies and the community's
+//!   stock ledger, wristband binding and replacement, transfer notices and vehicles, the
+//!   boarding roll call and the hotel's arrival check.
 //! - [`syncing`] runs the sync protocol on its own connection so that screens never wait for
 //!   the network, and keeps the status the sync bar shows.
 //!
@@ -17,6 +20,7 @@ pub mod actions;
 pub mod device;
 pub mod error;
 pub mod syncing;
+pub mod transfer_chain;
 pub mod vault;
 pub mod views;
 
@@ -30,6 +34,7 @@ use outpost_shared::jurisdiction::{self, Jurisdictions, Level};
 use outpost_shared::program::{self, JurisdictionLevel, Program};
 use outpost_shared::record::{Author, UserId};
 use outpost_shared::replica::{EncryptionKey, Replica, ReplicaError};
+use outpost_shared::supply::Catalogue;
 use outpost_shared::sync::message::{EnrolRequest, Enrolled, ErrorBody, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +94,7 @@ pub struct AppCore {
     dir: PathBuf,
     programs: Vec<Program>,
     jurisdictions: Jurisdictions,
+    catalogue: Catalogue,
     clock: Arc<dyn Clock + Send + Sync>,
     device: Option<DeviceFile>,
     session: Option<Session>,
@@ -101,6 +107,8 @@ fn role_label(role: &str, lang: Lang) -> String {
         "worker" => ("工作人员", "Field worker"),
         "leader" => ("负责人", "Leader"),
         "dispatcher" => ("转运调度", "Transfer dispatcher"),
+        "escort" => ("社区护送人员", "Community escort"),
+        "hotel" => ("隔离酒店", "Quarantine hotel desk"),
         "cdc" => ("疾控", "CDC"),
         "admin" => ("管理员", "Administrator"),
         other => (other, other),
@@ -133,12 +141,14 @@ impl AppCore {
         let programs = program::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let jurisdictions =
             jurisdiction::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
+        let catalogue = Catalogue::preset().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let device = DeviceFile::load(&dir).map_err(|e| AppError::internal(Lang::Zh, e))?;
         let lang = device.as_ref().map_or(Lang::Zh, |d| d.lang);
         Ok(Self {
             dir,
             programs,
             jurisdictions,
+            catalogue,
             clock,
             device,
             session: None,
@@ -161,6 +171,10 @@ impl AppCore {
 
     pub(crate) fn jurisdictions(&self) -> &Jurisdictions {
         &self.jurisdictions
+    }
+
+    pub(crate) fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     pub(crate) fn program(&self, id: &str) -> Result<&Program, AppError> {

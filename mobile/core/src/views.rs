@@ -15,6 +15,7 @@ use outpost_shared::replica::{RecordSummary, Replica, ReplicaError, SearchQuery}
 use outpost_shared::task::{self, Member, Satisfaction, command::SUPPLEMENTARY_OF};
 use serde::{Deserialize, Serialize};
 
+use crate::transfer_chain::wristbands::PersonChain;
 use crate::{AppCore, AppError};
 
 /// The most records a list screen considers: a town's or community's whole share of a large
@@ -146,6 +147,9 @@ pub struct PersonDetail {
     pub history: Vec<HistoryEntry>,
     pub reviews: Vec<ReviewNote>,
     pub supplementary_of: Option<String>,
+    /// Wristband, its history, the issue log and boardings (seed 003's transfer chain).
+    #[serde(flatten)]
+    pub chain: PersonChain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -188,6 +192,8 @@ pub struct UnitNode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewItem {
     pub record_id: String,
+    /// person, transfer or supply_ledger
+    pub kind: String,
     pub masked_name: String,
     pub notes: Vec<ReviewNote>,
 }
@@ -361,9 +367,16 @@ pub(crate) fn review_note(
             vec![unit(from_unit), unit(to_unit)]
         }
         ReviewReason::ConcurrentTagBindings { kept, also } => vec![kept.clone(), also.clone()],
+        // Each other person by masked name, so the reviewer sees who else wears the band.
         ReviewReason::TagBoundToSeveralRecords { tag, others } => std::iter::once(tag.clone())
-            .chain(others.iter().cloned())
+            .chain(others.iter().map(|id| {
+                let name = core.masked_name_of(id);
+                if name.is_empty() { id.clone() } else { name }
+            }))
             .collect(),
+        ReviewReason::ScannedAfterRollClosed { person, .. } => vec![core.masked_name_of(person)],
+        ReviewReason::ActionOnCancelledTransfer { by, .. } => vec![by.as_str().to_owned()],
+        ReviewReason::StockBelowZero { item, stock } => vec![item.clone(), stock.to_string()],
         ReviewReason::ConcurrentFieldEdits { values, .. } => values.clone(),
         ReviewReason::UnreadableEvent { event, .. } => vec![event.clone()],
     };
@@ -423,7 +436,8 @@ fn history_label(core: &AppCore, program: &Program, action: &Action) -> String {
             (true, false) => "CDC: accepted".into(),
             (false, false) => "CDC: excluded".into(),
         },
-        other => other.kind().describe(lang),
+        other => crate::transfer_chain::history_label(core, other)
+            .unwrap_or_else(|| other.kind().describe(lang)),
     }
 }
 
@@ -784,6 +798,7 @@ impl AppCore {
                 .map(|m| review_note(self, Some(program), m))
                 .collect(),
             supplementary_of,
+            chain: self.person_chain(&record),
         })
     }
 
@@ -859,6 +874,7 @@ impl AppCore {
             .map(|(summary, marks)| {
                 let program = self.program(&summary.program).ok();
                 ReviewItem {
+                    kind: summary.kind.code().to_owned(),
                     masked_name: summary.name.as_deref().map(mask_name).unwrap_or_default(),
                     notes: marks
                         .iter()

@@ -6,6 +6,8 @@
 
 mod scanning;
 
+mod chain;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -336,6 +338,23 @@ pub fn run_from(started: Instant) {
             add_supplementary,
             reviews,
             reminders,
+            chain::supply_catalogue,
+            chain::stock_report,
+            chain::receive_stock,
+            chain::adjust_stock,
+            chain::issue_supplies,
+            chain::bind_wristband,
+            chain::replace_wristband,
+            chain::unbind_wristband,
+            chain::transfer_notice,
+            chain::transfers,
+            chain::transfer,
+            chain::assign_vehicle,
+            chain::cancel_transfer,
+            chain::boarding_scan,
+            chain::complete_pickup,
+            chain::hotel_scan,
+            chain::hotel_receive,
             scanning::scan_status,
             scanning::scan_frame,
         ])

@@ -3,7 +3,9 @@
 //! enrols, syncs, loses the server, does the whole workflow offline, gets the server back,
 //! syncs, and a second device (the district's) checks that everything arrived. The W2 run is in
 //! a phone-sized window (360×640) and checks that no screen scrolls sideways. Screenshots of
-//! the main screens go to `artifacts/screenshots/`.
+//! the main screens go to `artifacts/screenshots/`. The boarding roll call runs in the window
+//! too: an escort scans wristbands offline through the scan field (keystrokes ending in Enter,
+//! as a USB scanner types them) and sees each verdict and the count.
 //!
 //! These tests need the built app, `tauri-driver`, WebKitWebDriver and a display, so they are
 //! `#[ignore]`d in a plain `cargo test`; `scripts/test.sh` installs all that and runs them with
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use outpost_app_core::AppCore;
 use outpost_e2e::in_process::InProcessServer as Server;
@@ -548,4 +551,122 @@ fn w2_in_a_phone_sized_window_scenarios_forwarding_and_a_supplementary_person_of
     let added = cdc.person(&supplementary).unwrap();
     assert_eq!(added.supplementary_of.as_deref(), Some(ids[0].as_str()));
     assert!(added.allowed.contains(&"cdc_judge".to_owned()));
+}
+
+/// What a USB barcode scanner types into the focused field: the code, then Enter.
+fn wedge_scan(window: &Window, code: &str) {
+    let field = window.find("scan-input");
+    window
+        .runtime
+        .block_on(field.send_keys(&format!("{code}{}", char::from(Key::Enter))))
+        .unwrap();
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
+fn an_escort_calls_the_roll_offline_with_a_keyboard_wedge_scanner_and_each_verdict_shows() {
+    use outpost_app_core::transfer_chain::transfers::{TransferNoticeInput, TransferRef};
+    use outpost_app_core::transfer_chain::wristbands::BindInput;
+    use outpost_app_core::views::{Tab, TasksInput};
+    use outpost_shared::tag::WristbandId;
+
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let persons = people(44, 3, &["350203001001"]);
+    server.import_w2(&persons, "仁和社区");
+    // The community worker prepares the transfer on an app core: wristbands and the notice.
+    let mut worker = district_device(
+        &dir.path().join("worker"),
+        server.enrolment("renhe-prep", "worker", "350203001001"),
+    );
+    let mut ids: Vec<String> = worker
+        .tasks(&TasksInput {
+            program: outpost_e2e::in_process::W2.into(),
+            tab: Tab::Unclaimed,
+            query: String::new(),
+        })
+        .unwrap()
+        .into_iter()
+        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
+        .collect();
+    ids.sort();
+    let tag = |n: u32| WristbandId::new(n).unwrap().payload();
+    for (n, id) in ids.iter().enumerate() {
+        worker
+            .bind_wristband(&BindInput {
+                record_id: id.clone(),
+                scan: tag(n as u32 + 1),
+            })
+            .unwrap();
+    }
+    let transfer = worker
+        .transfer_notice(&TransferNoticeInput {
+            close_contact_riders: 2,
+            other_riders: 0,
+            pickup_address: "仁和社区东门".into(),
+            record_ids: ids[..2].to_vec(),
+        })
+        .unwrap()
+        .row
+        .transfer_id;
+    worker.sync_job().unwrap().run().unwrap().unwrap();
+
+    let window = Window::open(runtime.clone(), &dir.path().join("escort"), "roll-call");
+    window.enrol(&server.enrolment("renhe-escort", "escort", "350203001001"));
+    window.sync_online();
+    window.click("nav-transfers");
+    window.wait_screen("transfers");
+    window.click("transfer-row");
+    window.wait_screen("transfer");
+    window.click("open-roll-call");
+    window.wait_screen("roll-call");
+
+    // No signal at the assembly point.
+    server.halt();
+    let verdict = |w: &Window| w.attr("scan-verdict", "data-kind").unwrap_or_default();
+    wedge_scan(&window, &tag(1));
+    window.wait_until("boarded", |w| verdict(w) == "boarded");
+    assert_eq!(
+        window.attr("roll-counts", "data-done").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        window.attr("roll-counts", "data-expected").as_deref(),
+        Some("2")
+    );
+    window.shot("boarded");
+    wedge_scan(&window, &tag(3));
+    window.wait_until("not on the list", |w| verdict(w) == "not_on_manifest");
+    // Wristband 1's payload with a wrong check value: a misread or a hand-made code.
+    let real = tag(1);
+    let fake = if real.ends_with("ZZZZ") {
+        "YYYY"
+    } else {
+        "ZZZZ"
+    };
+    wedge_scan(&window, &format!("{}{fake}", &real[..14]));
+    window.wait_until("unknown wristband", |w| verdict(w) == "unknown_wristband");
+    window.shot("unknown-wristband");
+    wedge_scan(&window, &tag(1));
+    window.wait_until("already boarded", |w| verdict(w) == "already_boarded");
+    wedge_scan(&window, &tag(2));
+    window.wait_until("boarded", |w| verdict(w) == "boarded");
+    window.find("roll-none-missing");
+    window.click("roll-close");
+    window.wait_until("the roll is closed", |w| {
+        w.attr("scan-input", "disabled").is_some()
+    });
+    window.shot("pickup-complete");
+
+    server.run();
+    window.sync_online();
+    worker.sync_job().unwrap().run().unwrap().unwrap();
+    let seen = worker
+        .transfer(&TransferRef {
+            transfer_id: transfer,
+        })
+        .unwrap();
+    assert_eq!(seen.row.status_label, "已完成接人");
+    assert_eq!((seen.row.boarded, seen.row.expected), (2, 2));
 }

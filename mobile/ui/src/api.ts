@@ -6,6 +6,23 @@
 // branch on `code` and always show `message`.
 
 import {
+  type AdjustInput,
+  type AssignVehicleInput,
+  type BindInput,
+  type CancelTransferInput,
+  type IssueInput,
+  type IssueResult,
+  type ReceiveInput,
+  type ReplaceInput,
+  type ScanInput,
+  type ScanResult,
+  type StockReport,
+  type SupplyItem,
+  type TransferDetail,
+  type TransferNoticeInput,
+  type TransferRow,
+  type TransferStatus,
+  type UnbindInput,
   type AnswerInput,
   type AppError,
   type AppStatus,
@@ -48,6 +65,23 @@ export interface Api {
   addSupplementary(input: SupplementaryInput): Promise<PersonDetail>;
   reviews(): Promise<ReviewItem[]>;
   reminders(): Promise<Reminder[]>;
+  supplyCatalogue(): Promise<SupplyItem[]>;
+  stockReport(unit: string | null): Promise<StockReport>;
+  receiveStock(input: ReceiveInput): Promise<StockReport>;
+  adjustStock(input: AdjustInput): Promise<StockReport>;
+  issueSupplies(input: IssueInput): Promise<IssueResult>;
+  bindWristband(input: BindInput): Promise<PersonDetail>;
+  replaceWristband(input: ReplaceInput): Promise<PersonDetail>;
+  unbindWristband(input: UnbindInput): Promise<PersonDetail>;
+  transferNotice(input: TransferNoticeInput): Promise<TransferDetail>;
+  transfers(status: TransferStatus | null): Promise<TransferRow[]>;
+  transfer(transferId: string): Promise<TransferDetail>;
+  assignVehicle(input: AssignVehicleInput): Promise<TransferDetail>;
+  cancelTransfer(input: CancelTransferInput): Promise<TransferDetail>;
+  boardingScan(input: ScanInput): Promise<ScanResult>;
+  completePickup(transferId: string): Promise<TransferDetail>;
+  hotelScan(input: ScanInput): Promise<ScanResult>;
+  hotelReceive(transferId: string): Promise<TransferDetail>;
 }
 
 const CODES: ReadonlySet<string> = new Set([
@@ -177,5 +211,56 @@ export class TauriApi implements Api {
   }
   reminders(): Promise<Reminder[]> {
     return this.call("reminders");
+  }
+  supplyCatalogue(): Promise<SupplyItem[]> {
+    return this.call("supply_catalogue");
+  }
+  stockReport(unit: string | null): Promise<StockReport> {
+    return this.call("stock_report", { input: { unit } });
+  }
+  receiveStock(input: ReceiveInput): Promise<StockReport> {
+    return this.call("receive_stock", { input });
+  }
+  adjustStock(input: AdjustInput): Promise<StockReport> {
+    return this.call("adjust_stock", { input });
+  }
+  issueSupplies(input: IssueInput): Promise<IssueResult> {
+    return this.call("issue_supplies", { input });
+  }
+  bindWristband(input: BindInput): Promise<PersonDetail> {
+    return this.call("bind_wristband", { input });
+  }
+  replaceWristband(input: ReplaceInput): Promise<PersonDetail> {
+    return this.call("replace_wristband", { input });
+  }
+  unbindWristband(input: UnbindInput): Promise<PersonDetail> {
+    return this.call("unbind_wristband", { input });
+  }
+  transferNotice(input: TransferNoticeInput): Promise<TransferDetail> {
+    return this.call("transfer_notice", { input });
+  }
+  transfers(status: TransferStatus | null): Promise<TransferRow[]> {
+    return this.call("transfers", { input: { status } });
+  }
+  transfer(transferId: string): Promise<TransferDetail> {
+    return this.call("transfer", { input: { transfer_id: transferId } });
+  }
+  assignVehicle(input: AssignVehicleInput): Promise<TransferDetail> {
+    return this.call("assign_vehicle", { input });
+  }
+  cancelTransfer(input: CancelTransferInput): Promise<TransferDetail> {
+    return this.call("cancel_transfer", { input });
+  }
+  boardingScan(input: ScanInput): Promise<ScanResult> {
+    return this.call("boarding_scan", { input });
+  }
+  completePickup(transferId: string): Promise<TransferDetail> {
+    return this.call("complete_pickup", { input: { transfer_id: transferId } });
+  }
+  hotelScan(input: ScanInput): Promise<ScanResult> {
+    return this.call("hotel_scan", { input });
+  }
+  hotelReceive(transferId: string): Promise<TransferDetail> {
+    return this.call("hotel_receive", { input: { transfer_id: transferId } });
   }
 }

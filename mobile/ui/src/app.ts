@@ -19,6 +19,9 @@ import { renderPerson } from "./views/person.js";
 import { renderReviews } from "./views/reviews.js";
 import { renderReminders } from "./views/reminders.js";
 import { renderSettings } from "./views/settings.js";
+import { renderRollCall } from "./views/roll-call.js";
+import { renderSupplies } from "./views/supplies.js";
+import { renderTransfer, renderTransferNotice, renderTransfers } from "./views/transfers.js";
 
 const SYNC_POLL_MS = 1000;
 const REMINDER_POLL_MS = 30_000;
@@ -284,6 +287,16 @@ export class App implements Ctx {
         return renderTasks(this);
       case "person":
         return renderPerson(this, route.recordId);
+      case "transfers":
+        return renderTransfers(this);
+      case "transfer":
+        return renderTransfer(this, route.transferId);
+      case "transfer-new":
+        return renderTransferNotice(this);
+      case "roll-call":
+        return renderRollCall(this, route.transferId, route.hop);
+      case "supplies":
+        return renderSupplies(this);
       case "reviews":
         return renderReviews(this);
       case "reminders":
@@ -298,7 +311,10 @@ export class App implements Ctx {
     const inside = route.screen !== "enrol" && route.screen !== "unlock" && route.screen !== "loading";
     this.nav.hidden = !(unlocked && inside);
     if (this.nav.hidden) return;
-    const item = (screen: "tasks" | "reviews" | "reminders" | "settings", label: string) =>
+    const item = (
+      screen: "tasks" | "transfers" | "supplies" | "reviews" | "reminders" | "settings",
+      label: string,
+    ) =>
       h(
         "button",
         {
@@ -312,6 +328,8 @@ export class App implements Ctx {
     fill(
       this.nav,
       item("tasks", t("nav.tasks")),
+      item("transfers", t("nav.transfers")),
+      item("supplies", t("nav.supplies")),
       item("reviews", t("nav.reviews")),
       item("reminders", t("nav.reminders")),
       item("settings", t("nav.settings")),

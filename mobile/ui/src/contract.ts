@@ -43,7 +43,7 @@ export interface AppStatus {
 export interface UserInfo {
   user_id: string;
   display_name: string;
-  /** worker, leader, dispatcher, cdc, admin */
+  /** worker, escort, leader, dispatcher, hotel, cdc, admin */
   role: string;
   role_label: string;
   unit: string;
@@ -164,6 +164,29 @@ export interface PersonDetail {
   reviews: ReviewNote[];
   /** Supplementary person (补充人员) awaiting or past CDC judgement. */
   supplementary_of: string | null;
+  /** The wristband bound now (canonical form). */
+  wristband: string | null;
+  /** Wristbands worn before (replaced or removed), oldest first. */
+  wristband_history: WristbandEntry[];
+  /** The issue log (发放记录), newest first. */
+  supplies: IssueLogEntry[];
+  /** Transfers the person boarded (transfer ids). */
+  boarded_transfers: string[];
+}
+
+export interface WristbandEntry {
+  tag: string;
+  bound_at_ms: number;
+  bound_by: string;
+  ended_at_ms: number | null;
+}
+
+export interface IssueLogEntry {
+  at_ms: number;
+  item: string;
+  label: string;
+  quantity: number;
+  user: string;
 }
 
 export interface FieldView {
@@ -284,6 +307,8 @@ export interface SupplementaryInput {
 /** `reviews` → ReviewItem[]: records with concurrent, incompatible edits. */
 export interface ReviewItem {
   record_id: string;
+  /** person, transfer or supply_ledger */
+  kind: string;
   masked_name: string;
   notes: ReviewNote[];
 }
@@ -298,4 +323,213 @@ export interface Reminder {
   due_ms: number;
   overdue: boolean;
   persons: number;
+}
+
+// ---------------------------------------------------------------- transfer chain (seed 003, all offline)
+// 发放物资, 扫码绑定, 通知转运, 派车, 接人上车, 完成接人, 隔离酒店签收. A `scan` is whatever the scanner
+// read: a keyboard-wedge scanner's keystrokes (the Enter removed), a decoded QR payload or an NFC
+// chip UID; the Rust side puts it in canonical form and checks it.
+
+/** `supply_catalogue` → SupplyItem[] */
+export interface SupplyItem {
+  code: string;
+  label: string;
+  /** 个, 只, 份… */
+  unit: string;
+  /** What the issue form proposes for one person. */
+  per_person: number;
+}
+
+/** `stock_report` {input: {unit}} → StockReport (unit null = the user's own). */
+export interface StockReport {
+  unit: string;
+  unit_name: string;
+  lines: StockLine[];
+  /** Latest movements first (at most 50). */
+  movements: Movement[];
+}
+
+export interface StockLine {
+  item: string;
+  label: string;
+  unit: string;
+  received: number;
+  issued: number;
+  adjusted: number;
+  stock: number;
+  /** More issued than known to be in stock: shown in red and listed for review. */
+  short: boolean;
+}
+
+export interface Movement {
+  at_ms: number;
+  kind: "received" | "issued" | "adjusted";
+  kind_label: string;
+  item_label: string;
+  delta: number;
+  person: PersonRef | null;
+  note: string | null;
+  user: string;
+}
+
+export interface PersonRef {
+  record_id: string;
+  /** Masked (何*). */
+  masked_name: string;
+}
+
+/** `receive_stock` {input: {item, quantity, note}} → StockReport (物资入库) */
+export interface ReceiveInput {
+  item: string;
+  quantity: number;
+  note: string | null;
+}
+
+/** `adjust_stock` {input: {item, delta, reason}} → StockReport (盘点调整; delta may be negative) */
+export interface AdjustInput {
+  item: string;
+  delta: number;
+  reason: string;
+}
+
+/** `issue_supplies` {input: IssueInput} → IssueResult (发放物资): to the person wearing the scanned
+ *  wristband, or to the person picked (record_id). */
+export interface IssueInput {
+  record_id: string | null;
+  scan: string | null;
+  items: { item: string; quantity: number }[];
+}
+
+export interface IssueResult {
+  person: PersonRef;
+  /** Items now below zero in the ledger: issued anyway (offline), flagged for review. */
+  over_issued: { item: string; label: string; stock: number }[];
+  message: string;
+  stock: StockReport;
+}
+
+/** `bind_wristband` {input: {record_id, scan}} → PersonDetail (扫码绑定) */
+export interface BindInput {
+  record_id: string;
+  scan: string;
+}
+
+/** `replace_wristband` {input: {record_id, scan, reason}} → PersonDetail (lost or damaged band:
+ *  the old one is unbound with the reason, the new one bound; the history keeps both). */
+export interface ReplaceInput {
+  record_id: string;
+  scan: string;
+  reason: string;
+}
+
+/** `unbind_wristband` {input: {record_id, reason}} → PersonDetail */
+export interface UnbindInput {
+  record_id: string;
+  reason: string;
+}
+
+export type TransferStatus =
+  | "awaiting_vehicle"
+  | "vehicle_assigned"
+  | "boarding"
+  | "picked_up"
+  | "delivered_to_hotel"
+  | "cancelled";
+
+export type VehicleKind = "close_contact" | "other";
+
+/** `transfer_notice` {input: TransferNoticeInput} → TransferDetail (通知转运) */
+export interface TransferNoticeInput {
+  /** 密接车辆转运人数 */
+  close_contact_riders: number;
+  /** 非密接车辆转运人数 */
+  other_riders: number;
+  /** 接车地址 */
+  pickup_address: string;
+  /** The persons to transfer (one community, one program). */
+  record_ids: string[];
+}
+
+/** `transfers` {input: {status}} → TransferRow[] (newest first; status null = all) */
+export interface TransferRow {
+  transfer_id: string;
+  status: TransferStatus;
+  /** 待派车 / 已派车 / 接人中 / 已完成接人 / 已送达酒店 / 已取消 */
+  status_label: string;
+  unit: string;
+  unit_name: string;
+  pickup_address: string;
+  close_contact_riders: number;
+  other_riders: number;
+  expected: number;
+  boarded: number;
+  arrived: number;
+  /** In lists the driver's phone is masked; in TransferDetail it is in full. */
+  vehicles: VehicleView[];
+  notified_at_ms: number | null;
+  needs_review: boolean;
+}
+
+export interface VehicleView {
+  plate: string;
+  driver_phone: string;
+  kind: VehicleKind;
+  kind_label: string;
+}
+
+/** `transfer` {input: {transfer_id}} → TransferDetail; also returned by the actions below. */
+export interface TransferDetail extends TransferRow {
+  manifest: { person: PersonRef; boarded_at_ms: number | null; arrived_at_ms: number | null }[];
+  /** Expected persons not boarded yet. */
+  missing: PersonRef[];
+  cancel_reason: string | null;
+  /** assign_vehicle, cancel, board, complete_pickup, hotel_arrival, hotel_receive */
+  allowed: string[];
+  reviews: ReviewNote[];
+}
+
+/** `assign_vehicle` {input: {transfer_id, plate, driver_phone, vehicle}} → TransferDetail (派车) */
+export interface AssignVehicleInput {
+  transfer_id: string;
+  plate: string;
+  driver_phone: string;
+  vehicle: VehicleKind;
+}
+
+/** `cancel_transfer` {input: {transfer_id, reason}} → TransferDetail (取消转运通知) */
+export interface CancelTransferInput {
+  transfer_id: string;
+  reason: string;
+}
+
+/** `boarding_scan` / `hotel_scan` {input: {transfer_id, scan}} → ScanResult (接人上车 / 酒店签收).
+ *  `complete_pickup` / `hotel_receive` {input: {transfer_id}} → TransferDetail. */
+export interface ScanInput {
+  transfer_id: string;
+  scan: string;
+}
+
+/** Each kind has its own sound and colour on the roll-call screen. */
+export type ScanKind =
+  | "boarded"
+  | "arrived"
+  | "already_boarded"
+  | "already_arrived"
+  | "unknown_wristband"
+  | "unbound_wristband"
+  | "other_transfer"
+  | "not_on_manifest"
+  | "not_boarded"
+  | "several_persons";
+
+export interface ScanResult {
+  kind: ScanKind;
+  accepted: boolean;
+  message: string;
+  person: PersonRef | null;
+  other_transfer: string | null;
+  /** Boarded (hotel: arrived) so far, out of `expected`. */
+  done: number;
+  expected: number;
+  missing: PersonRef[];
 }

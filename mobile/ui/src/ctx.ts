@@ -10,6 +10,11 @@ export type Route =
   | { screen: "unlock" }
   | { screen: "tasks" }
   | { screen: "person"; recordId: string }
+  | { screen: "transfers" }
+  | { screen: "transfer"; transferId: string }
+  | { screen: "transfer-new" }
+  | { screen: "roll-call"; transferId: string; hop: "boarding" | "hotel" }
+  | { screen: "supplies" }
   | { screen: "reviews" }
   | { screen: "reminders" }
   | { screen: "settings" };

@@ -20,6 +20,9 @@ export type NativeScanEvent =
   | { kind: "reader_attached" | "reader_detached" | "card_removed"; reader: string }
   | { kind: "failed"; zh: string; en: string };
 
+/** A field that takes scans: a scan input, or the enrolment code's text area. */
+type ScanField = HTMLInputElement | HTMLTextAreaElement;
+
 interface ScanStatus {
   nfc_available: boolean;
   nfc_message: string | null;
@@ -39,7 +42,7 @@ function tauri(): TauriGlobal | null {
 }
 
 /** Scan fields that take native reads, newest last. */
-const fields: HTMLInputElement[] = [];
+const fields: ScanField[] = [];
 /** Readers attached now, for the status lines. */
 const readers = new Set<string>();
 const statusLines = new Set<HTMLElement>();
@@ -80,7 +83,7 @@ function receive(event: NativeScanEvent): void {
   }
 }
 
-function activeField(): HTMLInputElement | null {
+function activeField(): ScanField | null {
   for (let i = fields.length - 1; i >= 0; i -= 1) {
     const field = fields[i]!;
     if (field.isConnected && !field.disabled) return field;
@@ -90,7 +93,7 @@ function activeField(): HTMLInputElement | null {
 }
 
 /** What a keyboard-wedge scanner does: the text, then Enter. */
-export function typeIntoField(field: HTMLInputElement, text: string): void {
+export function typeIntoField(field: ScanField, text: string): void {
   field.value = text;
   field.dispatchEvent(new Event("input", { bubbles: true }));
   field.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
@@ -100,7 +103,7 @@ export function typeIntoField(field: HTMLInputElement, text: string): void {
  * Makes `field` receive NFC and camera reads while it is on screen, and returns the controls
  * to place beside it: the camera button and a line saying which readers are connected.
  */
-export function attachNativeScans(field: HTMLInputElement): HTMLElement {
+export function attachNativeScans(field: ScanField): HTMLElement {
   fields.push(field);
   const status = h("div", { class: "scan-sources", testid: "scan-sources" });
   statusLines.add(status);

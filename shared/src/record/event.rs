@@ -162,6 +162,53 @@ pub enum Action {
     SuppliesIssued { item: String, quantity: u32 },
     /// 接人上车: boarded onto the vehicle of a transfer.
     Boarded { transfer: String },
+    /// 隔离酒店 (person records): arrived at the quarantine hotel with a transfer.
+    ArrivedAtHotel { transfer: String },
+    /// 通知转运 (transfer records): the notice a community worker sends to the dispatchers —
+    /// how many persons go by close-contact vehicle and by other vehicle, where to pick them up,
+    /// and the expected persons (record ids, the manifest).
+    TransferNotified {
+        close_contact_riders: u32,
+        other_riders: u32,
+        pickup_address: String,
+        persons: Vec<String>,
+    },
+    /// 派车 (transfer records): a dispatcher assigns a vehicle.
+    VehicleAssigned {
+        plate: String,
+        driver_phone: String,
+        vehicle: VehicleKind,
+    },
+    /// 取消转运通知 (transfer records).
+    TransferCancelled { reason: String },
+    /// 刷环上车 (transfer records): the escort scanned this person's wristband onto the vehicle.
+    BoardingScanned { person: String, tag: String },
+    /// 完成接人 (transfer records): the roll is closed and handed over to the hotel; `boarded` is
+    /// the count the escort confirmed.
+    PickupCompleted { boarded: u32 },
+    /// 酒店签收 (transfer records): the hotel desk scanned this person's wristband on arrival.
+    HotelArrivalScanned { person: String, tag: String },
+    /// 已送达酒店 (transfer records): the hotel desk closed the arrivals.
+    HotelReceived { arrived: u32 },
+    /// 物资入库 (supply ledgers): stock received by the community.
+    StockReceived {
+        item: String,
+        quantity: u32,
+        note: Option<String>,
+    },
+    /// 物资发放 (supply ledgers): stock handed to a person (record id), also recorded on the
+    /// person's record as `SuppliesIssued`.
+    StockIssued {
+        item: String,
+        quantity: u32,
+        person: String,
+    },
+    /// 盘点调整 (supply ledgers): a count found more (positive) or less (negative) than known.
+    StockAdjusted {
+        item: String,
+        delta: i64,
+        reason: String,
+    },
     /// 区疾控判定: the CDC accepts or rejects a supplementary person.
     CdcJudged {
         accepted: bool,
@@ -178,6 +225,29 @@ pub enum Action {
     AlertResolved { completed_ms: i64, synced_ms: i64 },
 }
 
+/// Which kind of vehicle a transfer uses (seed 003: 密接车辆 / 非密接车辆).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VehicleKind {
+    /// 密接车辆
+    CloseContact,
+    /// 非密接车辆
+    Other,
+}
+
+impl Describe for VehicleKind {
+    fn describe(&self, lang: Lang) -> String {
+        let (zh, en) = match self {
+            VehicleKind::CloseContact => ("密接车辆", "close-contact vehicle"),
+            VehicleKind::Other => ("非密接车辆", "other vehicle"),
+        };
+        match lang {
+            Lang::Zh => zh.to_owned(),
+            Lang::En => en.to_owned(),
+        }
+    }
+}
+
 /// The kind of an action, for messages and statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -191,6 +261,17 @@ pub enum ActionKind {
     TagUnbound,
     SuppliesIssued,
     Boarded,
+    ArrivedAtHotel,
+    TransferNotified,
+    VehicleAssigned,
+    TransferCancelled,
+    BoardingScanned,
+    PickupCompleted,
+    HotelArrivalScanned,
+    HotelReceived,
+    StockReceived,
+    StockIssued,
+    StockAdjusted,
     CdcJudged,
     ReviewResolved,
     AlertResolved,
@@ -208,6 +289,17 @@ impl Action {
             Action::TagUnbound { .. } => ActionKind::TagUnbound,
             Action::SuppliesIssued { .. } => ActionKind::SuppliesIssued,
             Action::Boarded { .. } => ActionKind::Boarded,
+            Action::ArrivedAtHotel { .. } => ActionKind::ArrivedAtHotel,
+            Action::TransferNotified { .. } => ActionKind::TransferNotified,
+            Action::VehicleAssigned { .. } => ActionKind::VehicleAssigned,
+            Action::TransferCancelled { .. } => ActionKind::TransferCancelled,
+            Action::BoardingScanned { .. } => ActionKind::BoardingScanned,
+            Action::PickupCompleted { .. } => ActionKind::PickupCompleted,
+            Action::HotelArrivalScanned { .. } => ActionKind::HotelArrivalScanned,
+            Action::HotelReceived { .. } => ActionKind::HotelReceived,
+            Action::StockReceived { .. } => ActionKind::StockReceived,
+            Action::StockIssued { .. } => ActionKind::StockIssued,
+            Action::StockAdjusted { .. } => ActionKind::StockAdjusted,
             Action::CdcJudged { .. } => ActionKind::CdcJudged,
             Action::ReviewResolved { .. } => ActionKind::ReviewResolved,
             Action::AlertResolved { .. } => ActionKind::AlertResolved,
@@ -227,6 +319,17 @@ impl Describe for ActionKind {
             ActionKind::TagUnbound => ("解绑手环", "wristband removal"),
             ActionKind::SuppliesIssued => ("发放物资", "supply issue"),
             ActionKind::Boarded => ("上车", "boarding"),
+            ActionKind::ArrivedAtHotel => ("到达隔离酒店", "arrival at the hotel"),
+            ActionKind::TransferNotified => ("通知转运", "transfer notice"),
+            ActionKind::VehicleAssigned => ("派车", "vehicle assignment"),
+            ActionKind::TransferCancelled => ("取消转运通知", "transfer cancellation"),
+            ActionKind::BoardingScanned => ("刷环上车", "boarding scan"),
+            ActionKind::PickupCompleted => ("完成接人", "pickup complete"),
+            ActionKind::HotelArrivalScanned => ("酒店签收", "hotel arrival scan"),
+            ActionKind::HotelReceived => ("已送达酒店", "delivered to the hotel"),
+            ActionKind::StockReceived => ("物资入库", "stock received"),
+            ActionKind::StockIssued => ("物资发放", "stock issued"),
+            ActionKind::StockAdjusted => ("盘点调整", "stock adjustment"),
             ActionKind::CdcJudged => ("疾控判定", "CDC judgement"),
             ActionKind::ReviewResolved => ("复核", "review"),
             ActionKind::AlertResolved => ("告警解除", "alert resolved"),

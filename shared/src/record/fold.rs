@@ -112,14 +112,15 @@ impl RecordState {
     }
 }
 
-/// Causal knowledge between the events of one record.
-struct Causality<'a> {
+/// Causal knowledge between the events of one record (also used by the transfer and supply
+/// folds).
+pub(crate) struct Causality<'a> {
     parents: HashMap<&'a EventId, &'a [EventId]>,
     ancestors: HashMap<&'a EventId, HashSet<&'a EventId>>,
 }
 
 impl<'a> Causality<'a> {
-    fn new(events: &[&'a Event]) -> Self {
+    pub(crate) fn new(events: &[&'a Event]) -> Self {
         let parents = events
             .iter()
             .map(|e| (&e.id, e.parents.as_slice()))
@@ -132,7 +133,7 @@ impl<'a> Causality<'a> {
 
     /// Whether the author of `later` had seen `earlier`. Iterative, with a visited set, so that
     /// forged parent cycles from a faulty peer cannot hang the fold.
-    fn knows(&mut self, later: &'a EventId, earlier: &EventId) -> bool {
+    pub(crate) fn knows(&mut self, later: &'a EventId, earlier: &EventId) -> bool {
         if later == earlier {
             return true;
         }
@@ -158,7 +159,7 @@ impl<'a> Causality<'a> {
     }
 }
 
-fn stamp(event: &Event) -> Stamp {
+pub(crate) fn stamp(event: &Event) -> Stamp {
     Stamp {
         by: event.user.clone(),
         at: event.at.clone(),
@@ -166,13 +167,29 @@ fn stamp(event: &Event) -> Stamp {
     }
 }
 
-/// Folds the events of one record into its state. Order and duplicates of `events` do not matter.
-pub fn fold(events: &[Event]) -> RecordState {
+/// The events in clock order (ties by id), each once.
+pub(crate) fn in_clock_order(events: &[Event]) -> Vec<&Event> {
     let mut unique: BTreeMap<(&Hlc, &EventId), &Event> = BTreeMap::new();
     for event in events {
         unique.entry((&event.at, &event.id)).or_insert(event);
     }
-    let ordered: Vec<&Event> = unique.into_values().collect();
+    unique.into_values().collect()
+}
+
+/// Whether a resolution that named `mark` settles it: its author had seen every event involved.
+pub(crate) fn settles<'a>(
+    causality: &mut Causality<'a>,
+    resolutions: &[(&'a EventId, &'a [String])],
+    mark: &ReviewMark,
+) -> bool {
+    resolutions.iter().any(|(resolver, ids)| {
+        ids.contains(&mark.id) && mark.events.iter().all(|e| causality.knows(resolver, e))
+    })
+}
+
+/// Folds the events of one record into its state. Order and duplicates of `events` do not matter.
+pub fn fold(events: &[Event]) -> RecordState {
+    let ordered = in_clock_order(events);
     let mut folder = Folder {
         causality: Causality::new(&ordered),
         state: RecordState::empty(),
@@ -254,6 +271,19 @@ impl<'a> Folder<'a> {
                     self.state.boarded.push((transfer.clone(), stamp(event)));
                 }
             }
+            // Transfer and supply-ledger events: their records fold them in `transfer` and
+            // `supply`; a person's hotel arrival is part of its history only.
+            Action::ArrivedAtHotel { .. }
+            | Action::TransferNotified { .. }
+            | Action::VehicleAssigned { .. }
+            | Action::TransferCancelled { .. }
+            | Action::BoardingScanned { .. }
+            | Action::PickupCompleted { .. }
+            | Action::HotelArrivalScanned { .. }
+            | Action::HotelReceived { .. }
+            | Action::StockReceived { .. }
+            | Action::StockIssued { .. }
+            | Action::StockAdjusted { .. } => {}
             Action::CdcJudged { accepted, .. } => {
                 self.state.cdc_judgement = Some((*accepted, stamp(event)));
             }
@@ -415,11 +445,9 @@ impl<'a> Folder<'a> {
     fn finish(mut self) -> RecordState {
         let resolutions = std::mem::take(&mut self.resolutions);
         let causality = &mut self.causality;
-        self.state.reviews.retain(|mark| {
-            !resolutions.iter().any(|(resolver, ids)| {
-                ids.contains(&mark.id) && mark.events.iter().all(|e| causality.knows(resolver, e))
-            })
-        });
+        self.state
+            .reviews
+            .retain(|mark| !settles(causality, &resolutions, mark));
         self.state
     }
 }

@@ -22,6 +22,7 @@
 mod bulk;
 mod event;
 mod fold;
+mod genesis;
 mod review;
 
 use std::collections::{BTreeMap, HashSet};
@@ -38,11 +39,12 @@ use thiserror::Error;
 pub use bulk::{BulkCreator, CreatedRecord};
 pub use event::{
     Action, ActionKind, Author, Event, EventId, InvalidIdentifier, RecordId, RecordKind,
-    TaskStatus, UserId,
+    TaskStatus, UserId, VehicleKind,
 };
 pub use fold::{
     AlertResolution, RecordState, Stamp, StandingAnswer, SupplyIssue, TagBinding, fold,
 };
+pub(crate) use fold::{Causality, in_clock_order, settles, stamp};
 pub use review::{ReviewMark, ReviewReason};
 
 use crate::hlc::{DeviceId, HlcClock};
@@ -416,6 +418,16 @@ impl Record {
     pub fn state_with_fields(&self, fields: &BTreeMap<String, FieldValue>) -> RecordState {
         let (events, unreadable) = self.events();
         let mut state = fold(&events);
+        // Transfers and supply ledgers fold their own events; their marks are the record's.
+        match self.kind {
+            RecordKind::Transfer => state.reviews.extend(crate::transfer::fold(&events).reviews),
+            RecordKind::SupplyLedger => {
+                state
+                    .reviews
+                    .extend(crate::supply::fold_ledger(&events).reviews);
+            }
+            RecordKind::Person | RecordKind::Alert => {}
+        }
         for (key, value) in fields {
             if !value.conflicting.is_empty() {
                 state.reviews.push(ReviewMark {

@@ -43,6 +43,15 @@ pub enum ReviewReason {
     ConcurrentTagBindings { kept: String, also: String },
     /// One wristband is bound to this person and to other records too.
     TagBoundToSeveralRecords { tag: String, others: Vec<String> },
+    /// Transfers: a person was scanned (onto the vehicle, or in at the hotel) on a device that had
+    /// not yet seen that the roll was closed. The scan counts; someone checks the hand-over.
+    ScannedAfterRollClosed { action: ActionKind, person: String },
+    /// Transfers: something was done on a device that had not yet seen the cancellation.
+    ActionOnCancelledTransfer { action: ActionKind, by: UserId },
+    /// Supply ledgers: more was issued than the ledger knew to be in stock (offline issues on
+    /// several devices, or stock received but not entered). Clears once the stock is back at
+    /// zero or above (a receipt or an adjustment).
+    StockBelowZero { item: String, stock: i64 },
     /// A field was edited concurrently; every value is kept until someone chooses.
     ConcurrentFieldEdits { field: String, values: Vec<String> },
     /// An event could not be read (corrupt, or written by a newer app version).
@@ -192,6 +201,27 @@ impl Describe for ReviewReason {
                     others.len()
                 )
             }
+            (ReviewReason::ScannedAfterRollClosed { action, person }, Lang::Zh) => format!(
+                "人员 {person} 的{}发生在名单关闭之后（离线设备未及时同步），请核对交接名单",
+                action.describe(Lang::Zh)
+            ),
+            (ReviewReason::ScannedAfterRollClosed { action, person }, Lang::En) => format!(
+                "the {} of person {person} came after the roll was closed (an offline device); check the hand-over list",
+                action.describe(Lang::En)
+            ),
+            (ReviewReason::ActionOnCancelledTransfer { action, by }, Lang::Zh) => {
+                format!("{by} 的{}发生在转运通知取消之后", action.describe(Lang::Zh))
+            }
+            (ReviewReason::ActionOnCancelledTransfer { action, by }, Lang::En) => format!(
+                "the {} by {by} came after the transfer was cancelled",
+                action.describe(Lang::En)
+            ),
+            (ReviewReason::StockBelowZero { item, stock }, Lang::Zh) => {
+                format!("物资 {item} 发放超出已知库存，当前库存 {stock}，请入库或盘点调整")
+            }
+            (ReviewReason::StockBelowZero { item, stock }, Lang::En) => format!(
+                "more {item} was issued than known to be in stock (stock {stock}); record a receipt or an adjustment"
+            ),
             (ReviewReason::ConcurrentFieldEdits { field, values }, Lang::Zh) => {
                 format!("字段“{field}”被同时修改为 {} 个不同的值", values.len())
             }

@@ -17,6 +17,7 @@
 //! header, wrong key refused); without one it is plain SQLite.
 
 mod derive;
+mod kinds;
 mod outbox;
 mod search;
 
@@ -27,7 +28,7 @@ use automerge::ChangeHash;
 use rusqlite::{Connection, Transaction, params};
 use thiserror::Error;
 
-use crate::record::{Record, RecordError, RecordId, ReviewMark, TaskStatus};
+use crate::record::{Record, RecordError, RecordId, RecordKind, ReviewMark, TaskStatus};
 
 pub use derive::RecordSummary;
 pub use outbox::Outbox;
@@ -204,6 +205,16 @@ impl Replica {
         offset: usize,
     ) -> Result<Vec<RecordSummary>, ReplicaError> {
         derive::list(&self.conn, unit_prefix, status, limit, offset)
+    }
+
+    /// The records of one kind (transfers, supply ledgers) of a unit and below, newest first.
+    pub fn list_kind(
+        &self,
+        kind: RecordKind,
+        unit_prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordSummary>, ReplicaError> {
+        kinds::list_kind(&self.conn, kind, unit_prefix, limit)
     }
 
     /// How many records of a unit (and below) are in each status.

@@ -23,6 +23,8 @@ pub const ROLES: &[(&str, &str)] = &[
     ("worker", "工作人员"),
     ("leader", "负责人"),
     ("dispatcher", "转运调度"),
+    ("escort", "社区护送人员"),
+    ("hotel", "隔离酒店"),
     ("cdc", "疾控"),
     ("admin", "管理员"),
 ];

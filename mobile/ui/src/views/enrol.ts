@@ -1,14 +1,15 @@
 // 1. Enrolment (first run): the code or QR text, the server when the code is bare, the device's
 // name and a 6-digit PIN typed twice. The only screen besides sync that needs the network.
 //
-// Camera QR scanning is a later issue (it needs Tauri's barcode-scanner plugin on phones and a
-// camera permission). Until then the user pastes the QR code's text — a USB scanner that types
-// like a keyboard works too — and there is deliberately no scan button here.
+// The code arrives typed, pasted, from a USB scanner that types like a keyboard, or from the
+// computer's camera (the enrolment QR code on the administrator's screen; native-scan.ts). On
+// phones the camera needs Tauri's barcode-scanner plugin, which these machines cannot build.
 
 import { type Ctx, type View } from "../ctx.js";
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { enrolProblems, parseEnrolCode, toEnrolInput } from "../logic/enrol.js";
+import { attachNativeScans } from "../native-scan.js";
 import { langSelect } from "./lang.js";
 
 export function renderEnrol(ctx: Ctx): View {
@@ -56,6 +57,7 @@ export function renderEnrol(ctx: Ctx): View {
     h("div", { class: "row-between" }, h("h1", {}, t("enrol.title")), langSelect(ctx)),
     h("p", { class: "intro" }, t("enrol.intro")),
     field(t("enrol.code"), code, { required: true }),
+    attachNativeScans(code),
     serverFromCode,
     serverRow,
     field(t("enrol.label"), label, { required: true }),

@@ -12,6 +12,7 @@ import { formatDateTime } from "../logic/time.js";
 import { answerForm } from "./answer.js";
 import { levelWord } from "./controls.js";
 import { correctForm, forwardForm, reassignForm, supplementaryForm } from "./edit-forms.js";
+import { wristbandSection } from "./wristband.js";
 
 export function backButton(ctx: Ctx): HTMLElement {
   return h("button", { class: "back", testid: "back", onclick: () => ctx.back() }, `‹ ${t("common.back")}`);
@@ -157,6 +158,7 @@ export function renderPerson(ctx: Ctx, recordId: string): View {
           )
         : null,
       person.reviews.length > 0 ? section(t("person.reviews"), "person-reviews", reviewNotes(person.reviews)) : null,
+      program.actions.includes("bind_tag") ? wristbandSection(ctx, person, done) : null,
       claim,
       panel("answer", t("answer.title"), () => answerForm(ctx, person, program, done)),
       panel("reassign", t("reassign.title", { level }), () => reassignForm(ctx, person, program, done)),

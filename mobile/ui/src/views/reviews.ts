@@ -6,6 +6,13 @@ import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
 import { reviewNotes } from "./person.js";
 
+/** What a review item is, for items without a person's name (transfers, supply ledgers). */
+function kindLabel(kind: string): string {
+  if (kind === "transfer") return t("reviews.kind_transfer");
+  if (kind === "supply_ledger") return t("reviews.kind_supply_ledger");
+  return t("reviews.kind_person");
+}
+
 export function renderReviews(ctx: Ctx): View {
   const list = h("div", { class: "review-list", testid: "review-list", "aria-busy": "true" });
   const root = h(
@@ -31,10 +38,20 @@ export function renderReviews(ctx: Ctx): View {
           h(
             "div",
             { class: "row-between" },
-            h("strong", { testid: "review-name" }, item.masked_name),
+            h("strong", { testid: "review-name" }, item.masked_name || kindLabel(item.kind)),
             h(
               "button",
-              { testid: "review-open", onclick: () => ctx.go({ screen: "person", recordId: item.record_id }) },
+              {
+                testid: "review-open",
+                onclick: () =>
+                  ctx.go(
+                    item.kind === "transfer"
+                      ? { screen: "transfer", transferId: item.record_id }
+                      : item.kind === "supply_ledger"
+                        ? { screen: "supplies" }
+                        : { screen: "person", recordId: item.record_id },
+                  ),
+              },
               t("reviews.open"),
             ),
           ),
