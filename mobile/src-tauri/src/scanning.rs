@@ -9,7 +9,8 @@
 //!
 //! Scanned content is never logged: the app's logs name readers only.
 
-use std::sync::{Mutex, PoisonError};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use outpost_app_core::AppError;
@@ -38,6 +39,9 @@ type Camera = CameraScanner<Box<dyn FrameDecoder + Send>>;
 pub(crate) struct Scanning {
     camera: Mutex<Camera>,
     nfc: Mutex<NfcState>,
+    /// Readers attached now, kept by the forwarding thread: the window may subscribe after the
+    /// watcher reported the readers present at start.
+    readers: Arc<Mutex<BTreeSet<String>>>,
 }
 
 enum NfcState {
@@ -53,11 +57,23 @@ enum NfcState {
 pub(crate) enum NativeScanEvent {
     /// A wristband was read: `text` is what a scan field would have received from a keyboard
     /// scanner (the QR payload, or `NFC:<hex>` for a chip).
-    Scanned { source: &'static str, text: String },
-    ReaderAttached { reader: String },
-    ReaderDetached { reader: String },
-    CardRemoved { reader: String },
-    Failed { zh: String, en: String },
+    Scanned {
+        source: &'static str,
+        text: String,
+    },
+    ReaderAttached {
+        reader: String,
+    },
+    ReaderDetached {
+        reader: String,
+    },
+    CardRemoved {
+        reader: String,
+    },
+    Failed {
+        zh: String,
+        en: String,
+    },
 }
 
 /// The readers' state for the scan fields' status line.
@@ -65,6 +81,8 @@ pub(crate) enum NativeScanEvent {
 pub(crate) struct ScanStatus {
     /// Whether NFC readers are watched (a PC/SC service answered).
     pub nfc_available: bool,
+    /// The NFC readers attached now.
+    pub readers: Vec<String>,
     /// Why not, in the user's language.
     pub nfc_message: Option<String>,
     /// The camera decoder compiled in (zxing-cpp, or rqrr without it).
@@ -89,14 +107,17 @@ impl Scanning {
                 }
             }
         };
+        let readers = Arc::new(Mutex::new(BTreeSet::new()));
+        let attached = readers.clone();
         std::thread::Builder::new()
             .name("scan-events".into())
-            .spawn(move || forward(events, emit))
+            .spawn(move || forward(events, &attached, emit))
             .map_err(|error| tracing::warn!(%error, "the scan forwarding thread did not start"))
             .ok();
         Scanning {
             camera: Mutex::new(CameraScanner::new(default_decoder(), sink)),
             nfc: Mutex::new(nfc),
+            readers,
         }
     }
 
@@ -113,8 +134,10 @@ impl Scanning {
                 }),
             ),
         };
+        let readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
         ScanStatus {
             nfc_available,
+            readers: readers.iter().cloned().collect(),
             nfc_message,
             camera_decoder: camera.decoder_name(),
         }
@@ -145,10 +168,22 @@ impl Scanning {
 
 /// Emits every event of the channel until the app ends (the state holds a sender, so the
 /// channel never closes while the app runs).
-fn forward<E: Fn(NativeScanEvent)>(events: ScanEvents, emit: E) {
+fn forward<E: Fn(NativeScanEvent)>(events: ScanEvents, readers: &Mutex<BTreeSet<String>>, emit: E) {
     loop {
         if let Some(event) = events.next_timeout(Duration::from_secs(1)) {
-            emit(native_event(event));
+            let event = native_event(event);
+            let mut attached = readers.lock().unwrap_or_else(PoisonError::into_inner);
+            match &event {
+                NativeScanEvent::ReaderAttached { reader } => {
+                    attached.insert(reader.clone());
+                }
+                NativeScanEvent::ReaderDetached { reader } => {
+                    attached.remove(reader);
+                }
+                _ => {}
+            }
+            drop(attached);
+            emit(event);
         }
     }
 }
@@ -179,7 +214,9 @@ pub(crate) fn native_event(event: ScanEvent) -> NativeScanEvent {
         ScanEvent::ReaderDetached { reader, .. } => NativeScanEvent::ReaderDetached { reader },
         ScanEvent::CardRemoved { reader, .. } => NativeScanEvent::CardRemoved { reader },
         ScanEvent::Failed {
-            message, message_zh, ..
+            message,
+            message_zh,
+            ..
         } => NativeScanEvent::Failed {
             zh: message_zh,
             en: message,

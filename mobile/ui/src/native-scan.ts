@@ -25,6 +25,7 @@ type ScanField = HTMLInputElement | HTMLTextAreaElement;
 
 interface ScanStatus {
   nfc_available: boolean;
+  readers: string[];
   nfc_message: string | null;
   camera_decoder: string;
 }
@@ -43,8 +44,6 @@ function tauri(): TauriGlobal | null {
 
 /** Scan fields that take native reads, newest last. */
 const fields: ScanField[] = [];
-/** Readers attached now, for the status lines. */
-const readers = new Set<string>();
 const statusLines = new Set<HTMLElement>();
 let lastFailure: string | null = null;
 let listening = false;
@@ -65,11 +64,9 @@ function receive(event: NativeScanEvent): void {
       return;
     }
     case "reader_attached":
-      readers.add(event.reader);
       lastFailure = null;
       break;
     case "reader_detached":
-      readers.delete(event.reader);
       break;
     case "card_removed":
       return;
@@ -126,8 +123,8 @@ async function renderStatus(line: HTMLElement): Promise<void> {
   }
   const nfc = !status.nfc_available
     ? t("scan.nfc_unavailable", { e: status.nfc_message ?? "" })
-    : readers.size > 0
-      ? t("scan.nfc_readers", { r: [...readers].join("、") })
+    : status.readers.length > 0
+      ? t("scan.nfc_readers", { r: status.readers.join("、") })
       : t("scan.nfc_no_reader");
   line.textContent = lastFailure ? `${nfc} · ${lastFailure}` : nfc;
 }
