@@ -76,6 +76,18 @@ pub(crate) enum NativeScanEvent {
     },
 }
 
+impl NativeScanEvent {
+    fn kind(&self) -> &'static str {
+        match self {
+            NativeScanEvent::Scanned { .. } => "scanned",
+            NativeScanEvent::ReaderAttached { .. } => "reader_attached",
+            NativeScanEvent::ReaderDetached { .. } => "reader_detached",
+            NativeScanEvent::CardRemoved { .. } => "card_removed",
+            NativeScanEvent::Failed { .. } => "failed",
+        }
+    }
+}
+
 /// The readers' state for the scan fields' status line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct ScanStatus {
@@ -172,6 +184,7 @@ fn forward<E: Fn(NativeScanEvent)>(events: ScanEvents, readers: &Mutex<BTreeSet<
     loop {
         if let Some(event) = events.next_timeout(Duration::from_secs(1)) {
             let event = native_event(event);
+            tracing::debug!(kind = event.kind(), "scan event");
             let mut attached = readers.lock().unwrap_or_else(PoisonError::into_inner);
             match &event {
                 NativeScanEvent::ReaderAttached { reader } => {

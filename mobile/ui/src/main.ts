@@ -3,6 +3,7 @@
 
 import { TauriApi } from "./api.js";
 import { App } from "./app.js";
+import { startNativeScans } from "./native-scan.js";
 
 interface TauriGlobal {
   core?: { invoke?: (cmd: string, args?: Record<string, unknown>) => Promise<unknown> };
@@ -10,6 +11,8 @@ interface TauriGlobal {
 
 const root = document.getElementById("app");
 if (root) {
+  // NFC readers and the camera reach whichever scan field is on screen (native-scan.ts).
+  void startNativeScans();
   void new App(new TauriApi(), root).start().then(() => {
     // Tell the shell the first screen is usable (after it is painted): the start-up benchmark
     // measures launch → this moment.

@@ -35,7 +35,7 @@ pub fn free_port() -> u16 {
 pub struct Window {
     pub runtime: Arc<tokio::runtime::Runtime>,
     pub client: Option<Client>,
-    pub driver: Child,
+    pub driver: Driver,
     pub shots: PathBuf,
     pub name: String,
 }
@@ -48,27 +48,33 @@ impl Window {
             .expect("the app binary");
         let port = free_port();
         let native = free_port();
-        let driver = Command::new("tauri-driver")
-            // Its own process group, so that dropping the window also ends the WebKitWebDriver
-            // it starts (which would otherwise outlive the test).
-            .process_group(0)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            // The app (started by WebKitWebDriver, started by tauri-driver) inherits this.
-            .env("OUTPOST_APP_DATA", data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver must be installed (cargo install tauri-driver --locked)");
+        let driver = Driver(
+            Command::new("tauri-driver")
+                // Its own process group, so that dropping the window also ends the WebKitWebDriver
+                // it starts (which would otherwise outlive the test).
+                .process_group(0)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native.to_string(),
+                ])
+                // The app (started by WebKitWebDriver, started by tauri-driver) inherits this.
+                .env("OUTPOST_APP_DATA", data)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("tauri-driver must be installed (cargo install tauri-driver --locked)"),
+        );
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not start");
-            std::thread::sleep(Duration::from_millis(100));
+        // tauri-driver listens before the WebKitWebDriver it starts does; a session asked for
+        // in between is dropped mid-answer. Both ports must accept connections first.
+        for (listener, what) in [(port, "tauri-driver"), (native, "WebKitWebDriver")] {
+            while std::net::TcpStream::connect(("127.0.0.1", listener)).is_err() {
+                assert!(Instant::now() < deadline, "{what} did not start");
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
@@ -308,10 +314,21 @@ impl Drop for Window {
         if let Some(client) = self.client.take() {
             let _ = self.runtime.block_on(client.close());
         }
-        let group = format!("-{}", self.driver.id());
+        // The driver's process group ends when `driver` drops, right after this.
+    }
+}
+
+/// tauri-driver in its own process group; dropping it ends the group (the WebKitWebDriver and
+/// the app it started), also when a test fails before its window opened, so that nothing is
+/// left holding the test's output open.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
