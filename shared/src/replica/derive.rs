@@ -425,7 +425,10 @@ pub(super) fn counts(
     unit_prefix: &str,
 ) -> Result<Vec<(TaskStatus, u64)>, ReplicaError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT status, count(*) FROM records WHERE unit LIKE ?1 ESCAPE '\\' GROUP BY status",
+        // Persons only: transfers, supply ledgers and alerts have a status column too, but they
+        // are not tasks to claim.
+        "SELECT status, count(*) FROM records
+         WHERE unit LIKE ?1 ESCAPE '\\' AND kind = 'person' GROUP BY status",
     )?;
     let found: Vec<(String, i64)> = stmt
         .query_map([like_prefix(unit_prefix)], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -217,7 +217,7 @@ impl Replica {
         kinds::list_kind(&self.conn, kind, unit_prefix, limit)
     }
 
-    /// How many records of a unit (and below) are in each status.
+    /// How many persons of a unit (and below) are in each task status.
     pub fn counts(&self, unit_prefix: &str) -> Result<Vec<(TaskStatus, u64)>, ReplicaError> {
         derive::counts(&self.conn, unit_prefix)
     }

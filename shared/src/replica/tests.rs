@@ -1,7 +1,7 @@
 use tempfile::TempDir;
 
 use super::*;
-use crate::record::Action;
+use crate::record::{Action, NewRecord, Record, RecordId, RecordKind};
 use crate::test_support::Worker as Desk;
 
 fn sample(replica: &mut Replica, desk: &mut Desk) {
@@ -383,4 +383,35 @@ fn received_changes_derive_what_a_rebuild_derives() {
         .search(&SearchQuery::Name("小明".into()), 10)
         .unwrap();
     assert_eq!(ids(&names), vec!["p2"]);
+}
+
+#[test]
+fn counts_are_of_persons_only_not_of_transfers_or_ledgers_in_the_unit() {
+    let dir = TempDir::new().unwrap();
+    let mut replica = Replica::open(dir.path().join("replica.db"), None).unwrap();
+    let mut desk = Desk::new("community", "phone");
+    let mut person = desk.person("p1", "440115001001", "李明", "13800138000", "");
+    let mut transfer = Record::create(
+        NewRecord {
+            id: RecordId::new("t1").unwrap(),
+            kind: RecordKind::Transfer,
+            program: "w2".into(),
+            unit: "440115001001".into(),
+            batch: None,
+            fields: Vec::new(),
+        },
+        &desk.author,
+        &mut desk.clock,
+        1_000,
+    )
+    .unwrap();
+    replica
+        .write(|w| {
+            w.save(&mut person)?;
+            w.save(&mut transfer)
+        })
+        .unwrap();
+    assert_eq!(replica.record_count().unwrap(), 2);
+    let counts = replica.counts("440115").unwrap();
+    assert_eq!(counts[0], (TaskStatus::Unclaimed, 1));
 }
