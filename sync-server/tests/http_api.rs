@@ -2,73 +2,17 @@
 //! error body and changes nothing; enrolment, sync and revocation work over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
-use outpost_sync_server::config::ConfigFile;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
+mod served;
+
+use served::Server;
+
 const ADMIN: &str = "http-test-admin-token-0123";
 
-struct Server {
-    url: String,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = ConfigFile {
-        listen: Some(address),
-        database: Some(dir.path().join("ledger.db").display().to_string()),
-        admin_token: Some(ADMIN.into()),
-        assets: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")),
-        max_request_bytes: Some(64 * 1024),
-        ..ConfigFile::default()
-    }
-    .resolve()
-    .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            outpost_sync_server::serve(listener, config, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let url = format!("http://{address}");
-    let client = Client::new();
-    for _ in 0..400 {
-        if client.get(format!("{url}/health")).send().is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    Server {
-        url,
-        _dir: dir,
-        stop: Some(stop),
-        thread: Some(thread),
-    }
+    served::start(ADMIN, |config| config.max_request_bytes = Some(64 * 1024))
 }
 
 fn post(client: &Client, url: &str, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {

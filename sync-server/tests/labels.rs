@@ -4,13 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
-use std::time::Duration;
 
 use outpost_shared::tag::WristbandId;
-use outpost_sync_server::config::ConfigFile;
 use outpost_sync_server::labels::{self, LABELS_PER_PAGE, LabelRange, layout};
 use reqwest::blocking::Client;
 use serde_json::Value;
+
+mod served;
+
+use served::Server;
 
 const ADMIN: &str = "labels-test-admin-token-0123";
 
@@ -230,64 +232,8 @@ fn the_cli_writes_one_pdf_or_one_png_per_page() {
     assert!(!dir.path().join("big.pdf").exists());
 }
 
-struct Server {
-    url: String,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let address = listener.local_addr().unwrap();
-    let config = ConfigFile {
-        listen: Some(address),
-        database: Some(dir.path().join("ledger.db").display().to_string()),
-        admin_token: Some(ADMIN.into()),
-        assets: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")),
-        ..ConfigFile::default()
-    }
-    .resolve()
-    .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            outpost_sync_server::serve(listener, config, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let url = format!("http://{address}");
-    let client = Client::new();
-    for _ in 0..400 {
-        if client.get(format!("{url}/health")).send().is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    Server {
-        url,
-        _dir: dir,
-        stop: Some(stop),
-        thread: Some(thread),
-    }
+    served::start(ADMIN, |_| {})
 }
 
 fn get(server: &Server, query: &str, token: Option<&str>) -> reqwest::blocking::Response {
