@@ -11,12 +11,13 @@ set -euo pipefail
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
-command -v perl >/dev/null 2>&1 || need_apt+=(perl)          # builds the vendored OpenSSL for SQLCipher
+pkg-config --exists libcrypto 2>/dev/null || need_apt+=(libssl-dev) # SQLCipher links the system libcrypto
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)        # builds zxing-cpp, the camera QR decoder
 pkg-config --exists libpcsclite 2>/dev/null || need_apt+=(libpcsclite-dev) # the pcsc crate (NFC readers)
 if [ "${OUTPOST_SETUP_APP:-0}" = 1 ]; then
   pkg-config --exists webkit2gtk-4.1 2>/dev/null || need_apt+=(libwebkit2gtk-4.1-dev)
+  pkg-config --exists dbus-1 2>/dev/null || need_apt+=(libdbus-1-dev) # desktop deadline reminders
   command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
   command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 fi
@@ -24,6 +25,8 @@ if [ "${OUTPOST_SETUP_WINDOW:-0}" = 1 ]; then
   command -v xvfb-run >/dev/null 2>&1 || need_apt+=(xvfb)
   command -v xauth >/dev/null 2>&1 || need_apt+=(xauth)
   command -v WebKitWebDriver >/dev/null 2>&1 || need_apt+=(webkit2gtk-driver)
+  command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus-daemon) # the reminder test's session bus
+  command -v dbus-monitor >/dev/null 2>&1 || need_apt+=(dbus-bin)
 fi
 if [ "${OUTPOST_SETUP_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

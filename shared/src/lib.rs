@@ -11,6 +11,7 @@ pub mod jurisdiction;
 pub mod program;
 pub mod record;
 pub mod replica;
+#[cfg(feature = "spreadsheet")]
 pub mod spreadsheet;
 pub mod supply;
 pub mod sync;

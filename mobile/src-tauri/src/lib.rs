@@ -25,7 +25,6 @@ use outpost_shared::hlc::SystemClock;
 use outpost_shared::i18n::Lang;
 use serde::Deserialize;
 use tauri::{Manager, State};
-use tauri_plugin_notification::NotificationExt;
 
 /// How often the app syncs by itself while unlocked.
 const SYNC_EVERY: Duration = Duration::from_secs(30);
@@ -269,17 +268,36 @@ fn deadline_notifications(handle: tauri::AppHandle, core: Arc<Mutex<AppCore>>) {
                 Lang::Zh => format!("{}：{} 人", reminder.unit_name, reminder.persons),
                 Lang::En => format!("{}: {} persons", reminder.unit_name, reminder.persons),
             };
-            // Without a notification service (some desktops) the in-app reminder list remains.
-            if let Err(error) = handle
-                .notification()
-                .builder()
-                .title(title)
-                .body(body)
-                .show()
-            {
-                tracing::warn!(%error, "desktop notification failed");
-            }
+            show_notification(&handle, &title, &body);
         }
+    }
+}
+
+/// Shows one system notification. Without a notification service (some desktops) it logs why
+/// and the in-app reminder list remains.
+#[cfg(desktop)]
+fn show_notification(_handle: &tauri::AppHandle, title: &str, body: &str) {
+    let shown = notify_rust::Notification::new()
+        .appname("Outpost 外勤")
+        .summary(title)
+        .body(body)
+        .show();
+    if let Err(error) = shown {
+        tracing::warn!(%error, "desktop notification failed");
+    }
+}
+
+#[cfg(mobile)]
+fn show_notification(handle: &tauri::AppHandle, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    let shown = handle
+        .notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .show();
+    if let Err(error) = shown {
+        tracing::warn!(%error, "notification failed");
     }
 }
 
@@ -297,8 +315,10 @@ pub fn run_from(started: Instant) {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let result = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    let result = builder
         .setup(move |app| {
             let dir = data_dir(app)?;
             let core = AppCore::open(&dir, Arc::new(SystemClock))?;

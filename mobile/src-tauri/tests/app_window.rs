@@ -5,7 +5,10 @@
 //! a phone-sized window (360×640) and checks that no screen scrolls sideways. Screenshots of
 //! the main screens go to `artifacts/screenshots/`. The boarding roll call runs in the window
 //! too: an escort scans wristbands offline through the scan field (keystrokes ending in Enter,
-//! as a USB scanner types them) and sees each verdict and the count.
+//! as a USB scanner types them) and sees each verdict and the count. A claim deadline coming
+//! due raises one desktop notification with the server unreachable, seen on a private D-Bus
+//! session bus by `dbus-monitor` (no notification daemon runs under Xvfb; the call is what the
+//! app controls).
 //!
 //! These tests need the built app, `tauri-driver`, WebKitWebDriver and a display, so they are
 //! `#[ignore]`d in a plain `cargo test`; `scripts/test.sh` installs all that and runs them with
@@ -336,4 +339,99 @@ fn an_escort_calls_the_roll_offline_with_a_keyboard_wedge_scanner_and_each_verdi
         .unwrap();
     assert_eq!(seen.row.status_label, "已完成接人");
     assert_eq!((seen.row.boarded, seen.row.expected), (2, 2));
+}
+
+/// A private D-Bus session bus for the app, with `dbus-monitor` recording every call to the
+/// desktop notification service (org.freedesktop.Notifications) into a file.
+struct SessionBus {
+    address: String,
+    daemon: Child,
+    monitor: Child,
+    calls: PathBuf,
+}
+
+impl SessionBus {
+    fn start(dir: &Path) -> SessionBus {
+        let socket = dir.join("session-bus");
+        let address = format!("unix:path={}", socket.display());
+        let daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile"])
+            .arg(format!("--address={address}"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus)");
+        let deadline = Instant::now() + WAIT;
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "the session bus did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let calls = dir.join("notifications.log");
+        let monitor = Command::new("dbus-monitor")
+            .arg(format!("--address={address}"))
+            .arg("type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
+            .stdout(std::fs::File::create(&calls).unwrap())
+            .spawn()
+            .expect("dbus-monitor (Debian package dbus-bin)");
+        SessionBus {
+            address,
+            daemon,
+            monitor,
+            calls,
+        }
+    }
+
+    fn notify_calls(&self) -> String {
+        std::fs::read_to_string(&self.calls).unwrap_or_default()
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        for child in [&mut self.monitor, &mut self.daemon] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
+fn a_claim_deadline_coming_due_raises_a_desktop_notification_while_offline() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let bus = SessionBus::start(dir.path());
+    let mut server = Server::start(dir.path());
+    // W1: not claimed within 10 minutes of dispatch escalates, so the claim deadline is within
+    // the app's 30-minute reminder window as soon as the task arrives.
+    server.import_w1(&people(45, 2, &["440115001"]), "南沙街道");
+    let window = Window::open_with_env(
+        runtime.clone(),
+        &dir.path().join("app"),
+        "reminder",
+        &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
+    );
+    window.enrol(&server.enrolment("nansha-remind", "worker", "440115001"));
+    window.sync_online();
+    server.halt();
+    // The shell looks for reminders every 30 s, from the replica alone.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while !bus.notify_calls().contains("认领时限即将到期") {
+        assert!(
+            Instant::now() < deadline,
+            "no desktop notification for the claim deadline; the bus saw:\n{}",
+            bus.notify_calls()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let calls = bus.notify_calls();
+    assert!(calls.contains("南沙街道：2 人"), "{calls}");
+    assert!(calls.contains("Outpost 外勤"), "{calls}");
+    // One notification per deadline, not one per pass.
+    std::thread::sleep(Duration::from_secs(31));
+    assert_eq!(
+        bus.notify_calls().matches("认领时限即将到期").count(),
+        1,
+        "{}",
+        bus.notify_calls()
+    );
 }

@@ -42,6 +42,16 @@ pub struct Window {
 
 impl Window {
     pub fn open(runtime: Arc<tokio::runtime::Runtime>, data: &Path, name: &str) -> Self {
+        Self::open_with_env(runtime, data, name, &[])
+    }
+
+    /// [`Window::open`] with more environment for the app (e.g. a private D-Bus session).
+    pub fn open_with_env(
+        runtime: Arc<tokio::runtime::Runtime>,
+        data: &Path,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         // Cargo builds the binary for this test, with the same features as the test itself.
         let app = Path::new(env!("CARGO_BIN_EXE_outpost-app"))
             .canonicalize()
@@ -61,6 +71,7 @@ impl Window {
                 ])
                 // The app (started by WebKitWebDriver, started by tauri-driver) inherits this.
                 .env("OUTPOST_APP_DATA", data)
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()
