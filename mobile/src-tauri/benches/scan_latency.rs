@@ -59,7 +59,7 @@ fn args() -> Args {
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let value = || args.next().and_then(|v| v.parse::<usize>().ok());
+        let mut value = || args.next().and_then(|v| v.parse::<usize>().ok());
         match arg.as_str() {
             "--persons" => parsed.persons = value().unwrap_or(parsed.persons).clamp(2, 500),
             "--repeats" => parsed.repeats = value().unwrap_or(parsed.repeats).min(500),
@@ -138,14 +138,21 @@ fn main() {
     // A fixed shuffle (a multiplicative step coprime with the count): escorts do not scan in
     // list order, and the missing-names list shrinks from anywhere.
     let n = ids.len();
-    let step = (1..n).rev().find(|s| gcd(*s, n) == 1 && *s > n / 3).unwrap_or(1);
+    let step = (1..n)
+        .rev()
+        .find(|s| gcd(*s, n) == 1 && *s > n / 3)
+        .unwrap_or(1);
     let mut scans: Vec<String> = (0..n).map(|i| tag((i * step) % n + 1)).collect();
     for r in 0..args.repeats {
         let real = tag(r % n + 1);
         scans.push(if r % 2 == 0 {
             real
         } else {
-            let fake = if real.ends_with("ZZZZ") { "YYYY" } else { "ZZZZ" };
+            let fake = if real.ends_with("ZZZZ") {
+                "YYYY"
+            } else {
+                "ZZZZ"
+            };
             format!("{}{fake}", &real[..14])
         });
     }
@@ -155,19 +162,14 @@ fn main() {
         runtime
             .block_on(input.send_keys(&format!("{scan}{}", char::from(Key::Enter))))
             .unwrap();
-        window.wait_until("the scan's verdict is painted", |w| {
-            recorded(w) > done
-        });
+        window.wait_until("the scan's verdict is painted", |w| recorded(w) > done);
     }
     let results = runtime
         .block_on(window.client().execute("return window.__scans", vec![]))
         .unwrap();
     let results = results.as_array().cloned().unwrap_or_default();
     assert_eq!(results.len(), scans.len(), "one verdict per scan");
-    let boarded = results
-        .iter()
-        .filter(|r| r["kind"] == "boarded")
-        .count();
+    let boarded = results.iter().filter(|r| r["kind"] == "boarded").count();
     assert_eq!(boarded, n, "every wristband boarded once");
     assert_eq!(
         window.attr("roll-counts", "data-done").as_deref(),

@@ -367,7 +367,7 @@ impl SessionBus {
         }
         let calls = dir.join("notifications.log");
         let monitor = Command::new("dbus-monitor")
-            .arg(format!("--address={address}"))
+            .args(["--address", &address])
             .arg("type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
             .stdout(std::fs::File::create(&calls).unwrap())
             .spawn()
