@@ -26,6 +26,8 @@ if [ "${OUTPOST_SETUP_WINDOW:-0}" = 1 ]; then
   command -v xauth >/dev/null 2>&1 || need_apt+=(xauth)
   command -v WebKitWebDriver >/dev/null 2>&1 || need_apt+=(webkit2gtk-driver)
   command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus-daemon) # the reminder test's session bus
+  # Chinese glyphs in the window tests' screenshots (Xvfb has no desktop fonts)
+  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need_apt+=(fonts-wqy-microhei)
   command -v dbus-monitor >/dev/null 2>&1 || need_apt+=(dbus-bin)
 fi
 if [ "${OUTPOST_SETUP_BROWSER:-0}" = 1 ]; then

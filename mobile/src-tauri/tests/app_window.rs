@@ -5,7 +5,10 @@
 //! a phone-sized window (360×640) and checks that no screen scrolls sideways. Screenshots of
 //! the main screens go to `artifacts/screenshots/`. The boarding roll call runs in the window
 //! too: an escort scans wristbands offline through the scan field (keystrokes ending in Enter,
-//! as a USB scanner types them) and sees each verdict and the count. A claim deadline coming
+//! as a USB scanner types them) and sees each verdict and the count. The rest of the transfer
+//! chain runs in windows too, one per role: a community worker offline receives masks, issues
+//! them by scanning a wristband and sends the transfer notice; the dispatcher assigns the
+//! vehicle; the hotel desk checks arrivals offline against the handed-over list. A claim deadline coming
 //! due raises one desktop notification with the server unreachable, seen on a private D-Bus
 //! session bus by `dbus-monitor` (no notification daemon runs under Xvfb; the call is what the
 //! app controls).
@@ -434,4 +437,238 @@ fn a_claim_deadline_coming_due_raises_a_desktop_notification_while_offline() {
         "{}",
         bus.notify_calls()
     );
+}
+
+/// An attribute of the first element matching `css` (for rows told apart by data attributes).
+fn attr_at(window: &Window, css: &str, name: &str) -> Option<String> {
+    window.runtime.block_on(async {
+        let element = window.client().find(Locator::Css(css)).await.ok()?;
+        element.attr(name).await.ok().flatten()
+    })
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
+fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk() {
+    use outpost_app_core::transfer_chain::roll_call::ScanInput;
+    use outpost_app_core::transfer_chain::transfers::{TransferRef, TransfersInput};
+    use outpost_app_core::transfer_chain::wristbands::BindInput;
+    use outpost_app_core::views::{Tab, TasksInput};
+    use outpost_shared::tag::WristbandId;
+    const RENHE: &str = "350203001001";
+    let stock_of = |w: &Window, item: &str| {
+        attr_at(
+            w,
+            &format!("[data-testid=\"stock-line\"][data-item=\"{item}\"]"),
+            "data-stock",
+        )
+        .and_then(|s| s.parse::<i64>().ok())
+    };
+
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    server.import_w2(&people(46, 2, &[RENHE]), "仁和社区");
+    // Wristbands were bound at the door (binding by scan has its own window test).
+    let mut prep = district_device(
+        &dir.path().join("prep"),
+        server.enrolment("renhe-prep", "worker", RENHE),
+    );
+    let mut ids: Vec<String> = prep
+        .tasks(&TasksInput {
+            program: outpost_e2e::in_process::W2.into(),
+            tab: Tab::Unclaimed,
+            query: String::new(),
+        })
+        .unwrap()
+        .into_iter()
+        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
+        .collect();
+    ids.sort();
+    let tag = |n: u32| WristbandId::new(n).unwrap().payload();
+    for (n, id) in ids.iter().enumerate() {
+        prep.bind_wristband(&BindInput {
+            record_id: id.clone(),
+            scan: tag(n as u32 + 1),
+        })
+        .unwrap();
+    }
+    prep.sync_job().unwrap().run().unwrap().unwrap();
+
+    // The community worker, offline: claims, receives and issues supplies, sends the notice.
+    let worker = Window::open(runtime.clone(), &dir.path().join("worker"), "chain-worker");
+    worker.enrol(&server.enrolment("renhe-w", "worker", RENHE));
+    worker.sync_online();
+    worker.wait_until("two persons to claim", |w| {
+        w.count("tab-unclaimed-count") == Some(2)
+    });
+    server.halt();
+    worker.click("select-task");
+    worker.wait_until("two selected", |w| w.count("claim-selected") == Some(2));
+    worker.click("claim-selected");
+    worker.wait_until("two claimed", |w| w.count("tab-claimed-count") == Some(2));
+
+    worker.click("nav-supplies");
+    worker.wait_screen("supplies");
+    worker.wait_until("the catalogue is listed", |w| {
+        stock_of(w, "n95_mask").is_some()
+    });
+    worker.select("receive-item", "n95_mask");
+    worker.type_into("receive-quantity", "50");
+    worker.click("receive-submit");
+    worker.wait_until("50 masks in stock", |w| stock_of(w, "n95_mask") == Some(50));
+    // Only masks today: the other items' quantities to 0 (issuing beyond stock is allowed
+    // offline, but warns).
+    for quantity in runtime
+        .block_on(
+            worker
+                .client()
+                .find_all(Locator::Css("[data-testid=\"issue-quantity\"]")),
+        )
+        .unwrap()
+    {
+        let item = runtime.block_on(quantity.attr("data-item")).unwrap();
+        if item.as_deref() != Some("n95_mask") {
+            runtime
+                .block_on(async {
+                    quantity.clear().await?;
+                    quantity.send_keys("0").await
+                })
+                .unwrap();
+        }
+    }
+    let scan = worker.find("issue-scan");
+    runtime
+        .block_on(scan.send_keys(&format!("{}{}", tag(1), char::from(Key::Enter))))
+        .unwrap();
+    worker.wait_until("the issue is confirmed", |w| {
+        w.attr("issue-result", "class")
+            .is_some_and(|c| c.contains("tone-ok"))
+    });
+    let issued_to = worker.text("issue-result");
+    assert!(issued_to.contains('*'), "masked name: {issued_to}");
+    let left = stock_of(&worker, "n95_mask").unwrap();
+    assert!((0..50).contains(&left), "masks left after issuing: {left}");
+    worker.shot("supplies-issued");
+
+    worker.click("nav-transfers");
+    worker.wait_screen("transfers");
+    worker.click("transfer-new");
+    worker.wait_screen("transfer-new");
+    worker.wait_until("both claimed persons to pick", |w| {
+        w.runtime
+            .block_on(
+                w.client()
+                    .find_all(Locator::Css("[data-testid=\"notice-person\"]")),
+            )
+            .map(|found| found.len())
+            .unwrap_or(0)
+            == 2
+    });
+    for box_ in runtime
+        .block_on(
+            worker
+                .client()
+                .find_all(Locator::Css("[data-testid=\"notice-person\"]")),
+        )
+        .unwrap()
+    {
+        worker.click_element(&box_);
+    }
+    assert_eq!(worker.attr("notice-cc", "value").as_deref(), Some("2"));
+    worker.type_into("notice-address", "仁和社区东门");
+    worker.click("notice-submit");
+    worker.wait_screen("transfer");
+    worker.shot("transfer-notice-sent");
+    server.run();
+    worker.sync_online();
+    drop(worker);
+
+    // The district's transfer dispatcher assigns the vehicle.
+    let dispatcher = Window::open(
+        runtime.clone(),
+        &dir.path().join("dispatch"),
+        "chain-dispatch",
+    );
+    dispatcher.enrol(&server.enrolment("siming-dd", "dispatcher", "350203"));
+    dispatcher.sync_online();
+    dispatcher.click("nav-transfers");
+    dispatcher.wait_screen("transfers");
+    dispatcher.click("transfer-row");
+    dispatcher.wait_screen("transfer");
+    dispatcher.type_into("vehicle-plate", "闽D·12345");
+    dispatcher.type_into("vehicle-phone", "13800001111");
+    dispatcher.select("vehicle-kind", "close_contact");
+    dispatcher.click("assign-submit");
+    dispatcher.wait_until("the vehicle is on the notice", |w| {
+        // Plates are kept without the separator dot.
+        w.text("transfer-vehicle").contains("闽D12345")
+    });
+    dispatcher.shot("vehicle-assigned");
+    dispatcher.sync_online();
+    drop(dispatcher);
+
+    // The escort calls the roll (its window test is above) and completes the pickup.
+    let mut escort = district_device(
+        &dir.path().join("escort"),
+        server.enrolment("renhe-escort", "escort", RENHE),
+    );
+    let transfer = escort
+        .transfers(&TransfersInput { status: None })
+        .unwrap()
+        .remove(0)
+        .transfer_id;
+    for n in [1, 2] {
+        escort
+            .boarding_scan(&ScanInput {
+                transfer_id: transfer.clone(),
+                scan: tag(n),
+            })
+            .unwrap();
+    }
+    escort
+        .complete_pickup(&TransferRef {
+            transfer_id: transfer.clone(),
+        })
+        .unwrap();
+    escort.sync_job().unwrap().run().unwrap().unwrap();
+
+    // The quarantine hotel's desk checks arrivals against the handed-over list, offline.
+    let hotel = Window::open(runtime.clone(), &dir.path().join("hotel"), "chain-hotel");
+    hotel.enrol(&server.enrolment("hotel-1", "hotel", "350203"));
+    hotel.sync_online();
+    hotel.click("nav-transfers");
+    hotel.wait_screen("transfers");
+    hotel.click("transfer-row");
+    hotel.wait_screen("transfer");
+    hotel.click("open-hotel-check");
+    hotel.wait_screen("roll-call");
+    server.halt();
+    let verdict = |w: &Window| w.attr("scan-verdict", "data-kind").unwrap_or_default();
+    wedge_scan(&hotel, &tag(1));
+    hotel.wait_until("arrived", |w| verdict(w) == "arrived");
+    wedge_scan(&hotel, &tag(2));
+    hotel.wait_until("both arrived", |w| {
+        w.attr("roll-counts", "data-done").as_deref() == Some("2")
+    });
+    wedge_scan(&hotel, &tag(1));
+    hotel.wait_until("already arrived", |w| verdict(w) == "already_arrived");
+    hotel.shot("hotel-arrivals");
+    hotel.click("roll-close");
+    hotel.wait_until("the list is received", |w| {
+        w.attr("scan-input", "disabled").is_some()
+    });
+    server.run();
+    hotel.sync_online();
+
+    prep.sync_job().unwrap().run().unwrap().unwrap();
+    let seen = prep
+        .transfer(&TransferRef {
+            transfer_id: transfer,
+        })
+        .unwrap();
+    assert_eq!((seen.row.boarded, seen.row.expected), (2, 2));
+    assert_eq!(seen.row.arrived, 2);
+    assert_eq!(seen.row.status_label, "已送达酒店");
+    assert_eq!(seen.row.vehicles[0].plate, "闽D12345");
 }
