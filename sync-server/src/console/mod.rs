@@ -77,6 +77,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(app: Arc<App>) -> Router<S> {
         .route("/console/api/flow", get(flow))
         .route("/console/api/devices", get(devices))
         .route("/console/api/batches", get(batches))
+        .merge(crate::admin::routes())
         .route("/console", get(site::redirect))
         .route("/console/", get(site::index))
         .route("/console/{*path}", get(site::file))
