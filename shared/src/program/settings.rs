@@ -313,7 +313,7 @@ impl Program {
                 };
                 step.notify = recipients(self, &value.notify).map_err(at_step)?;
             }
-            for pair in steps.windows(2) {
+            for (before, pair) in steps.windows(2).enumerate() {
                 let in_order = match (pair[0].when, pair[1].when) {
                     (StepTime::After(a), StepTime::After(b)) => b > a,
                     (
@@ -329,10 +329,11 @@ impl Program {
                     _ => false,
                 };
                 if !in_order {
-                    let index = steps.iter().position(|s| s == &pair[1]).unwrap_or(0);
                     return Err(SettingsError {
                         rule: Some(rule.label.clone()),
-                        step: Some(index + 1),
+                        // `before` is the 0-based index of the earlier step: the later one is
+                        // step `before + 2`.
+                        step: Some(before + 2),
                         kind: SettingsErrorKind::OutOfOrder {
                             previous: pair[0].when.text(),
                         },
@@ -427,6 +428,11 @@ mod tests {
         assert_eq!(
             refused(&|s| s.rules[0].steps[1].after = Some("5m".into())),
             "认领时限 第 2 步：须晚于上一步（10m）"
+        );
+        assert_eq!(
+            refused(&|s| s.rules[0].steps[1] = s.rules[0].steps[0].clone()),
+            "认领时限 第 2 步：须晚于上一步（10m）",
+            "an identical step is the later one that is out of order"
         );
         assert_eq!(
             refused(&|s| s.rules[0].steps[0].after = Some("10".into())),
