@@ -448,3 +448,33 @@ fn recipients_and_routes_changed_in_the_console_change_what_is_delivered() {
     );
     assert_eq!(kept["routes"].as_array().unwrap().len(), 5, "{kept}");
 }
+
+#[test]
+fn steps_already_counting_keep_their_due_times_and_new_tasks_take_the_change() {
+    let runtime = runtime();
+    let fixture = Fixture::start(&runtime, T0, None);
+    // A task dispatched under the program file's 10 minutes.
+    fixture.import(list(1, 0));
+    fixture.advance(MIN);
+    let mut settings = w1_settings(&fixture);
+    settings["rules"][0]["steps"][0]["after"] = json!("20m");
+    settings["rules"][0]["steps"][1]["after"] = json!("40m");
+    put(&fixture, &deadlines_path(), settings);
+    // A second task (another batch), dispatched after the change at T0 + 1 min.
+    fixture.import(list(1, 0));
+
+    fixture.advance(9 * MIN + 1_000);
+    assert_eq!(
+        claim_alerts(&fixture),
+        1,
+        "the first task's step was due at 10 min"
+    );
+    fixture.advance(10 * MIN);
+    assert_eq!(
+        claim_alerts(&fixture),
+        1,
+        "the second task's is due at 1 + 20 min"
+    );
+    fixture.advance(MIN);
+    assert_eq!(claim_alerts(&fixture), 2);
+}
