@@ -22,6 +22,7 @@
 //! GET    /console/api/tasks          ?program&batch; /console/api/flow?task=… one task's flow
 //! GET    /console/api/devices        sync health per device
 //! GET    /console/api/batches        the batches with persons in scope
+//! …      /console/api/admin/…        administration, administrator only: see `crate::admin`
 //! ```
 
 pub mod auth;

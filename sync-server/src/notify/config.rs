@@ -694,6 +694,74 @@ mod tests {
         assert!(config.channels_for("440116", "town_leader").is_empty());
     }
 
+    fn file_config() -> NotifyConfig {
+        NotifyFile {
+            channels: vec![ChannelFile {
+                id: "town-wecom".into(),
+                kind: "wecom".into(),
+                url: Some("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k".into()),
+                ..ChannelFile::default()
+            }],
+            ..NotifyFile::default()
+        }
+        .validate()
+        .unwrap_or_default()
+    }
+
+    fn webhook(id: &str) -> ChannelFile {
+        ChannelFile {
+            id: id.into(),
+            kind: "webhook".into(),
+            url: Some("https://sms.example/adapter".into()),
+            secret: Some("s3cret".into()),
+            ..ChannelFile::default()
+        }
+    }
+
+    #[test]
+    fn an_overlay_adds_channels_and_routes_after_the_files() {
+        let overlay = NotifyOverlay {
+            channels: vec![webhook("sms")],
+            routes: vec![RouteFile {
+                unit: "440115001".into(),
+                recipient: "town_leader".into(),
+                channels: vec!["town-wecom".into(), "sms".into()],
+                include_descendants: false,
+            }],
+        };
+        let config = file_config().with_overlay(&overlay);
+        let config = config.as_ref().map_err(ToString::to_string);
+        assert_eq!(
+            config.map(|c| c.channels_for("440115001", "town_leader")),
+            Ok(vec!["town-wecom", "sms"])
+        );
+    }
+
+    #[test]
+    fn an_overlay_may_not_reuse_a_files_channel_id_or_name_an_unknown_channel() {
+        let reused = NotifyOverlay {
+            channels: vec![webhook("town-wecom")],
+            routes: Vec::new(),
+        };
+        assert_eq!(
+            file_config().with_overlay(&reused),
+            Err(NotifyConfigError::DuplicateChannel("town-wecom".into()))
+        );
+        let unknown = NotifyOverlay {
+            channels: Vec::new(),
+            routes: vec![RouteFile {
+                unit: "440115".into(),
+                recipient: "district_leader".into(),
+                channels: vec!["nope".into()],
+                include_descendants: true,
+            }],
+        };
+        assert!(matches!(
+            file_config().with_overlay(&unknown),
+            Err(NotifyConfigError::UnknownChannel { index: 1, .. })
+        ));
+    }
+
     #[test]
     fn secrets_do_not_show_in_debug_output() {
         let target = Target::Webhook {
