@@ -42,6 +42,7 @@ describe("deadline settings checks", () => {
     assert.equal(say(checkDuration("0m")), "时长须大于 0");
     assert.equal(say(checkDuration("31d")), "时长不能超过 30 天");
     assert.equal(say(checkDuration("30d")), null);
+    assert.equal(say(checkDuration("0m", true)), null, "a recurring rule's step at the occurrence");
     assert.equal(say(checkTime("25:00")), "钟点应写成 HH:MM，如 17:00");
     setCurrentLang("en");
     assert.equal(say(checkDuration("0m")), "The duration must be more than 0");
@@ -70,6 +71,8 @@ describe("deadline settings checks", () => {
       { at: "12:00", days_after: 0, notify: ["b"] },
     ]);
     assert.equal(sameDay.get(1)?.key, "settings.err.order");
+    assert.equal(checkLadder([{ after: "0m", notify: ["a"] }, { after: "1h", notify: ["b"] }], true).size, 0);
+    assert.equal(checkLadder([{ after: "0m", notify: ["a"] }, { after: "1h", notify: ["b"] }]).get(0)?.key, "settings.err.duration_zero");
     // A bad value is reported as itself, not also as out of order.
     const bad = checkLadder([
       { after: "x", notify: ["a"] },

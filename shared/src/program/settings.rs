@@ -284,10 +284,12 @@ impl Program {
                     kind,
                 };
                 step.when = match (step.when, &value.after, &value.at) {
-                    (StepTime::After(_), Some(text), None) if value.days_after.is_none() => {
+                    (StepTime::After(file), Some(text), None) if value.days_after.is_none() => {
                         let duration = parse_duration(text.trim())
                             .map_err(|e| at_step(SettingsErrorKind::Duration(e)))?;
-                        if duration.is_zero() {
+                        // "0m" means "at the occurrence" in a recurring rule; elsewhere an alert
+                        // at the very moment of the anchor is a slip, unless the file has it.
+                        if duration.is_zero() && recurrence.is_none() && !file.is_zero() {
                             return Err(at_step(SettingsErrorKind::ZeroDuration));
                         }
                         if duration.as_secs() > i64::from(MAX_DAYS) * 86_400 {
@@ -411,6 +413,98 @@ mod tests {
         let step = &changed.deadlines()[0].steps()[1];
         assert_eq!(step.when.text(), "45m");
         assert_eq!(step.notify.len(), 1);
+    }
+
+    fn only_rule(body: &str) -> Program {
+        crate::program::tests::parse(crate::program::tests::CLAIM_ANSWER, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn wall_clock_steps_take_a_time_and_a_day_count() {
+        let program = only_rule(
+            r#"[[deadlines]]
+id = "verify"
+label = { zh = "核查时限", en = "Verification" }
+anchor = "imported"
+until = "all_answered"
+[[deadlines.steps]]
+at = "17:00"
+notify = ["town_leader"]
+[[deadlines.steps]]
+at = "12:00"
+days_after = 1
+notify = ["district_leader"]
+"#,
+        );
+        let mut settings = program.deadline_settings();
+        assert_eq!(settings.rules[0].steps[1].days_after, Some(1));
+        settings.rules[0].steps[0].at = Some("18:30".into());
+        settings.rules[0].steps[1].days_after = Some(2);
+        let changed = program.with_deadline_settings(&settings).unwrap();
+        assert_eq!(changed.deadlines()[0].steps()[0].when.text(), "18:30");
+        assert_eq!(changed.deadlines()[0].steps()[1].when.text(), "12:00 (+2d)");
+        let describe = |settings: &DeadlineSettings| {
+            program
+                .with_deadline_settings(settings)
+                .err()
+                .map(|e| e.describe(Lang::Zh))
+                .unwrap_or_default()
+        };
+        let mut late = program.deadline_settings();
+        late.rules[0].steps[1].days_after = Some(0);
+        assert_eq!(describe(&late), "核查时限 第 2 步：须晚于上一步（17:00）");
+        let mut bad = program.deadline_settings();
+        bad.rules[0].steps[0].at = Some("25:00".into());
+        assert_eq!(
+            describe(&bad),
+            "核查时限 第 1 步：小时 25 超出范围（00–23）"
+        );
+        let mut far = program.deadline_settings();
+        far.rules[0].steps[1].days_after = Some(31);
+        assert_eq!(describe(&far), "核查时限 第 2 步：天数不能超过 30");
+        let mut not_recurring = program.deadline_settings();
+        not_recurring.rules[0].every_days = Some(2);
+        assert_eq!(describe(&not_recurring), "核查时限：该规则不是周期性规则");
+    }
+
+    #[test]
+    fn a_recurring_rule_takes_its_time_and_period_and_keeps_a_zero_first_step() {
+        let program = only_rule(
+            r#"[[deadlines]]
+id = "daily"
+label = { zh = "每日检查", en = "Daily check" }
+anchor = "imported"
+[deadlines.recurring]
+at = "09:00"
+every_days = 1
+[[deadlines.steps]]
+after = "0m"
+notify = ["unit_staff"]
+[[deadlines.steps]]
+after = "1h"
+notify = ["town_leader"]
+"#,
+        );
+        let unchanged = program.with_deadline_settings(&program.deadline_settings());
+        assert_eq!(unchanged.as_ref(), Ok(&program), "0m stays allowed here");
+        let mut settings = program.deadline_settings();
+        settings.rules[0].recurring_at = Some("08:00".into());
+        settings.rules[0].every_days = Some(2);
+        let changed = program.with_deadline_settings(&settings).unwrap();
+        let recurrence = changed.deadlines()[0].recurrence().copied();
+        assert_eq!(
+            recurrence.map(|r| (r.every_days(), r.at().hour())),
+            Some((2, 8))
+        );
+        settings.rules[0].every_days = Some(0);
+        assert_eq!(
+            program
+                .with_deadline_settings(&settings)
+                .err()
+                .map(|e| e.describe(Lang::Zh)),
+            Some("每日检查：周期天数须至少为 1".into())
+        );
     }
 
     #[test]

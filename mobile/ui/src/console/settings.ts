@@ -33,11 +33,12 @@ export function timeMinutes(text: string): number | null {
   return hour * 60 + minute;
 }
 
-export function checkDuration(text: string): Problem | null {
+/** `allowZero`: a recurring rule's "0m" (at the occurrence itself). */
+export function checkDuration(text: string, allowZero = false): Problem | null {
   if (text.trim() === "") return { key: "settings.err.duration_empty" };
   const seconds = durationSeconds(text);
   if (seconds === null) return { key: "settings.err.duration_format" };
-  if (seconds === 0) return { key: "settings.err.duration_zero" };
+  if (seconds === 0 && !allowZero) return { key: "settings.err.duration_zero" };
   if (seconds > MAX_DAYS * 86_400) return { key: "settings.err.duration_long", params: { days: MAX_DAYS } };
   return null;
 }
@@ -64,13 +65,13 @@ function position(step: StepSettings): number | null {
 }
 
 /** Every problem of one ladder, by step index (0-based): each value, the recipients, and each
- *  step strictly later than the one before. */
-export function checkLadder(steps: StepSettings[]): Map<number, Problem> {
+ *  step strictly later than the one before. A recurring rule (`recurring`) may start at "0m". */
+export function checkLadder(steps: StepSettings[], recurring = false): Map<number, Problem> {
   const problems = new Map<number, Problem>();
   steps.forEach((step, i) => {
     const problem =
       step.after !== undefined
-        ? checkDuration(step.after)
+        ? checkDuration(step.after, recurring)
         : checkTime(step.at ?? "") ?? checkDays(step.days_after ?? 0);
     if (problem) problems.set(i, problem);
     else if (step.notify.length === 0) problems.set(i, { key: "settings.err.no_recipients" });

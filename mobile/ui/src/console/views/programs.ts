@@ -78,7 +78,7 @@ export function programsView(root: HTMLElement, ctx: ConsoleCtx): void {
       }
       readers.push(() => {
         const read = steps.map((s) => s.read());
-        const problems = checkLadder(read);
+        const problems = checkLadder(read, rule.recurring);
         steps.forEach((s, i) => s.mark(problems.get(i) ?? null));
         let ok = problems.size === 0;
         const settings: RuleSettings = { id: rule.id, steps: read };
