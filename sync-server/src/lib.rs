@@ -6,6 +6,7 @@
 //! `outpost_shared::sync`, shared with the devices. [`notify`] delivers alerts to leaders'
 //! group chats and e-mail through a durable outbox in the same database.
 
+pub mod admin;
 pub mod assets;
 pub mod clock;
 pub mod config;
@@ -86,6 +87,9 @@ pub struct App {
     /// Drives deadlines and notification retries; a test injects a manual clock.
     pub clock: Arc<dyn Clock>,
     pub notifier: notify::Notifier,
+    /// What the administrator changed in the console (notification routes, deadlines), in
+    /// force over the files: the engine schedules `settings.programs()`.
+    pub settings: admin::Settings,
 }
 
 #[derive(Debug, Error)]
@@ -96,6 +100,8 @@ pub enum ServerError {
     Assets(String),
     #[error("cannot set up notifications: {0}")]
     Notify(#[from] notify::NotifyError),
+    #[error("cannot read the administration settings: {0}")]
+    Settings(#[from] admin::storage::StorageError),
     #[error("the server stopped with an I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -111,6 +117,7 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
     let store = AnyStore::open(&config.database, config.pool_size)?;
     // After the store: its open has brought the schema (the outbox tables too) up to date.
     let notifier = notify::Notifier::open(config.notify.clone(), &config.database)?;
+    let settings = admin::Settings::open(&config.database, &loaded.programs, &notifier)?;
     Ok(Arc::new(App {
         store,
         config,
@@ -119,6 +126,7 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
         metrics: Metrics::default(),
         clock,
         notifier,
+        settings,
     }))
 }
 
@@ -146,7 +154,7 @@ pub async fn serve_app(
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let engine = Arc::new(Engine::new(&app.programs)?);
+    let engine = Arc::new(Engine::new(&app.settings.programs())?);
     // Both background loops stop when `shutdown` completes or the server ends otherwise.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let engine_task = tokio::spawn(engine::run(

@@ -11,56 +11,12 @@
 // Run: `npm run test:browser`. Screenshots go to ../../artifacts/screenshots/console-*.png.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-
-const ui = join(dirname(fileURLToPath(import.meta.url)), "..");
-const repo = join(ui, "..", "..");
-const dist = join(ui, "dist");
-const fixtureBinary =
-  process.env.CONSOLE_FIXTURE ?? join(repo, "target", "debug", "examples", "console_fixture");
-const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const shots = join(repo, "artifacts", "screenshots");
-
-/** The fixture server: one JSON line per command. */
-class FixtureServer {
-  constructor() {
-    assert.ok(existsSync(join(dist, "console.html")), "run `npm run build` first");
-    assert.ok(
-      existsSync(fixtureBinary),
-      `build the fixture first: cargo build -p outpost-sync-server --example console_fixture (${fixtureBinary})`,
-    );
-    this.child = spawn(fixtureBinary, [dist], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, RUST_LOG: "warn" } });
-    this.lines = createInterface({ input: this.child.stdout });
-    this.waiting = [];
-    this.lines.on("line", (line) => this.waiting.shift()?.(JSON.parse(line)));
-  }
-
-  next() {
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  async send(command) {
-    const answer = this.next();
-    this.child.stdin.write(`${command}\n`);
-    const value = await answer;
-    assert.ok(!value.error, value.error);
-    return value;
-  }
-
-  async stop() {
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.stdin.end("quit\n");
-    await exited;
-  }
-}
+import { FixtureServer, launch, shots } from "./fixture.mjs";
 
 describe("the supervisor console in Chromium", () => {
   let server;
@@ -74,22 +30,7 @@ describe("the supervisor console in Chromium", () => {
     info = await server.next();
     work = mkdtempSync(join(tmpdir(), "outpost-console-"));
     mkdirSync(shots, { recursive: true });
-    context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath: chromiumPath,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1400, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    context = await launch(work);
     page = context.pages()[0] ?? (await context.newPage());
   });
 

@@ -12,6 +12,7 @@ mod error;
 mod outcome;
 mod parse;
 mod rules;
+mod settings;
 mod time;
 mod workflow;
 
@@ -24,6 +25,9 @@ pub use deadline::{
 };
 pub use error::{Need, Position, ProgramError, ProgramErrorKind};
 pub use outcome::{AnswerError, AnswerLevel, NoteRule, OutcomeNode, OutcomeTree, ValidatedAnswer};
+pub use settings::{
+    DeadlineSettings, MAX_DAYS, RuleSettings, SettingsError, SettingsErrorKind, StepSettings,
+};
 pub use time::{
     DurationError, TimeOfDayError, format_duration, format_time_of_day, parse_duration,
     parse_time_of_day, shanghai,

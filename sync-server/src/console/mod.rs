@@ -22,6 +22,7 @@
 //! GET    /console/api/tasks          ?program&batch; /console/api/flow?task=… one task's flow
 //! GET    /console/api/devices        sync health per device
 //! GET    /console/api/batches        the batches with persons in scope
+//! …      /console/api/admin/…        administration, administrator only: see `crate::admin`
 //! ```
 
 pub mod auth;
@@ -77,6 +78,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(app: Arc<App>) -> Router<S> {
         .route("/console/api/flow", get(flow))
         .route("/console/api/devices", get(devices))
         .route("/console/api/batches", get(batches))
+        .merge(crate::admin::routes())
         .route("/console", get(site::redirect))
         .route("/console/", get(site::index))
         .route("/console/{*path}", get(site::file))

@@ -13,7 +13,7 @@
 //! between the two repeats nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use outpost_shared::hlc::{DeviceId, HlcClock};
@@ -64,9 +64,15 @@ pub struct PassReport {
     pub more: bool,
 }
 
+/// The programs an engine schedules, by id.
+type Programs = Arc<HashMap<String, Program>>;
+
 /// The engine: the programs it schedules and its clock for the events it writes.
 pub struct Engine {
-    programs: HashMap<String, Program>,
+    /// Swapped whole by [`Engine::set_programs`] when an administrator changes a program's
+    /// deadlines; a pass works on the programs it started with. A std `RwLock`: held only to
+    /// clone or replace the `Arc`.
+    programs: RwLock<Programs>,
     author: Author,
     clock: Mutex<HlcClock>,
 }
@@ -82,18 +88,28 @@ impl Engine {
     pub fn new(programs: &[Program]) -> Result<Self, LedgerError> {
         let author = engine_author()?;
         Ok(Self {
-            programs: programs
-                .iter()
-                .map(|p| (p.id().to_owned(), p.clone()))
-                .collect(),
+            programs: RwLock::new(by_id(programs)),
             clock: Mutex::new(HlcClock::new(author.device.clone())),
             author,
         })
     }
 
-    fn rule(&self, program: &str, rule: &str) -> Option<(&Program, &DeadlineRule)> {
-        let program = self.programs.get(program)?;
-        Some((program, program.deadline(rule)?))
+    /// Puts `programs` in force from the next pass: rules are scheduled for anchors from then on
+    /// with their new times; steps already scheduled keep their due times, and a step that
+    /// fires notifies the recipients its rule has when it fires.
+    pub fn set_programs(&self, programs: &[Program]) {
+        let programs = by_id(programs);
+        match self.programs.write() {
+            Ok(mut slot) => *slot = programs,
+            Err(poisoned) => *poisoned.into_inner() = programs,
+        }
+    }
+
+    fn programs(&self) -> Programs {
+        match self.programs.read() {
+            Ok(programs) => programs.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// One pass at `now_ms`: read what changed, settle the tasks it touched, fire what is due.
@@ -103,10 +119,11 @@ impl Engine {
         jurisdictions: &Jurisdictions,
         now_ms: i64,
     ) -> Result<PassReport, LedgerError> {
+        let programs = self.programs();
         store.transaction(|tx| {
             let mut report = PassReport::default();
-            self.ingest(tx, now_ms, &mut report)?;
-            self.fire_due(tx, jurisdictions, now_ms, &mut report)?;
+            self.ingest(tx, &programs, now_ms, &mut report)?;
+            self.fire_due(tx, &programs, jurisdictions, now_ms, &mut report)?;
             Ok(report)
         })
     }
@@ -138,6 +155,7 @@ impl Engine {
     fn ingest(
         &self,
         tx: &mut dyn StoreTx,
+        programs: &HashMap<String, Program>,
         now_ms: i64,
         report: &mut PassReport,
     ) -> Result<(), LedgerError> {
@@ -150,7 +168,7 @@ impl Engine {
         };
         let mut touched: BTreeSet<String> = BTreeSet::new();
         for record in &changed {
-            if record.kind != RecordKind::Person || !self.programs.contains_key(&record.program) {
+            if record.kind != RecordKind::Person || !programs.contains_key(&record.program) {
                 continue;
             }
             let state = fold(&tx.events(&record.id)?);
@@ -172,7 +190,7 @@ impl Engine {
         }
         tx.set_engine_cursor(last)?;
         for task_id in touched {
-            self.settle_task(tx, &task_id, now_ms, report)?;
+            self.settle_task(tx, programs, &task_id, now_ms, report)?;
         }
         Ok(())
     }
@@ -183,6 +201,7 @@ impl Engine {
     fn settle_task(
         &self,
         tx: &mut dyn StoreTx,
+        programs: &HashMap<String, Program>,
         task_id: &str,
         now_ms: i64,
         report: &mut PassReport,
@@ -194,7 +213,7 @@ impl Engine {
             (None, Some(row)) => row.key.clone(),
             (None, None) => return Ok(()),
         };
-        let Some(program) = self.programs.get(&key.program) else {
+        let Some(program) = programs.get(&key.program) else {
             return Ok(());
         };
         let anchor = anchor_ms(&members, outpost_shared::program::Anchor::Dispatched)
@@ -242,6 +261,7 @@ impl Engine {
     fn fire_due(
         &self,
         tx: &mut dyn StoreTx,
+        programs: &HashMap<String, Program>,
         jurisdictions: &Jurisdictions,
         now_ms: i64,
         report: &mut PassReport,
@@ -255,7 +275,7 @@ impl Engine {
                 report.met += 1;
                 continue;
             };
-            let Some((program, rule)) = self.rule(&task.key.program, &row.rule) else {
+            let Some((program, rule)) = rule_of(programs, &task.key.program, &row.rule) else {
                 // The program or rule was removed from the assets: nothing to enforce.
                 close(tx, &row, DeadlineState::Met)?;
                 report.met += 1;
@@ -415,6 +435,24 @@ impl Engine {
     }
 }
 
+fn by_id(programs: &[Program]) -> Programs {
+    Arc::new(
+        programs
+            .iter()
+            .map(|p| (p.id().to_owned(), p.clone()))
+            .collect(),
+    )
+}
+
+fn rule_of<'p>(
+    programs: &'p HashMap<String, Program>,
+    program: &str,
+    rule: &str,
+) -> Option<(&'p Program, &'p DeadlineRule)> {
+    let program = programs.get(program)?;
+    Some((program, program.deadline(rule)?))
+}
+
 /// When the work a rule waits for was finished, if it was (an emptied task counts as finished
 /// now); `None` for a rule without a condition.
 fn finished(rule: &DeadlineRule, members: &[Member], now_ms: i64) -> Option<i64> {
@@ -480,6 +518,10 @@ fn poisoned() -> LedgerError {
     LedgerError::storage("the engine clock lock was poisoned")
 }
 
+/// Every how many loops the engine re-reads the administration settings (about 5 s at 250 ms),
+/// so that instances sharing one database follow each other's changes.
+const SETTINGS_EVERY: u64 = 20;
+
 /// Runs the engine until `shutdown` turns true: a pass every `interval` (or at once while a
 /// backlog remains), then the notifications into the app's outbox. Store work runs on
 /// blocking threads; the time comes from the app's clock.
@@ -489,9 +531,23 @@ pub async fn run(
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    let generation = Arc::new(std::sync::atomic::AtomicU64::new(app.settings.generation()));
+    let mut passes: u64 = 0;
     loop {
-        let (app_, engine_) = (app.clone(), engine.clone());
+        passes += 1;
+        let (app_, engine_, generation_) = (app.clone(), engine.clone(), generation.clone());
+        let refresh = passes.is_multiple_of(SETTINGS_EVERY);
         let outcome = tokio::task::spawn_blocking(move || -> Result<bool, LedgerError> {
+            if refresh && let Err(error) = app_.settings.refresh(&app_.programs, &app_.notifier) {
+                warn!(%error, "cannot re-read the administration settings");
+            }
+            // Deadline settings changed (here or, through `refresh`, by another instance):
+            // this pass schedules with them. Checked right before the pass, so a task imported
+            // after a change was saved is scheduled with the change.
+            let current = app_.settings.generation();
+            if generation_.swap(current, std::sync::atomic::Ordering::AcqRel) != current {
+                engine_.set_programs(&app_.settings.programs());
+            }
             let now = app_.clock.now_ms();
             let report = engine_.pass(&app_.store, &app_.jurisdictions, now)?;
             engine_.notify(&app_.store, &app_.jurisdictions, &app_.notifier, now)?;

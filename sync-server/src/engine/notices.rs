@@ -8,7 +8,7 @@ use outpost_shared::task::alert::{self, AlertFacts};
 use outpost_shared::task::{Member, outstanding};
 use tracing::warn;
 
-use super::{Engine, planned};
+use super::{Engine, planned, rule_of};
 use crate::store::Store;
 use crate::store::tasks::{DeadlineRow, TaskRow};
 
@@ -105,7 +105,8 @@ impl Engine {
         members: &[Member],
         jurisdictions: &Jurisdictions,
     ) -> Vec<AlertNotice> {
-        let Some((program, rule)) = self.rule(&task.key.program, &row.rule) else {
+        let programs = self.programs();
+        let Some((program, rule)) = rule_of(&programs, &task.key.program, &row.rule) else {
             return Vec::new();
         };
         let Some(alert_id) = row.alert_id.clone() else {

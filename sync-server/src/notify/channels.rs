@@ -14,6 +14,7 @@
 //! are short and never contain the robot URL (it carries the key) or the message.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -71,6 +72,31 @@ pub struct Channels {
     channels: HashMap<String, Channel>,
     timeout: Duration,
     max_in_flight: usize,
+}
+
+/// The channels in force, swapped whole when the administrator changes them. A std `RwLock`:
+/// held only to clone or replace the `Arc`, never across an await.
+pub struct LiveChannels(RwLock<Arc<Channels>>);
+
+impl LiveChannels {
+    pub fn new(channels: Channels) -> Self {
+        Self(RwLock::new(Arc::new(channels)))
+    }
+
+    pub fn current(&self) -> Arc<Channels> {
+        match self.0.read() {
+            Ok(channels) => channels.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, channels: Channels) {
+        let channels = Arc::new(channels);
+        match self.0.write() {
+            Ok(mut slot) => *slot = channels,
+            Err(poisoned) => *poisoned.into_inner() = channels,
+        }
+    }
 }
 
 impl Channels {

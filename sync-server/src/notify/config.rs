@@ -32,7 +32,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// The section as written in the file. [`NotifyFile::validate`] turns it into a [`NotifyConfig`].
@@ -51,8 +51,9 @@ pub struct NotifyFile {
 }
 
 /// One `[[notify.channels]]` entry. Flat, so that a field that does not belong to the kind is
-/// reported by name instead of as a serde puzzle.
-#[derive(Debug, Default, Deserialize)]
+/// reported by name instead of as a serde puzzle. (Serialized only to store a console-added
+/// channel in the ledger database; `Debug` is derived, so never log one.)
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelFile {
     pub id: String,
@@ -68,7 +69,7 @@ pub struct ChannelFile {
     pub to: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteFile {
     pub unit: String,
@@ -323,49 +324,9 @@ impl NotifyFile {
             }
             channels.push(channel(file)?);
         }
-        let known = || {
-            channels
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let mut routes = Vec::with_capacity(self.routes.len());
         for (index, route) in self.routes.into_iter().enumerate() {
-            let bad = |problem: &str| NotifyConfigError::BadRoute {
-                index: index + 1,
-                unit: route.unit.clone(),
-                recipient: route.recipient.clone(),
-                problem: problem.to_owned(),
-            };
-            if route.unit.is_empty() || !route.unit.chars().all(|c| c.is_ascii_digit()) {
-                return Err(bad("the unit must be a jurisdiction code (digits)"));
-            }
-            if route.recipient.trim().is_empty() {
-                return Err(bad("the recipient is empty"));
-            }
-            if route.channels.is_empty() {
-                return Err(bad("no channels"));
-            }
-            if let Some(missing) = route
-                .channels
-                .iter()
-                .find(|id| !channels.iter().any(|c| &c.id == *id))
-            {
-                return Err(NotifyConfigError::UnknownChannel {
-                    index: index + 1,
-                    unit: route.unit.clone(),
-                    recipient: route.recipient.clone(),
-                    channel: missing.clone(),
-                    known: known(),
-                });
-            }
-            routes.push(Route {
-                unit: route.unit,
-                recipient: route.recipient,
-                channels: route.channels,
-                include_descendants: route.include_descendants,
-            });
+            routes.push(checked_route(index + 1, route, &channels)?);
         }
         if let Some(base) = &self.link_base {
             http_url(base).map_err(|problem| NotifyConfigError::BadSetting {
@@ -405,6 +366,86 @@ impl NotifyFile {
             poll_interval: Duration::from_millis(poll_ms),
         })
     }
+}
+
+/// Channels and routes an administrator added in the console, stored in the ledger database
+/// (`admin_settings`, key `notify`), in force on top of the config file's (管理员添加的推送渠道与路由).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyOverlay {
+    #[serde(default)]
+    pub channels: Vec<ChannelFile>,
+    #[serde(default)]
+    pub routes: Vec<RouteFile>,
+}
+
+impl NotifyConfig {
+    /// This config with `overlay`'s channels and routes added after its own, checked like the
+    /// file: a channel id may not repeat one of the file's, a route may name the file's
+    /// channels or the overlay's. Route numbers in errors count the overlay's routes.
+    pub fn with_overlay(&self, overlay: &NotifyOverlay) -> Result<NotifyConfig, NotifyConfigError> {
+        let mut config = self.clone();
+        for (index, file) in overlay.channels.iter().enumerate() {
+            if file.id.trim().is_empty() {
+                return Err(NotifyConfigError::EmptyChannelId { index: index + 1 });
+            }
+            if config.channels.iter().any(|c| c.id == file.id) {
+                return Err(NotifyConfigError::DuplicateChannel(file.id.clone()));
+            }
+            config.channels.push(channel(file.clone())?);
+        }
+        for (index, route) in overlay.routes.iter().enumerate() {
+            let route = checked_route(index + 1, route.clone(), &config.channels)?;
+            config.routes.push(route);
+        }
+        Ok(config)
+    }
+}
+
+/// Checks route number `index` against the channels defined.
+fn checked_route(
+    index: usize,
+    route: RouteFile,
+    channels: &[ChannelConfig],
+) -> Result<Route, NotifyConfigError> {
+    let bad = |problem: &str| NotifyConfigError::BadRoute {
+        index,
+        unit: route.unit.clone(),
+        recipient: route.recipient.clone(),
+        problem: problem.to_owned(),
+    };
+    if route.unit.is_empty() || !route.unit.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad("the unit must be a jurisdiction code (digits)"));
+    }
+    if route.recipient.trim().is_empty() {
+        return Err(bad("the recipient is empty"));
+    }
+    if route.channels.is_empty() {
+        return Err(bad("no channels"));
+    }
+    if let Some(missing) = route
+        .channels
+        .iter()
+        .find(|id| !channels.iter().any(|c| &c.id == *id))
+    {
+        return Err(NotifyConfigError::UnknownChannel {
+            index,
+            unit: route.unit.clone(),
+            recipient: route.recipient.clone(),
+            channel: missing.clone(),
+            known: channels
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(Route {
+        unit: route.unit,
+        recipient: route.recipient,
+        channels: route.channels,
+        include_descendants: route.include_descendants,
+    })
 }
 
 /// Checks that `text` is an absolute http(s) URL; the error never repeats the URL.
@@ -651,6 +692,74 @@ mod tests {
         };
         assert_eq!(config.channels_for("440115001", "town_leader"), ["a", "b"]);
         assert!(config.channels_for("440116", "town_leader").is_empty());
+    }
+
+    fn file_config() -> NotifyConfig {
+        NotifyFile {
+            channels: vec![ChannelFile {
+                id: "town-wecom".into(),
+                kind: "wecom".into(),
+                url: Some("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k".into()),
+                ..ChannelFile::default()
+            }],
+            ..NotifyFile::default()
+        }
+        .validate()
+        .unwrap_or_default()
+    }
+
+    fn webhook(id: &str) -> ChannelFile {
+        ChannelFile {
+            id: id.into(),
+            kind: "webhook".into(),
+            url: Some("https://sms.example/adapter".into()),
+            secret: Some("s3cret".into()),
+            ..ChannelFile::default()
+        }
+    }
+
+    #[test]
+    fn an_overlay_adds_channels_and_routes_after_the_files() {
+        let overlay = NotifyOverlay {
+            channels: vec![webhook("sms")],
+            routes: vec![RouteFile {
+                unit: "440115001".into(),
+                recipient: "town_leader".into(),
+                channels: vec!["town-wecom".into(), "sms".into()],
+                include_descendants: false,
+            }],
+        };
+        let config = file_config().with_overlay(&overlay);
+        let config = config.as_ref().map_err(ToString::to_string);
+        assert_eq!(
+            config.map(|c| c.channels_for("440115001", "town_leader")),
+            Ok(vec!["town-wecom", "sms"])
+        );
+    }
+
+    #[test]
+    fn an_overlay_may_not_reuse_a_files_channel_id_or_name_an_unknown_channel() {
+        let reused = NotifyOverlay {
+            channels: vec![webhook("town-wecom")],
+            routes: Vec::new(),
+        };
+        assert_eq!(
+            file_config().with_overlay(&reused),
+            Err(NotifyConfigError::DuplicateChannel("town-wecom".into()))
+        );
+        let unknown = NotifyOverlay {
+            channels: Vec::new(),
+            routes: vec![RouteFile {
+                unit: "440115".into(),
+                recipient: "district_leader".into(),
+                channels: vec!["nope".into()],
+                include_descendants: true,
+            }],
+        };
+        assert!(matches!(
+            file_config().with_overlay(&unknown),
+            Err(NotifyConfigError::UnknownChannel { index: 1, .. })
+        ));
     }
 
     #[test]

@@ -53,13 +53,13 @@ pub mod render;
 pub mod worker;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use thiserror::Error;
 
-pub use channels::Channels;
-pub use config::{NotifyConfig, NotifyConfigError, NotifyFile};
+pub use channels::{Channels, LiveChannels};
+pub use config::{NotifyConfig, NotifyConfigError, NotifyFile, NotifyOverlay};
 pub use outbox::{
     DeliveryLogEntry, DeliveryOutcome, DeliveryStatus, Outbox, RetryPolicy, StatusCounts,
 };
@@ -124,10 +124,16 @@ pub enum NotifyError {
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 
 /// Notifications for one server instance: the checked config, the outbox and the channels.
+/// The config file's `[notify]` section is the base; [`Notifier::reconfigure`] swaps in the
+/// base plus the channels and routes an administrator added in the console, for the next
+/// enqueue and the next send, without a restart.
 pub struct Notifier {
-    config: Arc<NotifyConfig>,
+    /// The `[notify]` section as the config file has it.
+    file: NotifyConfig,
+    /// What enqueue routes by now. A std `RwLock`: held only to clone the `Arc`.
+    config: RwLock<Arc<NotifyConfig>>,
     outbox: Arc<Outbox>,
-    channels: Arc<Channels>,
+    channels: Arc<LiveChannels>,
 }
 
 impl Notifier {
@@ -141,21 +147,47 @@ impl Notifier {
         };
         Ok(Self {
             outbox: Arc::new(Outbox::open(database, policy)?),
-            channels: Arc::new(channels),
-            config: Arc::new(config),
+            channels: Arc::new(LiveChannels::new(channels)),
+            file: config.clone(),
+            config: RwLock::new(Arc::new(config)),
         })
     }
 
-    pub fn config(&self) -> &NotifyConfig {
-        &self.config
+    /// The config in force: the file's, plus what the console added.
+    pub fn config(&self) -> Arc<NotifyConfig> {
+        match self.config.read() {
+            Ok(config) => config.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The `[notify]` section as the config file has it.
+    pub fn file_config(&self) -> &NotifyConfig {
+        &self.file
+    }
+
+    /// Puts `config` (the file's with an overlay, see [`NotifyConfig::with_overlay`]) in force:
+    /// builds its channels' clients, then swaps both, so the next enqueue routes by it and the
+    /// next send uses its channels. Sends in flight finish on the channels they started with.
+    pub fn reconfigure(&self, config: NotifyConfig) -> Result<(), NotifyError> {
+        let channels = Channels::new(&config)?;
+        self.channels.replace(channels);
+        let config = Arc::new(config);
+        match self.config.write() {
+            Ok(mut slot) => *slot = config,
+            Err(poisoned) => *poisoned.into_inner() = config,
+        }
+        tracing::info!("notification channels and routes reconfigured");
+        Ok(())
     }
 
     pub fn outbox(&self) -> Arc<Outbox> {
         self.outbox.clone()
     }
 
+    /// The channels in force now.
     pub fn channels(&self) -> Arc<Channels> {
-        self.channels.clone()
+        self.channels.current()
     }
 
     /// Queues `notice` for every channel its audience is routed to, durably (committed before
@@ -164,10 +196,11 @@ impl Notifier {
     #[tracing::instrument(skip_all, err, fields(key = %notice.idempotency_key, unit = %notice.audience.unit))]
     pub fn enqueue(&self, notice: &Notice, now_ms: i64) -> Result<EnqueueReport, NotifyError> {
         check(notice)?;
+        let config = self.config();
         let mut channels: Vec<String> = Vec::new();
         let mut unrouted = Vec::new();
         for recipient in &notice.audience.recipients {
-            let found = self.config.channels_for(&notice.audience.unit, recipient);
+            let found = config.channels_for(&notice.audience.unit, recipient);
             if found.is_empty() {
                 tracing::warn!(recipient = %recipient, "no notification route for this recipient at this unit");
                 unrouted.push(recipient.clone());
@@ -180,13 +213,13 @@ impl Notifier {
         }
         let mut rows = Vec::with_capacity(channels.len());
         for id in &channels {
-            let Some(channel) = self.config.channel(id) else {
+            let Some(channel) = config.channel(id) else {
                 return Err(NotifyError::Setup(format!(
                     "route names channel \"{id}\", which is not configured"
                 )));
             };
             let kind = channel.target.kind();
-            let payload = render::payload(kind, notice, self.config.link_base.as_deref(), now_ms);
+            let payload = render::payload(kind, notice, config.link_base.as_deref(), now_ms);
             rows.push(NewDelivery {
                 key: notice.idempotency_key.clone(),
                 channel: id.clone(),
@@ -237,7 +270,7 @@ impl Notifier {
             self.outbox.clone(),
             self.channels.clone(),
             clock,
-            self.config.poll_interval,
+            self.file.poll_interval,
             shutdown,
         )
     }

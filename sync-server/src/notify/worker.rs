@@ -8,25 +8,27 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::channels::{Channels, Failed};
+use super::channels::{Channels, Failed, LiveChannels};
 use super::outbox::{Claimed, Finish, Outbox};
 use super::{Clock, NotifyError};
 
 /// Delivers until `shutdown` completes, then waits (at most one send timeout) for the sends in
 /// flight so that their results are recorded. Sleeps between polls for `poll_interval` unless
 /// an enqueue or a finished send wakes it; time for due dates and leases comes from `clock`.
+/// Each claim and send takes the channels in force at that moment (`channels` is swapped when
+/// an administrator changes them).
 pub async fn run(
     outbox: Arc<Outbox>,
-    channels: Arc<Channels>,
+    channels: Arc<LiveChannels>,
     clock: Arc<dyn Clock>,
     poll_interval: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    let limit = channels.max_in_flight().max(1);
     tracing::info!(owner = outbox.owner(), "notification worker started");
     loop {
+        let limit = channels.current().max_in_flight().max(1);
         let free = limit.saturating_sub(in_flight.len());
         if free > 0 {
             let claiming = outbox.clone();
@@ -36,7 +38,7 @@ pub async fn run(
                     for delivery in claimed {
                         in_flight.spawn(deliver(
                             outbox.clone(),
-                            channels.clone(),
+                            channels.current(),
                             clock.clone(),
                             delivery,
                         ));
@@ -52,7 +54,7 @@ pub async fn run(
             () = tokio::time::sleep(poll_interval) => {}
         }
     }
-    let grace = channels.timeout() + Duration::from_secs(5);
+    let grace = channels.current().timeout() + Duration::from_secs(5);
     let drained = tokio::time::timeout(grace, async {
         while in_flight.join_next().await.is_some() {}
     })

@@ -157,8 +157,21 @@ impl Fixture {
         console_dir: Option<PathBuf>,
         database: Option<String>,
     ) -> Self {
+        Self::start_with(runtime, start_ms, console_dir, database, |_| {})
+    }
+
+    /// [`Fixture::start_on`] with the resolved config adjusted by `customise` (notification
+    /// channels, for instance). On a ledger that already has the fixture's users (a restart)
+    /// they are kept.
+    pub fn start_with(
+        runtime: &tokio::runtime::Runtime,
+        start_ms: i64,
+        console_dir: Option<PathBuf>,
+        database: Option<String>,
+        customise: impl FnOnce(&mut outpost_sync_server::config::Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = ConfigFile {
+        let mut config = ConfigFile {
             database: Some(
                 database.unwrap_or_else(|| dir.path().join("ledger.db").display().to_string()),
             ),
@@ -169,6 +182,7 @@ impl Fixture {
         }
         .resolve()
         .unwrap();
+        customise(&mut config);
         let clock = Arc::new(ManualClock::new(start_ms));
         let app = outpost_sync_server::app_with_clock(config, clock.clone()).unwrap();
         let listener = runtime
@@ -198,9 +212,17 @@ impl Fixture {
             ("nansha-leader", "leader", NANSHA),
             ("zhujiang-worker", "worker", ZHUJIANG),
         ] {
-            fixture.admin_post(
-                "/admin/users",
-                serde_json::json!({"id": id, "display_name": format!("{id} 用户"), "role": role, "unit": unit}),
+            let response = fixture
+                .client
+                .post(format!("{}/admin/users", fixture.url))
+                .bearer_auth(TOKEN)
+                .json(&serde_json::json!({"id": id, "display_name": format!("{id} 用户"), "role": role, "unit": unit}))
+                .send()
+                .unwrap();
+            assert!(
+                response.status().is_success() || response.status() == 409,
+                "/admin/users: {}",
+                response.status()
             );
         }
         fixture

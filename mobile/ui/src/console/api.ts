@@ -221,6 +221,106 @@ export interface ImportOutcome {
   failures_url: string | null;
 }
 
+/** One administrative unit as the jurisdiction view shows it (行政区划). */
+export interface JurisdictionUnit {
+  code: string;
+  name: Text;
+  level: Text;
+  parent: string | null;
+  aliases: string[];
+  children: number;
+  /** Matched the search (the others shown are its ancestors). */
+  matched: boolean;
+}
+
+export interface JurisdictionTree {
+  total: number;
+  matches: number;
+  units: JurisdictionUnit[];
+}
+
+/** A notification channel; its address and secret are never sent back. */
+export interface ChannelInfo {
+  id: string;
+  kind: string;
+  host: string;
+  signed: boolean;
+  /** "file": the server's config file (not editable here); "console": added here. */
+  source: "file" | "console";
+}
+
+export interface RouteInfo {
+  unit: string;
+  unit_name: Text;
+  recipient: string;
+  channels: string[];
+  include_descendants: boolean;
+  source: "file" | "console";
+}
+
+/** For a unit: who one escalation step reaches, on which channels. */
+export interface StepReach {
+  program: string;
+  program_name: Text;
+  rule: string;
+  rule_label: Text;
+  step: number;
+  when: string;
+  recipients: { code: string; label: Text; unit: string; unit_name: Text; channels: string[] }[];
+}
+
+export interface NotificationSettings {
+  channels: ChannelInfo[];
+  routes: RouteInfo[];
+  recipients: { code: string; label: Text }[];
+  kinds: string[];
+  updated_ms: number | null;
+  updated_by: string | null;
+  reach: StepReach[] | null;
+}
+
+/** What the console saves: its own channels (url/secret left out keep the saved ones) and routes. */
+export interface NotificationOverlay {
+  channels: { id: string; kind: string; url?: string; secret?: string }[];
+  routes: { unit: string; recipient: string; channels: string[]; include_descendants: boolean }[];
+}
+
+export interface StepSettings {
+  after?: string;
+  at?: string;
+  days_after?: number;
+  notify: string[];
+}
+
+export interface RuleSettings {
+  id: string;
+  recurring_at?: string;
+  every_days?: number;
+  steps: StepSettings[];
+}
+
+export interface DeadlineSettings {
+  rules: RuleSettings[];
+}
+
+export interface ProgramSettings {
+  id: string;
+  name: Text;
+  customised: boolean;
+  updated_ms: number | null;
+  updated_by: string | null;
+  recipients: { code: string; label: Text }[];
+  rules: {
+    id: string;
+    label: Text;
+    anchor: Text;
+    until: Text | null;
+    recurring: boolean;
+    current: RuleSettings;
+    default: RuleSettings;
+  }[];
+}
+
 export interface Session {
   token: string;
   viewer: Viewer;
@@ -252,6 +352,15 @@ export interface ConsoleApi {
   issueCode(userId: string): Promise<IssuedCode>;
   adminDevices(): Promise<Device[]>;
   revokeDevice(deviceId: string): Promise<void>;
+  /** Administrator only: the jurisdiction tree, searched by code, name or alias. */
+  jurisdictions(search: string): Promise<JurisdictionTree>;
+  /** Administrator only: channels and routes; with `unit`, who each step reaches there. */
+  notifications(unit: string | null): Promise<NotificationSettings>;
+  saveNotifications(overlay: NotificationOverlay): Promise<NotificationSettings>;
+  /** Administrator only: every program's deadline rules, in force and as the file has them. */
+  programSettings(): Promise<ProgramSettings[]>;
+  saveDeadlines(program: string, settings: DeadlineSettings): Promise<ProgramSettings>;
+  resetDeadlines(program: string): Promise<ProgramSettings>;
 }
 
 /** The query string of a filter, blank values left out. */
@@ -417,5 +526,38 @@ export class HttpConsoleApi implements ConsoleApi {
 
   async revokeDevice(deviceId: string): Promise<void> {
     await this.request(`/admin/devices/${encodeURIComponent(deviceId)}/revoke`, { method: "POST" });
+  }
+
+  jurisdictions(search: string): Promise<JurisdictionTree> {
+    const query = search.trim() === "" ? "" : `?search=${encodeURIComponent(search.trim())}`;
+    return this.json(`/console/api/admin/jurisdictions${query}`);
+  }
+
+  notifications(unit: string | null): Promise<NotificationSettings> {
+    return this.json(`/console/api/admin/notifications${unit ? `?unit=${encodeURIComponent(unit)}` : ""}`);
+  }
+
+  saveNotifications(overlay: NotificationOverlay): Promise<NotificationSettings> {
+    return this.json("/console/api/admin/notifications", {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(overlay),
+    });
+  }
+
+  programSettings(): Promise<ProgramSettings[]> {
+    return this.json("/console/api/admin/programs");
+  }
+
+  saveDeadlines(program: string, settings: DeadlineSettings): Promise<ProgramSettings> {
+    return this.json(`/console/api/admin/programs/${encodeURIComponent(program)}/deadlines`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(settings),
+    });
+  }
+
+  resetDeadlines(program: string): Promise<ProgramSettings> {
+    return this.json(`/console/api/admin/programs/${encodeURIComponent(program)}/deadlines`, { method: "DELETE" });
   }
 }

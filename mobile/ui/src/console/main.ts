@@ -10,6 +10,9 @@ import { ct, tx } from "./strings.js";
 import { adminView } from "./views/admin.js";
 import { healthView } from "./views/health.js";
 import { importView } from "./views/import.js";
+import { jurisdictionsView } from "./views/jurisdictions.js";
+import { notificationsView } from "./views/notifications.js";
+import { programsView } from "./views/programs.js";
 import { resultsView } from "./views/results.js";
 import { signInView } from "./views/signin.js";
 import { wallView } from "./views/wall.js";
@@ -17,12 +20,17 @@ import { wallView } from "./views/wall.js";
 const TOKEN_KEY = "outpost-console-token";
 const LANG_KEY = "outpost-console-lang";
 
-const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View }[] = [
+/** The views; `admin` ones are in the navigation for the administrator only (the server
+ *  refuses their data to anyone else in any case). */
+const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: boolean }[] = [
   { id: "results", key: "nav.results", view: resultsView },
   { id: "import", key: "nav.import", view: importView },
   { id: "wall", key: "nav.wall", view: wallView },
   { id: "health", key: "nav.health", view: healthView },
   { id: "admin", key: "nav.admin", view: adminView },
+  { id: "jurisdictions", key: "nav.jurisdictions", view: jurisdictionsView, admin: true },
+  { id: "notifications", key: "nav.notifications", view: notificationsView, admin: true },
+  { id: "programs", key: "nav.programs", view: programsView, admin: true },
 ];
 
 const app = document.getElementById("app") as HTMLElement;
@@ -109,7 +117,7 @@ function show(id: string): void {
   const nav = h(
     "nav",
     { class: "console-nav" },
-    VIEWS.map((v) => {
+    VIEWS.filter((v) => !v.admin || me?.viewer.administrator).map((v) => {
       const b = h("button", { type: "button", testid: `nav-${v.id}`, class: v.id === current ? "active" : "" }, ct(v.key));
       b.addEventListener("click", () => show(v.id));
       return b;

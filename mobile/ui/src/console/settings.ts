@@ -1,0 +1,139 @@
+// Pure checks and helpers of the administration views (no DOM), unit-tested with node --test.
+// They mirror the server's checks (shared `program::settings`, `admin::notifications`) so a
+// mistake is shown beside its field before anything is sent; the server checks again and its
+// message is shown when it refuses.
+
+import { type NotificationOverlay, type NotificationSettings, type StepSettings } from "./api.js";
+import { type ConsoleKey } from "./strings.js";
+
+/** The longest a deadline may be, in days (the server's `MAX_DAYS`). */
+export const MAX_DAYS = 30;
+
+/** A problem: a string key and its placeholders. */
+export interface Problem {
+  key: ConsoleKey;
+  params?: Record<string, string | number>;
+}
+
+/** "1h30m" → seconds, as program files write durations (d, h, m, s, largest first); null if
+ *  it is not one. */
+export function durationSeconds(text: string): number | null {
+  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+  if (!match || text.trim() === "") return null;
+  const [d, hh, mm, ss] = match.slice(1).map((n) => (n === undefined ? 0 : Number(n)));
+  return ((d * 24 + hh) * 60 + mm) * 60 + ss;
+}
+
+/** "17:00" → minutes after midnight; null if it is not HH:MM in range. */
+export function timeMinutes(text: string): number | null {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
+  if (!match) return null;
+  const [hour, minute] = [Number(match[1]), Number(match[2])];
+  if (hour > 23 || minute > 59) return null;
+  return hour * 60 + minute;
+}
+
+/** `allowZero`: a recurring rule's "0m" (at the occurrence itself). */
+export function checkDuration(text: string, allowZero = false): Problem | null {
+  if (text.trim() === "") return { key: "settings.err.duration_empty" };
+  const seconds = durationSeconds(text);
+  if (seconds === null) return { key: "settings.err.duration_format" };
+  if (seconds === 0 && !allowZero) return { key: "settings.err.duration_zero" };
+  if (seconds > MAX_DAYS * 86_400) return { key: "settings.err.duration_long", params: { days: MAX_DAYS } };
+  return null;
+}
+
+export function checkTime(text: string): Problem | null {
+  return timeMinutes(text) === null ? { key: "settings.err.time_format" } : null;
+}
+
+export function checkDays(days: number): Problem | null {
+  if (!Number.isInteger(days) || days < 0 || days > MAX_DAYS) {
+    return { key: "settings.err.days", params: { days: MAX_DAYS } };
+  }
+  return null;
+}
+
+/** Where a step falls, comparable within one ladder (seconds, or days and minutes). */
+function position(step: StepSettings): number | null {
+  if (step.after !== undefined) return durationSeconds(step.after);
+  if (step.at !== undefined) {
+    const minutes = timeMinutes(step.at);
+    return minutes === null ? null : (step.days_after ?? 0) * 1440 + minutes;
+  }
+  return null;
+}
+
+/** Every problem of one ladder, by step index (0-based): each value, the recipients, and each
+ *  step strictly later than the one before. A recurring rule (`recurring`) may start at "0m". */
+export function checkLadder(steps: StepSettings[], recurring = false): Map<number, Problem> {
+  const problems = new Map<number, Problem>();
+  steps.forEach((step, i) => {
+    const problem =
+      step.after !== undefined
+        ? checkDuration(step.after, recurring)
+        : checkTime(step.at ?? "") ?? checkDays(step.days_after ?? 0);
+    if (problem) problems.set(i, problem);
+    else if (step.notify.length === 0) problems.set(i, { key: "settings.err.no_recipients" });
+  });
+  for (let i = 1; i < steps.length; i++) {
+    if (problems.has(i) || problems.has(i - 1)) continue;
+    const [before, now] = [position(steps[i - 1]), position(steps[i])];
+    if (before !== null && now !== null && now <= before) {
+      const previous = steps[i - 1].after ?? steps[i - 1].at ?? "";
+      problems.set(i, { key: "settings.err.order", params: { previous } });
+    }
+  }
+  return problems;
+}
+
+/** A channel id: 1 to 40 lower-case letters, digits, - or _. */
+export function checkChannelId(id: string, taken: string[]): Problem | null {
+  if (!/^[a-z0-9_-]{1,40}$/.test(id)) return { key: "notify.err.id" };
+  if (taken.includes(id)) return { key: "notify.err.id_taken", params: { id } };
+  return null;
+}
+
+/** A push address: an absolute http(s) URL with a host. */
+export function checkUrl(text: string): Problem | null {
+  if (text.trim() === "") return { key: "notify.err.url_empty" };
+  try {
+    const url = new URL(text.trim());
+    if ((url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "") return null;
+  } catch {
+    // Not a URL at all.
+  }
+  return { key: "notify.err.url" };
+}
+
+/** What the console saves: the channels and routes that came from the console (file ones are
+ *  the server's), channels without their address so the saved ones are kept. */
+export function consoleOverlay(settings: NotificationSettings): NotificationOverlay {
+  return {
+    channels: settings.channels.filter((c) => c.source === "console").map((c) => ({ id: c.id, kind: c.kind })),
+    routes: settings.routes
+      .filter((r) => r.source === "console")
+      .map((r) => ({
+        unit: r.unit,
+        recipient: r.recipient,
+        channels: [...r.channels],
+        include_descendants: r.include_descendants,
+      })),
+  };
+}
+
+/** The depth of each unit in the tree (0 for a district), from the parent links. */
+export function depths(units: { code: string; parent: string | null }[]): Map<string, number> {
+  const parent = new Map(units.map((u) => [u.code, u.parent]));
+  const out = new Map<string, number>();
+  for (const u of units) {
+    let depth = 0;
+    let up = u.parent;
+    while (up !== null && up !== undefined && parent.has(up) && depth < 10) {
+      depth++;
+      up = parent.get(up) ?? null;
+    }
+    out.set(u.code, depth);
+  }
+  return out;
+}

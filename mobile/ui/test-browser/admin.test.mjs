@@ -1,0 +1,163 @@
+// The console's administration views in headless Chromium against the fixture server (see
+// fixture.mjs): the jurisdiction tree searched by alias; a notification channel refused with a
+// Chinese message, then added with a route, still there after a reload, and shown as what the
+// town's claim alert reaches; a deadline refused out of order, then changed, saved and still
+// there after a reload; and none of it offered to a town user.
+//
+// Run: `npm run test:browser` (after `npm run build` and the fixture's cargo build).
+
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { FixtureServer, launch, shots } from "./fixture.mjs";
+
+describe("the console's administration views in Chromium", () => {
+  let server;
+  let info;
+  let context;
+  let page;
+  let work;
+
+  before(async () => {
+    server = new FixtureServer();
+    info = await server.next();
+    work = mkdtempSync(join(tmpdir(), "outpost-console-admin-"));
+    mkdirSync(shots, { recursive: true });
+    context = await launch(work);
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${info.url}/console/`);
+    await page.locator('[data-testid="signin-use-admin"]').click();
+    await page.locator('[data-testid="signin-admin-token"]').fill(info.admin_token);
+    await page.locator('[data-testid="signin-submit"]').click();
+    await page.locator('[data-testid="view-results"]').waitFor();
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const testid = (id) => page.locator(`[data-testid="${id}"]`);
+
+  it("browses the jurisdiction tree and searches it by alias", async () => {
+    await testid("nav-jurisdictions").click();
+    await testid("view-jurisdictions").waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="juris-row"]').length > 10);
+    const nansha = page.locator('[data-testid="juris-row"][data-code="440115001"]');
+    assert.match(await nansha.textContent(), /南沙街道.*440115001.*镇街/);
+    await testid("juris-search").fill("南沙街");
+    await page.waitForFunction(() => document.querySelector('[data-testid="juris-count"]')?.textContent?.startsWith("找到"));
+    const codes = await page.locator('[data-testid="juris-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.code));
+    assert.ok(codes.includes("440115001") && codes.includes("440115"), `${codes}`);
+    assert.ok(!codes.includes("440115002"), "珠江街道 does not match");
+    await testid("juris-search").fill("火星");
+    await testid("juris-none").waitFor();
+    await page.screenshot({ path: join(shots, "console-jurisdictions.png") });
+  });
+
+  it("adds a notification channel and a route, keeps them after a reload and shows who the alerts reach", async () => {
+    await testid("nav-notifications").click();
+    await testid("notify-new-channel").waitFor();
+    // A bad address is refused beside the form, in Chinese.
+    await testid("notify-channel-id").fill("sms-adapter");
+    await testid("notify-channel-kind").selectOption("webhook");
+    await testid("notify-channel-url").fill("sms.example/adapter");
+    await testid("notify-channel-secret").fill("adapter-secret-0123");
+    await testid("notify-add-channel").click();
+    assert.equal(await testid("notify-channel-error").textContent(), "推送地址须是以 https:// 开头的完整网址");
+    await testid("notify-channel-url").fill("https://sms.example/adapter?key=k1");
+    await testid("notify-add-channel").click();
+    const row = page.locator('[data-testid="notify-channel-row"][data-channel="sms-adapter"]');
+    await row.waitFor();
+    assert.match(await row.textContent(), /sms\.example.*是.*控制台/);
+    assert.equal(await testid("notify-notice").textContent(), "已保存，立即生效");
+    assert.ok(!(await page.content()).includes("adapter-secret-0123"), "the secret is never shown");
+
+    // A route without a channel is refused; with one it is saved.
+    await testid("notify-route-unit").selectOption("440115001");
+    await testid("notify-route-recipient").selectOption("town_leader");
+    await testid("notify-add-route").click();
+    assert.equal(await testid("notify-route-error").textContent(), "请至少选择一个渠道");
+    await page.locator('[data-testid="notify-route-channel"][value="sms-adapter"]').check();
+    await testid("notify-add-route").click();
+    const route = page.locator('[data-testid="notify-route-row"][data-unit="440115001"][data-recipient="town_leader"]');
+    await route.waitFor();
+
+    // Stored on the server: still there after a reload.
+    await page.reload();
+    await testid("view-notifications").waitFor();
+    await route.waitFor();
+    assert.match(await route.textContent(), /南沙街道.*sms-adapter.*控制台/);
+
+    // Who 南沙街道's claim alert reaches, and on which channels.
+    await testid("notify-reach-unit").selectOption("440115001");
+    await testid("notify-reach-show").click();
+    const reach = page.locator('[data-testid="notify-reach-row"][data-rule="claim"][data-step="1"][data-recipient="town_leader"]');
+    await reach.waitFor();
+    assert.match(await reach.textContent(), /sms-adapter/);
+    await page.screenshot({ path: join(shots, "console-notifications.png"), fullPage: true });
+  });
+
+  it("changes a deadline, refusing a ladder out of order, and keeps it after a reload", async () => {
+    await testid("nav-programs").click();
+    const w1 = page.locator('[data-testid="settings-program"][data-program="w1-close-contact-whereabouts"]');
+    await w1.waitFor();
+    const step = (n) => w1.locator(`[data-testid="settings-step"][data-rule="claim"][data-step="${n}"]`);
+    await step(2).locator('[data-testid="settings-step-value"]').fill("5m");
+    await w1.locator('[data-testid="settings-save"]').click();
+    assert.equal(await step(2).locator('[data-testid="settings-step-error"]').textContent(), "须晚于上一步（10m）");
+    assert.equal(await w1.locator('[data-testid="settings-error"]').textContent(), "请先更正标红的项");
+
+    await step(1).locator('[data-testid="settings-step-value"]').fill("15m");
+    await step(2).locator('[data-testid="settings-step-value"]').fill("45m");
+    // The task force no longer hears of the first step.
+    await step(1).locator('[data-testid="settings-step-recipient"][value="task_force_group"]').uncheck();
+    await w1.locator('[data-testid="settings-save"]').click();
+    await w1.locator('[data-testid="settings-customised"]').waitFor();
+    assert.equal(await w1.locator('[data-testid="settings-notice"]').textContent(), "已保存，立即生效");
+
+    await page.reload();
+    await w1.waitFor();
+    assert.equal(await step(1).locator('[data-testid="settings-step-value"]').inputValue(), "15m");
+    assert.equal(await step(2).locator('[data-testid="settings-step-value"]').inputValue(), "45m");
+    assert.equal(await step(1).locator('[data-testid="settings-step-recipient"][value="task_force_group"]').isChecked(), false);
+    assert.match(await step(1).textContent(), /项目文件：10m/);
+    await page.screenshot({ path: join(shots, "console-deadlines.png"), fullPage: true });
+
+    // Back to the program file.
+    await w1.locator('[data-testid="settings-reset"]').click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-program="w1-close-contact-whereabouts"] [data-rule="claim"][data-step="1"] input')?.value === "10m",
+    );
+  });
+
+  it("switches the administration views to English", async () => {
+    await testid("console-lang").selectOption("en");
+    await testid("nav-programs").waitFor();
+    assert.equal(await testid("nav-programs").textContent(), "Deadlines");
+    assert.equal(await page.locator("h1").first().textContent(), "Program deadlines and escalation");
+    await testid("console-lang").selectOption("zh-CN");
+  });
+
+  it("offers none of it to a town user", async () => {
+    const { code } = await server.send("code nansha-worker");
+    await testid("console-sign-out").click();
+    await testid("signin-code").fill(code);
+    await testid("signin-submit").click();
+    await testid("console-who").waitFor();
+    assert.equal(await testid("nav-programs").count(), 0);
+    assert.equal(await testid("nav-notifications").count(), 0);
+    await page.goto(`${info.url}/console/#programs`);
+    await testid("settings-only").waitFor();
+    const status = await page.evaluate(async () => {
+      const token = sessionStorage.getItem("outpost-console-token");
+      return (await fetch("/console/api/admin/programs", { headers: { Authorization: `Bearer ${token}` } })).status;
+    });
+    assert.equal(status, 403);
+  });
+});
