@@ -123,6 +123,8 @@ pub struct CreatedRecord {
     pub bytes: Vec<u8>,
     /// The dispatch event the change holds.
     pub event: Event,
+    /// The event as JSON, as the change holds it (the ledger stores it too).
+    pub event_json: String,
     /// The object id of the record's events map, as the ledger stores it (`counter@actor`).
     pub events_object: String,
 }
@@ -217,6 +219,7 @@ impl<'a> BulkCreator<'a> {
                 hash: written.hash,
                 bytes: written.bytes,
                 event,
+                event_json: json,
                 events_object,
             });
         }
@@ -247,6 +250,7 @@ impl<'a> BulkCreator<'a> {
             hash: change.hash(),
             bytes: change.raw_bytes().to_vec(),
             event,
+            event_json: json,
             events_object,
         })
     }

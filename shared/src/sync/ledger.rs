@@ -77,6 +77,27 @@ pub struct PlacementRow<'a> {
     pub to: Option<String>,
 }
 
+/// An event new to its record, with its JSON when the caller already has it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRow<'a> {
+    pub record: &'a RecordId,
+    pub event: &'a Event,
+    /// `serde_json::to_string(event)`, if already made (an import's records carry it).
+    pub json: Option<&'a str>,
+}
+
+impl EventRow<'_> {
+    /// The event as the stores keep it (JSON).
+    pub fn json(&self) -> Result<std::borrow::Cow<'_, str>, LedgerError> {
+        match self.json {
+            Some(json) => Ok(json.into()),
+            None => serde_json::to_string(self.event)
+                .map(Into::into)
+                .map_err(LedgerError::storage),
+        }
+    }
+}
+
 /// Every row one push (or one import chunk) writes, gathered so that a store can write many
 /// rows per statement ([`LedgerTx::write`]).
 #[derive(Debug, Clone, Default)]
@@ -86,7 +107,7 @@ pub struct LedgerWrites<'a> {
     /// In sequence order.
     pub changes: Vec<ChangeRow<'a>>,
     /// Events new to their records.
-    pub events: Vec<(&'a RecordId, Event)>,
+    pub events: Vec<EventRow<'a>>,
     pub placements: Vec<PlacementRow<'a>>,
 }
 
@@ -209,8 +230,8 @@ pub trait LedgerTx {
         for change in &rows.changes {
             self.insert_change(*change)?;
         }
-        for (id, event) in &rows.events {
-            self.insert_events(id, std::slice::from_ref(event))?;
+        for row in &rows.events {
+            self.insert_events(row.record, std::slice::from_ref(row.event))?;
         }
         for placement in &rows.placements {
             self.insert_placement(
@@ -346,7 +367,11 @@ pub fn insert_created(
             device,
             received_at_ms,
         });
-        rows.events.push((&created.id, created.event.clone()));
+        rows.events.push(EventRow {
+            record: &created.id,
+            event: &created.event,
+            json: Some(&created.event_json),
+        });
     }
     tx.write(&rows)
 }

@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use automerge::ChangeHash;
 
 use super::{
-    ChangeRow, LedgerError, LedgerRecord, LedgerTx, LedgerWrites, Peer, PlacementRow, RecordRow,
-    RecordUpdate, in_scope_at, refused_change,
+    ChangeRow, EventRow, LedgerError, LedgerRecord, LedgerTx, LedgerWrites, Peer, PlacementRow,
+    RecordRow, RecordUpdate, in_scope_at, refused_change,
 };
 use crate::record::{Event, RecordId, TaskStatus, fold};
 use crate::sync::change::ParsedChange;
@@ -340,14 +340,25 @@ struct Writes<'a> {
 
 impl<'a> Writes<'a> {
     /// The rows to write: each changed record once, with the state the whole push left it in.
-    fn rows(self, known: &Known) -> LedgerWrites<'a> {
+    fn rows<'w>(&'w self, known: &Known) -> LedgerWrites<'w>
+    where
+        'a: 'w,
+    {
         let mut rows = LedgerWrites {
-            changes: self.changes,
-            events: self.events,
-            placements: self.placements,
+            changes: self.changes.clone(),
+            events: self
+                .events
+                .iter()
+                .map(|(record, event)| EventRow {
+                    record,
+                    event,
+                    json: None,
+                })
+                .collect(),
+            placements: self.placements.clone(),
             ..LedgerWrites::default()
         };
-        for id in self.order {
+        for &id in &self.order {
             let (Some(record), Some(&seq)) = (known.now.get(id), self.last_seq.get(id)) else {
                 continue;
             };

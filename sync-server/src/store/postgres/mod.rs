@@ -6,6 +6,7 @@
 //! accept the same change twice. The sync client is blocking (the `postgres` crate); the server
 //! calls stores from blocking threads.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Condvar, Mutex};
 
@@ -329,12 +330,12 @@ impl LedgerTx for PgTx<'_> {
             )?;
         }
         if !rows.events.is_empty() {
-            let ids: Vec<&str> = rows.events.iter().map(|(id, _)| id.as_str()).collect();
-            let event_ids: Vec<&str> = rows.events.iter().map(|(_, e)| e.id.as_str()).collect();
+            let ids: Vec<&str> = rows.events.iter().map(|e| e.record.as_str()).collect();
+            let event_ids: Vec<&str> = rows.events.iter().map(|e| e.event.id.as_str()).collect();
             let json: Vec<String> = rows
                 .events
                 .iter()
-                .map(|(_, e)| serde_json::to_string(e).map_err(storage))
+                .map(|e| e.json().map(Cow::into_owned))
                 .collect::<Result<_, _>>()?;
             // As `insert_events`: an event id given twice for a record is stored once.
             self.execute(

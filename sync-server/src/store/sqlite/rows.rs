@@ -1,5 +1,6 @@
 //! The ledger's rows in SQLite: the protocol's [`LedgerTx`] and the server's [`StoreTx`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use automerge::ChangeHash;
@@ -129,16 +130,10 @@ fn insert_rows<T>(
 
 impl LedgerTx for SqliteTx<'_> {
     fn write(&mut self, rows: &LedgerWrites<'_>) -> Result<(), LedgerError> {
-        let events: Vec<(&RecordId, &str, String)> = rows
+        let events: Vec<(&RecordId, &str, Cow<'_, str>)> = rows
             .events
             .iter()
-            .map(|(id, e)| {
-                Ok((
-                    *id,
-                    e.id.as_str(),
-                    serde_json::to_string(e).map_err(storage)?,
-                ))
-            })
+            .map(|e| Ok((e.record, e.event.id.as_str(), e.json()?)))
             .collect::<Result<_, LedgerError>>()?;
         let record_columns = [
             "id",
@@ -201,7 +196,7 @@ impl LedgerTx for SqliteTx<'_> {
             insert_rows(tx, "record_events", &columns, tail, &events, |s, at, e| {
                 s.raw_bind_parameter(at, e.0.as_str())?;
                 s.raw_bind_parameter(at + 1, e.1)?;
-                s.raw_bind_parameter(at + 2, &e.2)
+                s.raw_bind_parameter(at + 2, e.2.as_ref())
             })
         })
         .and_then(|()| {
