@@ -311,8 +311,19 @@ impl LedgerTx for PgTx<'_> {
                 &[&ids, &kinds, &programs, &objects, &units, &statuses, &seqs],
             )?;
         }
-        for row in &rows.updated_records {
-            self.update_record(row.id, &row.record, row.seq, row.unit_changed)?;
+        if !rows.updated_records.is_empty() {
+            let u = &rows.updated_records;
+            let ids: Vec<&str> = u.iter().map(|u| u.id.as_str()).collect();
+            let units: Vec<Option<&str>> = u.iter().map(|u| u.record.unit.as_deref()).collect();
+            let statuses: Vec<&str> = u.iter().map(|u| u.record.status.code()).collect();
+            let seqs: Vec<i64> = u.iter().map(|u| to_i64(u.seq)).collect();
+            self.execute(
+                "UPDATE records SET unit = u.unit, status = u.status, updated_seq = u.seq
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[])
+                      AS u(id, unit, status, seq)
+                 WHERE records.id = u.id",
+                &[&ids, &units, &statuses, &seqs],
+            )?;
         }
         if !rows.changes.is_empty() {
             let c = &rows.changes;
