@@ -400,3 +400,92 @@ fn new_record(id: &RecordId, changes: &[ParsedChange]) -> Result<LedgerRecord, R
         status: TaskStatus::Unclaimed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Action;
+    use crate::sync::memory::MemoryLedger;
+    use crate::sync::scope::Scope;
+    use crate::test_support::Worker;
+
+    fn changes_of(record: &mut crate::record::Record, since: &[ChangeHash]) -> Vec<Vec<u8>> {
+        record
+            .changes_since(since)
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect()
+    }
+
+    /// One push naming a record twice (its creation, then a claim that depends on it), a
+    /// record that moves to another town, a change sent again, a change sent under another
+    /// record's id and a record outside the scope: the push gives the same report and leaves
+    /// the same ledger as its records pushed one at a time.
+    #[test]
+    fn a_push_decides_as_its_records_pushed_one_by_one() {
+        let mut worker = Worker::new("worker-1", "device-1");
+        let mut a = worker.person("a", "440115001", "李明", "13800000001", "1");
+        let created_a = changes_of(&mut a, &[]);
+        let heads = a.heads();
+        worker.act(&mut a, 2_000, Action::Claimed);
+        let claim_a = changes_of(&mut a, &heads);
+        let mut b = worker.person("b", "440115001", "王芳", "13800000002", "2");
+        worker.act(
+            &mut b,
+            3_000,
+            Action::Reassigned {
+                to_unit: "440115002".into(),
+                reason: None,
+            },
+        );
+        let mut b_all = changes_of(&mut b, &[]);
+        let mut outside = worker.person("c", "440116001", "赵强", "13800000003", "3");
+        let group = |record: &str, changes: Vec<Vec<u8>>| RecordChanges {
+            record: RecordId::new(record).unwrap(),
+            changes,
+        };
+        b_all.extend(created_a.clone());
+        let groups = vec![
+            group("a", created_a.clone()),
+            group("b", b_all.clone()),
+            group("a", [created_a.clone(), claim_a.clone()].concat()),
+            group("d", claim_a.clone()),
+            group("c", changes_of(&mut outside, &[])),
+        ];
+        let scope = Scope::of_units(["440115"]);
+        let peer = Peer {
+            device: "device-1",
+            scope: &scope,
+        };
+        let mut together = MemoryLedger::new();
+        let report = push(&mut together, peer, Cursor(0), 7, &groups).unwrap();
+        let mut one_by_one = MemoryLedger::new();
+        let mut reports = PushReport::default();
+        for group in &groups {
+            let r = push(
+                &mut one_by_one,
+                peer,
+                Cursor(0),
+                7,
+                std::slice::from_ref(group),
+            )
+            .unwrap();
+            reports.accepted += r.accepted;
+            reports.duplicates += r.duplicates;
+            reports.rejected.extend(r.rejected);
+        }
+        assert_eq!(report, reports);
+        assert_eq!(report.accepted, 4, "{report:?}");
+        assert_eq!(together.change_count(), one_by_one.change_count());
+        for id in ["a", "b", "c", "d"] {
+            let id = RecordId::new(id).unwrap();
+            assert_eq!(together.record_row(&id), one_by_one.record_row(&id), "{id}");
+        }
+        let a_row = together.record_row(&RecordId::new("a").unwrap()).unwrap();
+        assert_eq!(a_row.status, TaskStatus::Claimed);
+        let b_row = together.record_row(&RecordId::new("b").unwrap()).unwrap();
+        assert_eq!(b_row.unit.as_deref(), Some("440115002"));
+        let rejected: Vec<&str> = report.rejected.iter().map(|r| r.record.as_str()).collect();
+        assert_eq!(rejected, ["b", "d", "c"]);
+    }
+}
