@@ -21,6 +21,17 @@ pub mod notify;
 pub mod service;
 pub mod store;
 
+/// The server's allocator: mimalloc instead of the system's. The ledger's work is many small,
+/// short-lived allocations (parsed changes, events, rows, and SQLite's copy of every bound
+/// value), and with glibc's allocator about a third of an import's and a merge's CPU time went to
+/// the allocator itself (`_int_malloc`, `malloc_consolidate`, `unlink_chunk`). The `override`
+/// feature makes mimalloc the process's `malloc` too, so SQLite's allocations use it as well;
+/// together they more than halved the CPU time of a 100,000-row import (BENCHMARKS.md, issue 4).
+/// Declared in the library so that the binary, the benchmarks and the tests all run the server
+/// as it is shipped. The field app does not link this crate and keeps the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;

@@ -105,6 +105,10 @@ impl ParsedChange {
     /// `(event id, event JSON)`. Entries that are not readable events are returned as `Err` with
     /// the key, so that the caller can count them; devices show them as review marks.
     pub fn events(&self, events_object: &str) -> Vec<Result<(String, Event), String>> {
+        // Compared as (counter, actor) rather than by formatting every op's object id.
+        let Some(wanted) = object_id(events_object) else {
+            return Vec::new();
+        };
         self.expanded
             .operations
             .iter()
@@ -112,7 +116,7 @@ impl ParsedChange {
                 let ObjectId::Id(obj) = &op.obj else {
                     return None;
                 };
-                if object_text(obj) != events_object {
+                if *obj != wanted {
                     return None;
                 }
                 let Key::Map(key) = &op.key else { return None };
@@ -140,4 +144,14 @@ pub struct Creation {
 
 fn object_text(id: &OpId) -> String {
     format!("{}@{}", id.0, id.1)
+}
+
+/// The op id [`object_text`] wrote, or `None` if `text` is not one (then no op is in it).
+fn object_id(text: &str) -> Option<OpId> {
+    let (counter, actor) = text.split_once('@')?;
+    let counter = counter.parse().ok()?;
+    let actor = automerge::ActorId::try_from(actor).ok()?;
+    // Only the canonical spelling names the object, as the text comparison did.
+    let id = OpId(counter, actor);
+    (object_text(&id) == text).then_some(id)
 }

@@ -11,17 +11,19 @@
 //! order is commit order and a reader that saw position *n* has seen everything up to *n*. The
 //! sequence is also a causal order: a change is accepted only after the changes it depends on.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use automerge::ChangeHash;
 use thiserror::Error;
 
-use super::change::{ChangeError, ParsedChange};
-use super::message::{
-    Cursor, ErrorBody, PageLimits, PullItem, PushReport, RecordChanges, RejectReason, Rejected,
-};
+use super::change::ChangeError;
+use super::message::{Cursor, ErrorBody, PageLimits, PullItem};
 use super::scope::Scope;
 use crate::record::{CreatedRecord, Event, RecordId, RecordKind, TaskStatus, fold};
+
+mod push;
+
+pub use push::push;
 
 /// A record as the ledger tracks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +50,75 @@ pub struct ChangeRow<'a> {
     pub received_at_ms: i64,
 }
 
-/// A record new to the ledger with the rows that come with it (see
-/// [`LedgerTx::insert_new_records`]).
+/// A record new to the ledger, changed last at `seq`.
 #[derive(Debug, Clone)]
-pub struct NewRecordRows<'a> {
+pub struct RecordRow<'a> {
+    pub id: &'a RecordId,
     pub record: LedgerRecord,
-    /// Its creating change; `change.seq` is also the record's `updated_seq` and the placement's.
-    pub change: ChangeRow<'a>,
-    pub events: &'a [Event],
+    pub seq: u64,
+}
+
+/// A stored record's new unit and status, changed last at `seq`. `unit_changed` false says the
+/// unit is the stored one, so a store can leave the unit index alone.
+#[derive(Debug, Clone)]
+pub struct RecordUpdate<'a> {
+    pub id: &'a RecordId,
+    pub record: LedgerRecord,
+    pub seq: u64,
+    pub unit_changed: bool,
+}
+
+/// The record moved from one unit to another at `seq` (from none: it entered the ledger).
+#[derive(Debug, Clone)]
+pub struct PlacementRow<'a> {
+    pub record: &'a RecordId,
+    pub seq: u64,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// An event new to its record, with its JSON when the caller already has it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRow<'a> {
+    pub record: &'a RecordId,
+    pub event: &'a Event,
+    /// `serde_json::to_string(event)`, if already made (an import's records carry it).
+    pub json: Option<&'a str>,
+}
+
+impl EventRow<'_> {
+    /// The event as the stores keep it (JSON).
+    pub fn json(&self) -> Result<std::borrow::Cow<'_, str>, LedgerError> {
+        match self.json {
+            Some(json) => Ok(json.into()),
+            None => serde_json::to_string(self.event)
+                .map(Into::into)
+                .map_err(LedgerError::storage),
+        }
+    }
+}
+
+/// Every row one push (or one import chunk) writes, gathered so that a store can write many
+/// rows per statement ([`LedgerTx::write`]).
+#[derive(Debug, Clone, Default)]
+pub struct LedgerWrites<'a> {
+    pub new_records: Vec<RecordRow<'a>>,
+    pub updated_records: Vec<RecordUpdate<'a>>,
+    /// In sequence order.
+    pub changes: Vec<ChangeRow<'a>>,
+    /// Events new to their records.
+    pub events: Vec<EventRow<'a>>,
+    pub placements: Vec<PlacementRow<'a>>,
+}
+
+impl LedgerWrites<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.new_records.is_empty()
+            && self.updated_records.is_empty()
+            && self.changes.is_empty()
+            && self.events.is_empty()
+            && self.placements.is_empty()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -103,19 +166,79 @@ pub trait LedgerTx {
     fn events(&mut self, id: &RecordId) -> Result<Vec<Event>, LedgerError>;
     /// Stores events; an event id already stored for the record is left as it is.
     fn insert_events(&mut self, id: &RecordId, events: &[Event]) -> Result<(), LedgerError>;
-    /// Stores records new to the ledger, each with its one creating change, its events and its
-    /// first placement (from no unit to `record.unit`) — the rows [`insert_created`] writes. A
-    /// store may write many rows per statement; the default writes them one at a time.
-    fn insert_new_records(&mut self, rows: &[NewRecordRows<'_>]) -> Result<(), LedgerError> {
-        for row in rows {
-            self.insert_record(row.change.record, &row.record, row.change.seq)?;
-            self.insert_change(row.change)?;
-            self.insert_events(row.change.record, row.events)?;
+    /// Takes the next `count` (≥ 1) sequence numbers and returns the first; like
+    /// [`LedgerTx::allocate_seq`] `count` times.
+    fn allocate_seqs(&mut self, count: u64) -> Result<u64, LedgerError> {
+        let first = self.allocate_seq()?;
+        for _ in 1..count {
+            self.allocate_seq()?;
+        }
+        Ok(first)
+    }
+    /// The stored records among `ids`. A store may read them in one statement; the default asks
+    /// for each.
+    fn records(
+        &mut self,
+        ids: &[&RecordId],
+    ) -> Result<HashMap<RecordId, LedgerRecord>, LedgerError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(record) = self.record(id)? {
+                found.insert(id.clone(), record);
+            }
+        }
+        Ok(found)
+    }
+    /// The records of those of `hashes` that the ledger holds (see
+    /// [`LedgerTx::change_owner`]).
+    fn change_owners(
+        &mut self,
+        hashes: &[ChangeHash],
+    ) -> Result<HashMap<ChangeHash, RecordId>, LedgerError> {
+        let mut found = HashMap::with_capacity(hashes.len());
+        for hash in hashes {
+            if let Some(owner) = self.change_owner(hash)? {
+                found.insert(*hash, owner);
+            }
+        }
+        Ok(found)
+    }
+    /// The stored events of each of `ids` that has any.
+    fn events_of(
+        &mut self,
+        ids: &[&RecordId],
+    ) -> Result<HashMap<RecordId, Vec<Event>>, LedgerError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            let events = self.events(id)?;
+            if !events.is_empty() {
+                found.insert(id.clone(), events);
+            }
+        }
+        Ok(found)
+    }
+    /// Writes a push's (or an import chunk's) rows: the records first, then their changes,
+    /// events and placements. A store may write many rows per statement; the default writes
+    /// them one at a time.
+    fn write(&mut self, rows: &LedgerWrites<'_>) -> Result<(), LedgerError> {
+        for row in &rows.new_records {
+            self.insert_record(row.id, &row.record, row.seq)?;
+        }
+        for row in &rows.updated_records {
+            self.update_record(row.id, &row.record, row.seq, row.unit_changed)?;
+        }
+        for change in &rows.changes {
+            self.insert_change(*change)?;
+        }
+        for row in &rows.events {
+            self.insert_events(row.record, std::slice::from_ref(row.event))?;
+        }
+        for placement in &rows.placements {
             self.insert_placement(
-                row.change.record,
-                row.change.seq,
-                None,
-                row.record.unit.as_deref(),
+                placement.record,
+                placement.seq,
+                placement.from.as_deref(),
+                placement.to.as_deref(),
             )?;
         }
         Ok(())
@@ -192,48 +315,6 @@ fn refused_change(record: &RecordId, index: usize, error: &ChangeError) -> Ledge
     ))
 }
 
-/// Accepts a device's changes into the ledger. Every change is parsed before anything is
-/// written: damaged bytes refuse the whole push. Records outside the device's scope, and changes
-/// whose dependencies the ledger lacks, are rejected one record at a time and reported.
-pub fn push(
-    tx: &mut dyn LedgerTx,
-    peer: Peer<'_>,
-    cursor: Cursor,
-    received_at_ms: i64,
-    records: &[RecordChanges],
-) -> Result<PushReport, LedgerError> {
-    let mut parsed = Vec::with_capacity(records.len());
-    for group in records {
-        let changes = group
-            .changes
-            .iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                ParsedChange::parse(bytes).map_err(|e| refused_change(&group.record, i, &e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        parsed.push((group, changes));
-    }
-    let mut report = PushReport::default();
-    for (group, changes) in parsed {
-        if let Some(reason) = push_record(
-            tx,
-            peer,
-            cursor,
-            received_at_ms,
-            group,
-            &changes,
-            &mut report,
-        )? {
-            report.rejected.push(Rejected {
-                record: group.record.clone(),
-                reason,
-            });
-        }
-    }
-    Ok(report)
-}
-
 /// A record the server created itself (an import) with [`crate::record::BulkCreator`]: its
 /// creation change, and the facts that change establishes, known without parsing it.
 #[derive(Debug, Clone, Copy)]
@@ -253,12 +334,22 @@ pub fn insert_created(
     received_at_ms: i64,
     records: &[KnownCreation<'_>],
 ) -> Result<(), LedgerError> {
-    let mut rows = Vec::with_capacity(records.len());
-    for known in records {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let first_seq = tx.allocate_seqs(records.len() as u64)?;
+    let mut rows = LedgerWrites::default();
+    for (known, seq) in records.iter().zip(first_seq..) {
         let created = known.created;
-        let seq = tx.allocate_seq()?;
         let state = fold(std::slice::from_ref(&created.event));
-        rows.push(NewRecordRows {
+        rows.placements.push(PlacementRow {
+            record: &created.id,
+            seq,
+            from: None,
+            to: state.unit.clone(),
+        });
+        rows.new_records.push(RecordRow {
+            id: &created.id,
             record: LedgerRecord {
                 kind: known.kind,
                 program: known.program.to_owned(),
@@ -266,208 +357,23 @@ pub fn insert_created(
                 unit: state.unit,
                 status: state.status,
             },
-            change: ChangeRow {
-                seq,
-                hash: &created.hash,
-                record: &created.id,
-                bytes: &created.bytes,
-                device,
-                received_at_ms,
-            },
-            events: std::slice::from_ref(&created.event),
+            seq,
+        });
+        rows.changes.push(ChangeRow {
+            seq,
+            hash: &created.hash,
+            record: &created.id,
+            bytes: &created.bytes,
+            device,
+            received_at_ms,
+        });
+        rows.events.push(EventRow {
+            record: &created.id,
+            event: &created.event,
+            json: Some(&created.event_json),
         });
     }
-    tx.insert_new_records(&rows)
-}
-
-/// Pushes one record's changes; returns why the rest were rejected, if they were.
-///
-/// Reads first (which changes the ledger takes), then writes each row once: the record row with
-/// its final unit and status, the changes, the new events, the placement.
-fn push_record(
-    tx: &mut dyn LedgerTx,
-    peer: Peer<'_>,
-    cursor: Cursor,
-    received_at_ms: i64,
-    group: &RecordChanges,
-    changes: &[ParsedChange],
-    report: &mut PushReport,
-) -> Result<Option<RejectReason>, LedgerError> {
-    let id = &group.record;
-    let stored = tx.record(id)?;
-    // Each change's events, read once from its operations.
-    let mut events_of: Vec<Vec<(String, Event)>> = Vec::new();
-    let mut record = match &stored {
-        Some(record) => {
-            let allowed = peer
-                .scope
-                .contains_at(id, record.unit.as_deref(), Cursor(u64::MAX))
-                || in_scope_at(tx, peer.scope, id, cursor.0)?;
-            if !allowed {
-                return Ok(Some(RejectReason::OutOfScope));
-            }
-            record.clone()
-        }
-        None => match new_record(peer.scope, id, changes, &mut events_of) {
-            Ok(record) => record,
-            Err(reason) => return Ok(Some(reason)),
-        },
-    };
-    if events_of.is_empty() {
-        events_of = changes
-            .iter()
-            .map(|c| {
-                c.events(&record.events_object)
-                    .into_iter()
-                    .flatten()
-                    .collect()
-            })
-            .collect();
-    }
-    // The leading run of changes whose dependencies the ledger has (or that come before them).
-    let mut accepted_here: HashSet<ChangeHash> = HashSet::new();
-    let mut accepted: Vec<usize> = Vec::new();
-    let mut rejection = None;
-    for (index, change) in changes.iter().enumerate() {
-        if accepted_here.contains(&change.hash) {
-            report.duplicates += 1;
-            continue;
-        }
-        match tx.change_owner(&change.hash)? {
-            Some(owner) if owner == *id => {
-                report.duplicates += 1;
-                accepted_here.insert(change.hash);
-                continue;
-            }
-            Some(_) => {
-                rejection = Some(RejectReason::Invalid {
-                    detail: "a change of another record was sent as this record's".to_owned(),
-                });
-                break;
-            }
-            None => {}
-        }
-        let mut deps_present = true;
-        for dep in &change.deps {
-            if !accepted_here.contains(dep) && tx.change_owner(dep)?.as_ref() != Some(id) {
-                deps_present = false;
-                break;
-            }
-        }
-        if !deps_present {
-            rejection = Some(RejectReason::MissingDependencies);
-            break;
-        }
-        accepted_here.insert(change.hash);
-        accepted.push(index);
-    }
-    if accepted.is_empty() {
-        return Ok(rejection);
-    }
-    let mut new_events: BTreeMap<&str, &Event> = BTreeMap::new();
-    for &index in &accepted {
-        for (key, event) in &events_of[index] {
-            new_events.entry(key).or_insert(event);
-        }
-    }
-    let mut fresh: Vec<Event> = Vec::new();
-    let mut placement = None;
-    if !new_events.is_empty() || stored.is_none() {
-        // A record new to the ledger has no stored events: no need to ask.
-        let mut events = match stored {
-            Some(_) => tx.events(id)?,
-            None => Vec::new(),
-        };
-        let known: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        fresh = new_events
-            .into_values()
-            .filter(|e| !known.contains(e.id.as_str()))
-            .cloned()
-            .collect();
-        events.extend(fresh.iter().cloned());
-        let state = fold(&events);
-        let previous_unit = stored.as_ref().and_then(|r| r.unit.clone());
-        if state.unit != previous_unit {
-            placement = Some(previous_unit);
-        }
-        record.unit = state.unit;
-        record.status = state.status;
-    }
-    let mut seqs = Vec::with_capacity(accepted.len());
-    for _ in &accepted {
-        seqs.push(tx.allocate_seq()?);
-    }
-    let Some(&last_seq) = seqs.last() else {
-        return Ok(rejection);
-    };
-    // The record row goes in before its changes, so that readers joining the two never see a
-    // change without its record.
-    match stored {
-        None => tx.insert_record(id, &record, last_seq)?,
-        Some(_) => tx.update_record(id, &record, last_seq, placement.is_some())?,
-    }
-    for (&index, &seq) in accepted.iter().zip(&seqs) {
-        tx.insert_change(ChangeRow {
-            seq,
-            hash: &changes[index].hash,
-            record: id,
-            bytes: &group.changes[index],
-            device: peer.device,
-            received_at_ms,
-        })?;
-        report.accepted += 1;
-    }
-    tx.insert_events(id, &fresh)?;
-    if let Some(previous_unit) = placement {
-        tx.insert_placement(
-            id,
-            last_seq,
-            previous_unit.as_deref(),
-            record.unit.as_deref(),
-        )?;
-    }
-    Ok(rejection)
-}
-
-/// Checks a record the ledger has never seen: its first change must create it, and its unit
-/// (from the events that come with it) must be in the pusher's scope. Fills `events_of` with each
-/// change's events.
-fn new_record(
-    scope: &Scope,
-    id: &RecordId,
-    changes: &[ParsedChange],
-    events_of: &mut Vec<Vec<(String, Event)>>,
-) -> Result<LedgerRecord, RejectReason> {
-    let Some(first) = changes.first() else {
-        return Err(RejectReason::MissingDependencies);
-    };
-    if !first.deps.is_empty() || !first.creates_record() {
-        return Err(RejectReason::MissingDependencies);
-    }
-    let creation = first.creation(id).map_err(|e| RejectReason::Invalid {
-        detail: e.to_string(),
-    })?;
-    *events_of = changes
-        .iter()
-        .map(|c| {
-            c.events(&creation.events_object)
-                .into_iter()
-                .flatten()
-                .collect()
-        })
-        .collect();
-    let events: Vec<Event> = events_of.iter().flatten().map(|(_, e)| e.clone()).collect();
-    let state = fold(&events);
-    if !scope.contains_at(id, state.unit.as_deref(), Cursor(u64::MAX)) {
-        return Err(RejectReason::OutOfScope);
-    }
-    Ok(LedgerRecord {
-        kind: creation.kind,
-        program: creation.program,
-        events_object: creation.events_object,
-        unit: None,
-        status: TaskStatus::Unclaimed,
-    })
+    tx.write(&rows)
 }
 
 /// One page of what a device lacks.

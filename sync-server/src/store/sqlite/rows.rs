@@ -1,10 +1,11 @@
 //! The ledger's rows in SQLite: the protocol's [`LedgerTx`] and the server's [`StoreTx`].
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::ChangeHash;
 use outpost_shared::record::{Event, RecordId};
-use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx, NewRecordRows};
+use outpost_shared::sync::ledger::{ChangeRow, LedgerError, LedgerRecord, LedgerTx, LedgerWrites};
 use outpost_shared::sync::message::OutboxStatus;
 use outpost_shared::sync::{Cursor, Scope};
 use rusqlite::{OptionalExtension, Row, Statement, Transaction, params};
@@ -67,6 +68,35 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     Some(next)
 }
 
+/// Values per `IN (…)` list of a batched read. Lists are padded to a power of two (repeating
+/// the last value, which changes nothing) so that a few prepared statements serve every push.
+const MAX_IN_LIST: usize = 256;
+
+/// Runs `select … (?, ?, …)` over `keys`, [`MAX_IN_LIST`] at a time, handing each row to
+/// `row`; `bind` binds one key at a parameter index.
+fn select_in<K>(
+    tx: &Transaction<'_>,
+    select: &str,
+    keys: &[K],
+    bind: impl Fn(&mut Statement<'_>, usize, &K) -> rusqlite::Result<()>,
+    mut row: impl FnMut(&Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    for chunk in keys.chunks(MAX_IN_LIST) {
+        let Some(last) = chunk.last() else { continue };
+        let slots = chunk.len().next_power_of_two().max(8);
+        let sql = format!("{select} ({})", vec!["?"; slots].join(", "));
+        let mut statement = tx.prepare_cached(&sql)?;
+        for n in 0..slots {
+            bind(&mut statement, n + 1, chunk.get(n).unwrap_or(last))?;
+        }
+        let mut rows = statement.raw_query();
+        while let Some(r) = rows.next()? {
+            row(r)?;
+        }
+    }
+    Ok(())
+}
+
 /// Rows per multi-row `INSERT`: each statement run has its own start-up, bindings reset and
 /// halt, which for one-row inserts was about a third of SQLite's time in an import.
 const ROWS_PER_INSERT: usize = 50;
@@ -99,19 +129,12 @@ fn insert_rows<T>(
 }
 
 impl LedgerTx for SqliteTx<'_> {
-    fn insert_new_records(&mut self, rows: &[NewRecordRows<'_>]) -> Result<(), LedgerError> {
-        let events: Vec<(&RecordId, &str, String)> = rows
+    fn write(&mut self, rows: &LedgerWrites<'_>) -> Result<(), LedgerError> {
+        let events: Vec<(&RecordId, &str, Cow<'_, str>)> = rows
+            .events
             .iter()
-            .flat_map(|r| r.events.iter().map(move |e| (r.change.record, e)))
-            .map(|(id, e)| {
-                Ok((
-                    id,
-                    e.id.as_str(),
-                    serde_json::to_string(e).map_err(storage)?,
-                ))
-            })
+            .map(|e| Ok((e.record, e.event.id.as_str(), e.json()?)))
             .collect::<Result<_, LedgerError>>()?;
-        let tx = &self.tx;
         let record_columns = [
             "id",
             "kind",
@@ -121,33 +144,51 @@ impl LedgerTx for SqliteTx<'_> {
             "status",
             "updated_seq",
         ];
-        insert_rows(tx, "records", &record_columns, "", rows, |s, at, r| {
-            s.raw_bind_parameter(at, r.change.record.as_str())?;
-            s.raw_bind_parameter(at + 1, r.record.kind.code())?;
-            s.raw_bind_parameter(at + 2, &r.record.program)?;
-            s.raw_bind_parameter(at + 3, &r.record.events_object)?;
-            s.raw_bind_parameter(at + 4, &r.record.unit)?;
-            s.raw_bind_parameter(at + 5, r.record.status.code())?;
-            s.raw_bind_parameter(at + 6, to_i64(r.change.seq))
-        })
-        .and_then(|()| {
-            let columns = [
-                "seq",
-                "hash",
-                "record_id",
-                "bytes",
-                "device_id",
-                "received_at_ms",
-            ];
-            insert_rows(tx, "changes", &columns, "", rows, |s, at, r| {
-                s.raw_bind_parameter(at, to_i64(r.change.seq))?;
-                s.raw_bind_parameter(at + 1, &r.change.hash.0[..])?;
-                s.raw_bind_parameter(at + 2, r.change.record.as_str())?;
-                s.raw_bind_parameter(at + 3, r.change.bytes)?;
-                s.raw_bind_parameter(at + 4, r.change.device)?;
-                s.raw_bind_parameter(at + 5, r.change.received_at_ms)
-            })
-        })
+        let tx = &self.tx;
+        insert_rows(
+            tx,
+            "records",
+            &record_columns,
+            "",
+            &rows.new_records,
+            |s, at, r| {
+                s.raw_bind_parameter(at, r.id.as_str())?;
+                s.raw_bind_parameter(at + 1, r.record.kind.code())?;
+                s.raw_bind_parameter(at + 2, &r.record.program)?;
+                s.raw_bind_parameter(at + 3, &r.record.events_object)?;
+                s.raw_bind_parameter(at + 4, &r.record.unit)?;
+                s.raw_bind_parameter(at + 5, r.record.status.code())?;
+                s.raw_bind_parameter(at + 6, to_i64(r.seq))
+            },
+        )
+        .map_err(storage)?;
+        for row in &rows.updated_records {
+            self.update_record(row.id, &row.record, row.seq, row.unit_changed)?;
+        }
+        let tx = &self.tx;
+        let change_columns = [
+            "seq",
+            "hash",
+            "record_id",
+            "bytes",
+            "device_id",
+            "received_at_ms",
+        ];
+        insert_rows(
+            tx,
+            "changes",
+            &change_columns,
+            "",
+            &rows.changes,
+            |s, at, c| {
+                s.raw_bind_parameter(at, to_i64(c.seq))?;
+                s.raw_bind_parameter(at + 1, &c.hash.0[..])?;
+                s.raw_bind_parameter(at + 2, c.record.as_str())?;
+                s.raw_bind_parameter(at + 3, c.bytes)?;
+                s.raw_bind_parameter(at + 4, c.device)?;
+                s.raw_bind_parameter(at + 5, c.received_at_ms)
+            },
+        )
         .and_then(|()| {
             // As `insert_events`: an event id given twice for a record is stored once.
             let columns = ["record_id", "event_id", "event"];
@@ -155,19 +196,121 @@ impl LedgerTx for SqliteTx<'_> {
             insert_rows(tx, "record_events", &columns, tail, &events, |s, at, e| {
                 s.raw_bind_parameter(at, e.0.as_str())?;
                 s.raw_bind_parameter(at + 1, e.1)?;
-                s.raw_bind_parameter(at + 2, &e.2)
+                s.raw_bind_parameter(at + 2, e.2.as_ref())
             })
         })
         .and_then(|()| {
             let columns = ["record_id", "seq", "from_unit", "to_unit"];
-            insert_rows(tx, "placements", &columns, "", rows, |s, at, r| {
-                s.raw_bind_parameter(at, r.change.record.as_str())?;
-                s.raw_bind_parameter(at + 1, to_i64(r.change.seq))?;
-                s.raw_bind_parameter(at + 2, rusqlite::types::Null)?;
-                s.raw_bind_parameter(at + 3, &r.record.unit)
-            })
+            insert_rows(
+                tx,
+                "placements",
+                &columns,
+                "",
+                &rows.placements,
+                |s, at, p| {
+                    s.raw_bind_parameter(at, p.record.as_str())?;
+                    s.raw_bind_parameter(at + 1, to_i64(p.seq))?;
+                    s.raw_bind_parameter(at + 2, &p.from)?;
+                    s.raw_bind_parameter(at + 3, &p.to)
+                },
+            )
         })
         .map_err(storage)
+    }
+
+    fn allocate_seqs(&mut self, count: u64) -> Result<u64, LedgerError> {
+        let first = self.max_seq()? + 1;
+        self.last_seq = Some(first + count.max(1) - 1);
+        Ok(first)
+    }
+
+    fn records(
+        &mut self,
+        ids: &[&RecordId],
+    ) -> Result<HashMap<RecordId, LedgerRecord>, LedgerError> {
+        let mut found = HashMap::with_capacity(ids.len());
+        select_in(
+            &self.tx,
+            "SELECT id, kind, program, events_object, unit, status FROM records WHERE id IN",
+            ids,
+            |s, at, id| s.raw_bind_parameter(at, id.as_str()),
+            |r| {
+                let row: (String, String, String, String, Option<String>, String) = (
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                );
+                found.insert(row.0, (row.1, row.2, row.3, row.4, row.5));
+                Ok(())
+            },
+        )
+        .map_err(storage)?;
+        found
+            .into_iter()
+            .map(|(id, (kind, program, events_object, unit, status))| {
+                Ok((
+                    record_id(id)?,
+                    ledger_record(&kind, program, events_object, unit, &status)?,
+                ))
+            })
+            .collect()
+    }
+
+    fn change_owners(
+        &mut self,
+        hashes: &[ChangeHash],
+    ) -> Result<HashMap<ChangeHash, RecordId>, LedgerError> {
+        let mut found = Vec::new();
+        select_in(
+            &self.tx,
+            "SELECT hash, record_id FROM changes WHERE hash IN",
+            hashes,
+            |s, at, hash| s.raw_bind_parameter(at, &hash.0[..]),
+            |r| {
+                let row: (Vec<u8>, String) = (r.get(0)?, r.get(1)?);
+                found.push(row);
+                Ok(())
+            },
+        )
+        .map_err(storage)?;
+        found
+            .into_iter()
+            .map(|(hash, owner)| {
+                let hash = ChangeHash::try_from(hash.as_slice()).map_err(storage)?;
+                Ok((hash, record_id(owner)?))
+            })
+            .collect()
+    }
+
+    fn events_of(
+        &mut self,
+        ids: &[&RecordId],
+    ) -> Result<HashMap<RecordId, Vec<Event>>, LedgerError> {
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        select_in(
+            &self.tx,
+            "SELECT record_id, event FROM record_events WHERE record_id IN",
+            ids,
+            |s, at, id| s.raw_bind_parameter(at, id.as_str()),
+            |r| {
+                found.entry(r.get(0)?).or_default().push(r.get(1)?);
+                Ok(())
+            },
+        )
+        .map_err(storage)?;
+        found
+            .into_iter()
+            .map(|(id, texts)| {
+                let events = texts
+                    .iter()
+                    .map(|t| serde_json::from_str(t).map_err(storage))
+                    .collect::<Result<_, _>>()?;
+                Ok((record_id(id)?, events))
+            })
+            .collect()
     }
 
     fn allocate_seq(&mut self) -> Result<u64, LedgerError> {
