@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{ChangeHash, ObjId as ExId, ReadDoc, ScalarValue, ScalarValueRef, ValueRef};
-use serde::{Deserialize, Serialize};
 
 use super::{
     Event, FieldValue, Record, RecordError, RecordKind, RecordState, parse_change_chunks,
@@ -29,7 +28,7 @@ use super::{
 /// An Automerge operation id. Ordered as Automerge orders them (counter, then actor bytes, which
 /// lower-case hex of the bytes preserves): the greatest visible value of a key is the one every
 /// replica shows.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct OpRef {
     counter: u64,
     /// The actor id in lower-case hex.
@@ -50,14 +49,14 @@ impl OpRef {
 
 /// One visible value of a field: `None` when it is not text (never written by Outpost; a field
 /// list skips it like the document does).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct FieldOp {
     id: OpRef,
     text: Option<String>,
 }
 
 /// What the document holds of one actor: enough to tell whether its next change is in sequence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct ActorHistory {
     /// How many changes (Automerge numbers an actor's changes 1, 2, 3…).
     changes: u64,
@@ -66,7 +65,7 @@ struct ActorHistory {
 }
 
 /// See the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordContent {
     kind: RecordKind,
     program: String,
@@ -305,16 +304,18 @@ impl RecordContent {
         Some((self, heads))
     }
 
-    /// The stored form.
+    /// The stored form (see `encoding`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        encoding::encode(self)
     }
 
     /// Reads the stored form; `None` if it cannot be read (the caller then loads the document).
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        serde_json::from_slice(bytes).ok()
+        encoding::decode(bytes)
     }
 }
+
+mod encoding;
 
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,8 @@ fn applying_to_the_content_equals_applying_to_the_document() {
             document.apply(&message).unwrap();
             let expected = RecordContent::of(&mut document).unwrap();
             assert_content_reads_like_the_record(&expected, &mut document);
+            let stored = RecordContent::from_bytes(&expected.to_bytes());
+            prop_assert_eq!(stored.as_ref(), Some(&expected));
             match fast {
                 Some((fast, fast_heads)) => {
                     prop_assert_eq!(&fast, &expected);
@@ -148,13 +150,20 @@ fn a_concurrent_edit_is_left_to_the_document_whose_content_keeps_both_values() {
 }
 
 #[test]
-fn the_stored_form_reads_back() {
+fn the_stored_form_reads_back_and_damage_is_refused() {
     let mut district = Worker::new("district", "d-pc");
+    let mut escort = Worker::new("escort", "phone");
     let mut record = district.person("p1", UNITS[0], "李明", "13490879088", "");
+    escort.act(&mut record, 5_000, Action::TagBound { tag: "WB-9".into() });
     let content = RecordContent::of(&mut record).unwrap();
-    assert_eq!(
-        RecordContent::from_bytes(&content.to_bytes()),
-        Some(content)
-    );
+    let bytes = content.to_bytes();
+    assert_eq!(RecordContent::from_bytes(&bytes), Some(content));
     assert_eq!(RecordContent::from_bytes(b"{not json"), None);
+    for cut in 0..bytes.len() {
+        assert_eq!(
+            RecordContent::from_bytes(&bytes[..cut]),
+            None,
+            "cut at {cut}"
+        );
+    }
 }
