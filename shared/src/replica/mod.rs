@@ -9,6 +9,14 @@
 //! rebuild equals the incremental result. Records are loaded one at a time on demand (a loaded
 //! document costs ~20 KB), never all at once.
 //!
+//! Beside each document the store keeps its content (`record_contents`, a
+//! [`RecordContent`]: visible fields, event entries, each actor's change count), derived like the
+//! rest. A change received from another device is usually applied to that content alone
+//! ([`Writer::apply_changes`]): the bytes are stored as the document's next chunk and the rows
+//! are folded from the new content, without loading the document, which was most of the cost.
+//! Whatever the content cannot prove the outcome of (missing dependencies, duplicates, concurrent
+//! histories, compaction, damaged bytes) is applied to the loaded document as before.
+//!
 //! Durability: WAL with `synchronous = FULL`, because a field worker's phone can lose power at
 //! any moment and nothing a worker entered may be lost; writers batch work into one transaction
 //! ([`Replica::write`]) so the cost of the sync is paid once per batch.
