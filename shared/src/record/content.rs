@@ -105,7 +105,6 @@ impl RecordContent {
             history.max_op = history.max_op.max(change.max_op);
         }
         let doc = &record.doc;
-        let not_a_map = RecordError::MissingRoot("fields");
         let mut fields = BTreeMap::new();
         for item in doc.map_range(&record.fields, ..) {
             let mut ops = Vec::new();
@@ -135,7 +134,7 @@ impl RecordContent {
         Ok(Self {
             kind: record.kind,
             program: record.program.clone(),
-            fields_map: OpRef::of(&record.fields).ok_or(not_a_map)?,
+            fields_map: OpRef::of(&record.fields).ok_or(RecordError::MissingRoot("fields"))?,
             events_map: OpRef::of(&record.events).ok_or(RecordError::MissingRoot("events"))?,
             applies_changes,
             actors,
@@ -290,13 +289,12 @@ impl RecordContent {
                     return None;
                 }
             }
-            self.actors.insert(
-                actor,
-                ActorHistory {
-                    changes: change.seq(),
-                    max_op: change.max_op(),
-                },
-            );
+            let history = self.actors.entry(actor).or_insert(ActorHistory {
+                changes: 0,
+                max_op: 0,
+            });
+            history.changes = change.seq();
+            history.max_op = history.max_op.max(change.max_op());
             heads.retain(|head| !deps.contains(head));
             heads.push(change.hash());
             heads.sort_unstable();
