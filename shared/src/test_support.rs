@@ -1,7 +1,12 @@
 //! Helpers shared by the unit tests of several modules.
 
+use automerge::Change;
+use proptest::prelude::*;
+
 use crate::hlc::{DeviceId, HlcClock};
-use crate::record::{Action, Author, EventId, NewRecord, Record, RecordId, RecordKind, UserId};
+use crate::record::{
+    self, Action, Author, EventId, NewRecord, Record, RecordId, RecordKind, UserId, field_keys,
+};
 
 /// A person at a device: the author of events, with the device's clock.
 pub(crate) struct Worker {
@@ -55,4 +60,163 @@ impl Worker {
         )
         .unwrap()
     }
+}
+
+pub(crate) const UNITS: [&str; 3] = ["440115001", "440115002", "440115100"];
+const FIELD_KEYS: [&str; 4] = [
+    field_keys::NAME,
+    field_keys::PHONE,
+    field_keys::ID_NUMBER,
+    "note",
+];
+
+/// One step of a random history on three devices, each with its own copy of the record.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// A workflow event at a clock time drawn at random, so that events from different devices
+    /// arrive out of clock order.
+    Act {
+        device: usize,
+        action: u8,
+        at: u16,
+    },
+    SetField {
+        device: usize,
+        key: usize,
+        value: u8,
+    },
+    Sync {
+        from: usize,
+        to: usize,
+    },
+}
+
+pub(crate) fn step() -> impl Strategy<Value = Step> {
+    let device = 0usize..3;
+    prop_oneof![
+        3 => (device.clone(), 0u8..8, any::<u16>())
+            .prop_map(|(device, action, at)| Step::Act { device, action, at }),
+        2 => (device.clone(), 0..FIELD_KEYS.len(), 0u8..4)
+            .prop_map(|(device, key, value)| Step::SetField { device, key, value }),
+        1 => (device.clone(), device).prop_map(|(from, to)| Step::Sync { from, to }),
+    ]
+}
+
+fn action(code: u8) -> Action {
+    match code {
+        0 | 1 => Action::Claimed,
+        2 => Action::Answered {
+            outcome: vec!["local".into(), "home".into()],
+            note: None,
+        },
+        3 => Action::Reassigned {
+            to_unit: UNITS[1].into(),
+            reason: None,
+        },
+        4 => Action::TagBound { tag: "WB-1".into() },
+        5 => Action::TagBound { tag: "WB-2".into() },
+        6 => Action::SuppliesIssued {
+            item: "n95".into(),
+            quantity: 2,
+        },
+        _ => Action::ReviewResolved {
+            marks: vec!["claims".into()],
+            note: None,
+        },
+    }
+}
+
+/// The record as the district created it, and every change the three devices made after, each
+/// device's in the order it made them.
+pub(crate) fn random_history(steps: &[Step]) -> (Record, Vec<Vec<Vec<u8>>>) {
+    let mut district = Worker::new("district", "d-pc");
+    let mut base = district.person("p-0001", UNITS[0], "李明", "13490879088", "44011519900307");
+    let base_heads = base.heads();
+    let mut devices: Vec<Worker> = (0..3)
+        .map(|i| Worker::new(&format!("user-{i}"), &format!("device-{i}")))
+        .collect();
+    let mut copies: Vec<Record> = (0..3).map(|_| base.clone()).collect();
+    for step in steps {
+        match *step {
+            Step::Act {
+                device,
+                action: code,
+                at,
+            } => {
+                devices[device].act(&mut copies[device], 10_000 + u64::from(at), action(code));
+            }
+            Step::SetField { device, key, value } => {
+                let author = devices[device].author.clone();
+                copies[device]
+                    .set_field(&author, FIELD_KEYS[key], &format!("value-{value}"))
+                    .unwrap();
+            }
+            Step::Sync { from, to } if from != to => {
+                let mut source = copies[from].clone();
+                copies[to].merge(&mut source).unwrap();
+            }
+            Step::Sync { .. } => {}
+        }
+    }
+    // Each device sends only its own changes: the others' reach the receiver from them.
+    let changes = copies
+        .iter_mut()
+        .zip(&devices)
+        .map(|(copy, device)| {
+            let actor = record::actor_for(&device.author.device);
+            copy.changes_since(&base_heads)
+                .into_iter()
+                .map(|(_, bytes)| bytes)
+                .filter(|bytes| {
+                    Change::from_bytes(bytes.clone())
+                        .is_ok_and(|change| change.actor_id() == &actor)
+                })
+                .collect()
+        })
+        .collect();
+    (base, changes)
+}
+
+/// A tiny deterministic generator so that a failing case replays exactly from its seed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The messages a receiver gets: each device's changes in runs of one to three (as sync sends
+/// them), the devices interleaved at random, some messages twice, some out of causal order.
+pub(crate) fn deliveries(changes: &[Vec<Vec<u8>>], seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = SplitMix(seed);
+    let mut next: Vec<usize> = vec![0; changes.len()];
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    while next.iter().zip(changes).any(|(n, c)| *n < c.len()) {
+        let device = rng.below(changes.len());
+        let pending = &changes[device][next[device]..];
+        if pending.is_empty() {
+            continue;
+        }
+        let run = (1 + rng.below(3)).min(pending.len());
+        messages.push(pending[..run].concat());
+        next[device] += run;
+        match rng.below(8) {
+            0 => messages.push(messages[rng.below(messages.len())].clone()),
+            1 if messages.len() > 1 => {
+                let last = messages.len() - 1;
+                messages.swap(last, rng.below(last));
+            }
+            _ => {}
+        }
+    }
+    messages
 }

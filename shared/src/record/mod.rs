@@ -20,6 +20,7 @@
 //! device id is the Automerge actor).
 
 mod bulk;
+mod content;
 mod event;
 mod fold;
 mod genesis;
@@ -37,6 +38,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use bulk::{BulkCreator, CreatedRecord};
+pub use content::RecordContent;
 pub use event::{
     Action, ActionKind, Author, Event, EventId, InvalidIdentifier, RecordId, RecordKind,
     TaskStatus, UserId, VehicleKind,
@@ -112,7 +114,8 @@ pub struct Record {
     events: ObjId,
 }
 
-fn actor_for(device: &DeviceId) -> ActorId {
+/// The Automerge actor of a device.
+pub(crate) fn actor_for(device: &DeviceId) -> ActorId {
     let digest = Sha256::digest(device.as_str().as_bytes());
     ActorId::from(&digest[..16])
 }
@@ -173,6 +176,58 @@ fn read_uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
         }
     }
     None
+}
+
+/// Reads one entry of the events map (`text`: its value, if text): the event, or why it cannot be
+/// read.
+fn read_event(key: &str, text: Option<&str>) -> Result<Event, String> {
+    let text = text.ok_or_else(|| "not text".to_owned())?;
+    match serde_json::from_str::<Event>(text) {
+        Ok(event) if event.id.as_str() == key => Ok(event),
+        Ok(_) => Err("id does not match its key".to_owned()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// The workflow state of a record of `kind`: the fold of its events plus marks for field
+/// conflicts and unreadable events.
+fn state_of(
+    kind: RecordKind,
+    events: &[Event],
+    unreadable: Vec<(String, String)>,
+    fields: &BTreeMap<String, FieldValue>,
+) -> RecordState {
+    let mut state = fold(events);
+    // Transfers and supply ledgers fold their own events; their marks are the record's.
+    match kind {
+        RecordKind::Transfer => state.reviews.extend(crate::transfer::fold(events).reviews),
+        RecordKind::SupplyLedger => {
+            state
+                .reviews
+                .extend(crate::supply::fold_ledger(events).reviews);
+        }
+        RecordKind::Person | RecordKind::Alert => {}
+    }
+    for (key, value) in fields {
+        if !value.conflicting.is_empty() {
+            state.reviews.push(ReviewMark {
+                id: format!("field:{key}"),
+                reason: ReviewReason::ConcurrentFieldEdits {
+                    field: key.clone(),
+                    values: value.conflicting.clone(),
+                },
+                events: Vec::new(),
+            });
+        }
+    }
+    for (event, reason) in unreadable {
+        state.reviews.push(ReviewMark {
+            id: format!("unreadable:{event}"),
+            reason: ReviewReason::UnreadableEvent { event, reason },
+            events: Vec::new(),
+        });
+    }
+    state
 }
 
 impl Record {
@@ -354,12 +409,8 @@ impl Record {
                 Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
                 _ => None,
             };
-            let parsed = text
-                .ok_or_else(|| "not text".to_owned())
-                .and_then(|t| serde_json::from_str::<Event>(&t).map_err(|e| e.to_string()));
-            match parsed {
-                Ok(event) if event.id.as_str() == key => events.push(event),
-                Ok(_) => unreadable.push((key, "id does not match its key".to_owned())),
+            match read_event(&key, text.as_deref()) {
+                Ok(event) => events.push(event),
                 Err(reason) => unreadable.push((key, reason)),
             }
         }
@@ -417,37 +468,7 @@ impl Record {
     /// [`Record::state`] when the caller already read the fields.
     pub fn state_with_fields(&self, fields: &BTreeMap<String, FieldValue>) -> RecordState {
         let (events, unreadable) = self.events();
-        let mut state = fold(&events);
-        // Transfers and supply ledgers fold their own events; their marks are the record's.
-        match self.kind {
-            RecordKind::Transfer => state.reviews.extend(crate::transfer::fold(&events).reviews),
-            RecordKind::SupplyLedger => {
-                state
-                    .reviews
-                    .extend(crate::supply::fold_ledger(&events).reviews);
-            }
-            RecordKind::Person | RecordKind::Alert => {}
-        }
-        for (key, value) in fields {
-            if !value.conflicting.is_empty() {
-                state.reviews.push(ReviewMark {
-                    id: format!("field:{key}"),
-                    reason: ReviewReason::ConcurrentFieldEdits {
-                        field: key.clone(),
-                        values: value.conflicting.clone(),
-                    },
-                    events: Vec::new(),
-                });
-            }
-        }
-        for (event, reason) in unreadable {
-            state.reviews.push(ReviewMark {
-                id: format!("unreadable:{event}"),
-                reason: ReviewReason::UnreadableEvent { event, reason },
-                events: Vec::new(),
-            });
-        }
-        state
+        state_of(self.kind, &events, unreadable, fields)
     }
 
     /// The Automerge heads: what this copy contains, for incremental saves and sync.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReplicaError, encode_heads};
 use crate::record::{
-    Record, RecordId, RecordKind, ReviewMark, ReviewReason, TaskStatus, field_keys,
+    RecordContent, RecordId, RecordKind, ReviewMark, ReviewReason, TaskStatus, field_keys,
 };
 use crate::task::Member;
 
@@ -187,30 +187,45 @@ fn text_value(text: Option<String>) -> Value {
 /// rewritten only when they changed, which keeps applying a workflow change cheap.
 pub(super) fn derive(
     conn: &Connection,
-    record: &Record,
+    id: &RecordId,
+    content: &RecordContent,
     heads: &[ChangeHash],
     chunk_count: i64,
 ) -> Result<(), ReplicaError> {
-    let previous = stored_row(conn, record.id().as_str())?;
-    derive_over(conn, record, heads, chunk_count, previous.as_ref())
+    let previous = stored_row(conn, id.as_str())?;
+    derive_over(conn, id, content, heads, chunk_count, previous.as_ref())
+}
+
+/// The stored content of the record whose derived row is `stored`, if there is one that reads.
+pub(super) fn stored_content(
+    conn: &Connection,
+    stored: &StoredRow,
+) -> Result<Option<RecordContent>, ReplicaError> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT content FROM record_contents WHERE record = ?1")?
+        .query_row([stored.rowid], |r| r.get(0))
+        .optional()?;
+    Ok(bytes.and_then(|bytes| RecordContent::from_bytes(&bytes)))
 }
 
 /// [`derive`] when the caller already read the stored row (`None`: the record has none yet).
+/// The content is stored too, for the next received change.
 pub(super) fn derive_over(
     conn: &Connection,
-    record: &Record,
+    id: &RecordId,
+    content: &RecordContent,
     heads: &[ChangeHash],
     chunk_count: i64,
     previous: Option<&StoredRow>,
 ) -> Result<(), ReplicaError> {
-    let fields = record.fields();
-    let state = record.state_with_fields(&fields);
+    let fields = content.fields();
+    let state = content.state_with_fields(&fields);
     let text = |key: &str| fields.get(key).map(|f| f.value.clone());
     let name = text(field_keys::NAME);
     let phone = text(field_keys::PHONE);
     let id_number = text(field_keys::ID_NUMBER);
-    let member = match record.kind() {
-        RecordKind::Person => Member::of(record.id(), record.program(), &state),
+    let member = match content.kind() {
+        RecordKind::Person => Member::of(id, content.program(), &state),
         _ => None,
     };
     let assigned_at_ms = state
@@ -218,8 +233,8 @@ pub(super) fn derive_over(
         .as_ref()
         .map(|s| i64::try_from(s.at.wall_ms).unwrap_or(i64::MAX));
     let columns: [Value; DERIVED_COLUMNS.len()] = [
-        Value::Text(record.kind().code().to_owned()),
-        Value::Text(record.program().to_owned()),
+        Value::Text(content.kind().code().to_owned()),
+        Value::Text(content.program().to_owned()),
         text_value(state.unit.clone()),
         Value::Text(state.status.code().to_owned()),
         text_value(state.batch.clone()),
@@ -243,8 +258,12 @@ pub(super) fn derive_over(
             update_changed(conn, previous, &columns)?;
             previous.rowid
         }
-        None => insert(conn, record.id().as_str(), &columns)?,
+        None => insert(conn, id.as_str(), &columns)?,
     };
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO record_contents (record, content) VALUES (?1, ?2)",
+    )?
+    .execute(params![rowid, content.to_bytes()])?;
     let unchanged = |column: usize| previous.is_some_and(|p| p.columns[column] == columns[column]);
     if !unchanged(NAME) {
         conn.prepare_cached("DELETE FROM name_grams WHERE record = ?1")?

@@ -9,6 +9,14 @@
 //! rebuild equals the incremental result. Records are loaded one at a time on demand (a loaded
 //! document costs ~20 KB), never all at once.
 //!
+//! Beside each document the store keeps its content (`record_contents`, a
+//! [`RecordContent`]: visible fields, event entries, each actor's change count), derived like the
+//! rest. A change received from another device is usually applied to that content alone
+//! ([`Writer::apply_changes`]): the bytes are stored as the document's next chunk and the rows
+//! are folded from the new content, without loading the document, which was most of the cost.
+//! Whatever the content cannot prove the outcome of (missing dependencies, duplicates, concurrent
+//! histories, compaction, damaged bytes) is applied to the loaded document as before.
+//!
 //! Durability: WAL with `synchronous = FULL`, because a field worker's phone can lose power at
 //! any moment and nothing a worker entered may be lost; writers batch work into one transaction
 //! ([`Replica::write`]) so the cost of the sync is paid once per batch.
@@ -28,7 +36,9 @@ use automerge::ChangeHash;
 use rusqlite::{Connection, Transaction, params};
 use thiserror::Error;
 
-use crate::record::{Record, RecordError, RecordId, RecordKind, ReviewMark, TaskStatus};
+use crate::record::{
+    Record, RecordContent, RecordError, RecordId, RecordKind, ReviewMark, TaskStatus,
+};
 
 pub use derive::RecordSummary;
 pub use outbox::Outbox;
@@ -252,7 +262,7 @@ impl Replica {
         self.write(|writer| {
             writer.tx.execute_batch(
                 "DELETE FROM review_marks; DELETE FROM name_grams; DELETE FROM records;
-                 DELETE FROM id_number_trigrams;",
+                 DELETE FROM id_number_trigrams; DELETE FROM record_contents;",
             )?;
             let ids: Vec<String> = {
                 let mut stmt = writer
@@ -266,7 +276,8 @@ impl Replica {
                 let (record, chunks) = load_chunks(&writer.tx, &id)?;
                 if let Some(mut record) = record {
                     let heads = record.heads();
-                    derive::derive(&writer.tx, &record, &heads, chunks)?;
+                    let content = content_of(&mut record)?;
+                    derive::derive(&writer.tx, record.id(), &content, &heads, chunks)?;
                     rebuilt += 1;
                 }
             }
@@ -316,7 +327,8 @@ impl Writer<'_> {
             let bytes = record.save();
             self.insert_chunk(&id, 0, &bytes)?;
             let heads = record.heads();
-            derive::derive_over(&self.tx, record, &heads, 1, None)?;
+            let content = content_of(record)?;
+            derive::derive_over(&self.tx, &id, &content, &heads, 1, None)?;
             return Ok(ApplyOutcome::Created);
         };
         let stored_heads = decode_heads(stored.stored_heads());
@@ -349,13 +361,62 @@ impl Writer<'_> {
             }
             chunk_count + 1
         };
-        derive::derive_over(&self.tx, record, &heads, chunk_count, Some(&stored))?;
+        let content = content_of(record)?;
+        derive::derive_over(&self.tx, &id, &content, &heads, chunk_count, Some(&stored))?;
         Ok(ApplyOutcome::Updated)
     }
 
     /// Applies changes received for record `id` (from sync). For a record new to this replica
     /// the bytes must include its whole document. Re-sent changes are a no-op.
     pub fn apply_changes(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+    ) -> Result<ApplyOutcome, ReplicaError> {
+        if let Some(outcome) = self.apply_to_content(id, bytes)? {
+            return Ok(outcome);
+        }
+        self.apply_to_document(id, bytes)
+    }
+
+    /// Applies received changes to the record's stored content alone, without loading its
+    /// document, when the content can tell the outcome (`RecordContent::apply_received`): the
+    /// bytes are stored as the next chunk and the rows derived from the new content. `None`,
+    /// with nothing written, when the document is needed.
+    fn apply_to_content(
+        &mut self,
+        id: &RecordId,
+        bytes: &[u8],
+    ) -> Result<Option<ApplyOutcome>, ReplicaError> {
+        let Some(stored) = derive::stored_row(&self.tx, id.as_str())? else {
+            return Ok(None);
+        };
+        // Compaction needs the document.
+        let chunk_count = stored.chunk_count();
+        if chunk_count >= COMPACT_AFTER_CHUNKS {
+            return Ok(None);
+        }
+        let Some(content) = derive::stored_content(&self.tx, &stored)? else {
+            return Ok(None);
+        };
+        let stored_heads = decode_heads(stored.stored_heads());
+        let Some((content, heads)) = content.apply_received(bytes, &stored_heads) else {
+            return Ok(None);
+        };
+        self.insert_chunk(id, chunk_count, bytes)?;
+        derive::derive_over(
+            &self.tx,
+            id,
+            &content,
+            &heads,
+            chunk_count + 1,
+            Some(&stored),
+        )?;
+        Ok(Some(ApplyOutcome::Updated))
+    }
+
+    /// [`Writer::apply_changes`] by loading the record's document and applying the bytes to it.
+    fn apply_to_document(
         &mut self,
         id: &RecordId,
         bytes: &[u8],
@@ -430,6 +491,11 @@ fn load_chunks(conn: &Connection, id: &str) -> Result<(Option<Record>, i64), Rep
     let record = Record::load_own(&document)
         .map_err(|source| ReplicaError::record(id.to_owned(), source))?;
     Ok((Some(record), chunks))
+}
+
+fn content_of(record: &mut Record) -> Result<RecordContent, ReplicaError> {
+    RecordContent::of(record)
+        .map_err(|source| ReplicaError::record(record.id().to_string(), source))
 }
 
 fn load_record(conn: &Connection, id: &RecordId) -> Result<Option<Record>, ReplicaError> {

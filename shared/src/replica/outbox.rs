@@ -190,6 +190,7 @@ impl Writer<'_> {
                 "DELETE FROM name_grams WHERE record = ?1",
                 "DELETE FROM id_number_trigrams WHERE rowid = ?1",
                 "DELETE FROM review_marks WHERE record = ?1",
+                "DELETE FROM record_contents WHERE record = ?1",
                 "DELETE FROM records WHERE rowid = ?1",
             ] {
                 self.tx.prepare_cached(sql)?.execute([rowid])?;

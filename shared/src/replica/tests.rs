@@ -1,8 +1,12 @@
+use std::cell::Cell;
+
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use tempfile::TempDir;
 
 use super::*;
 use crate::record::{Action, NewRecord, Record, RecordId, RecordKind};
-use crate::test_support::Worker as Desk;
+use crate::test_support::{Worker as Desk, deliveries, random_history, step};
 
 fn sample(replica: &mut Replica, desk: &mut Desk) {
     let people = [
@@ -414,4 +418,200 @@ fn counts_are_of_persons_only_not_of_transfers_or_ledgers_in_the_unit() {
     assert_eq!(replica.record_count().unwrap(), 2);
     let counts = replica.counts("440115").unwrap();
     assert_eq!(counts[0], (TaskStatus::Unclaimed, 1));
+}
+
+/// A received change applied to the stored content alone derives exactly the rows that loading
+/// the document, applying the change and folding everything derives: random histories on three
+/// devices (concurrent edits of one field, concurrent claims and moves, clocks out of order),
+/// delivered in random runs, some twice, some before their dependencies.
+#[test]
+fn received_changes_derive_the_same_rows_with_or_without_loading_the_document() {
+    let applied = Cell::new(0u32);
+    let loaded = Cell::new(0u32);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(48));
+    let cases = (prop::collection::vec(step(), 1..30), any::<u64>());
+    let result = runner.run(&cases, |(steps, seed)| {
+        let (mut base, changes) = random_history(&steps);
+        let id = base.id().clone();
+        let mut fast = Replica::open_in_memory().unwrap();
+        let mut loading = Replica::open_in_memory().unwrap();
+        fast.write(|w| w.save(&mut base)).unwrap();
+        loading.write(|w| w.save(&mut base)).unwrap();
+        for message in deliveries(&changes, seed) {
+            let by_content = fast
+                .write(|w| match w.apply_to_content(&id, &message)? {
+                    Some(outcome) => Ok((outcome, true)),
+                    None => Ok((w.apply_to_document(&id, &message)?, false)),
+                })
+                .unwrap();
+            let by_document = loading
+                .write(|w| w.apply_to_document(&id, &message))
+                .unwrap();
+            prop_assert_eq!(by_content.0, by_document);
+            let counter = if by_content.1 { &applied } else { &loaded };
+            counter.set(counter.get() + 1);
+            prop_assert_eq!(
+                fast.derived_snapshot().unwrap(),
+                loading.derived_snapshot().unwrap()
+            );
+        }
+        let incremental = fast.derived_snapshot().unwrap();
+        fast.rebuild_derived().unwrap();
+        prop_assert_eq!(fast.derived_snapshot().unwrap(), incremental);
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    let (applied, loaded) = (applied.get(), loaded.get());
+    assert!(
+        applied * 5 > applied + loaded,
+        "{applied} applied to the content, {loaded} to the document"
+    );
+}
+
+#[test]
+fn a_change_from_another_device_is_applied_without_loading_the_document() {
+    let mut office = Replica::open_in_memory().unwrap();
+    sample(&mut office, &mut Desk::new("district", "pc"));
+    let mut escort = Desk::new("escort", "phone");
+    let id = RecordId::new("p3").unwrap();
+    let mut on_phone = office.load(&id).unwrap().unwrap();
+    let before = on_phone.heads();
+    escort.act(
+        &mut on_phone,
+        5_000,
+        Action::TagBound { tag: "WB-3".into() },
+    );
+    on_phone
+        .set_field(&escort.author, "phone", "13800001111")
+        .unwrap();
+    let changes = on_phone.save_after(&before);
+    let outcome = office.write(|w| w.apply_to_content(&id, &changes)).unwrap();
+    assert_eq!(outcome, Some(ApplyOutcome::Updated));
+    let summary = office.summary(&id).unwrap().unwrap();
+    assert_eq!(summary.tag.as_deref(), Some("WB-3"));
+    assert_eq!(summary.phone.as_deref(), Some("13800001111"));
+    assert_eq!(office.load(&id).unwrap().unwrap().heads(), on_phone.heads());
+    // Sent again: already here, which only the document can tell.
+    assert_eq!(
+        office.write(|w| w.apply_to_content(&id, &changes)).unwrap(),
+        None
+    );
+    assert_eq!(
+        office.write(|w| w.apply_changes(&id, &changes)).unwrap(),
+        ApplyOutcome::Unchanged
+    );
+}
+
+#[test]
+fn a_change_before_its_dependency_waits_and_then_both_apply() {
+    let mut office = Replica::open_in_memory().unwrap();
+    sample(&mut office, &mut Desk::new("district", "pc"));
+    let mut worker = Desk::new("worker", "phone");
+    let id = RecordId::new("p1").unwrap();
+    let mut on_phone = office.load(&id).unwrap().unwrap();
+    let start = on_phone.heads();
+    worker.act(&mut on_phone, 5_000, Action::Claimed);
+    let claim = on_phone.save_after(&start);
+    let middle = on_phone.heads();
+    worker.act(
+        &mut on_phone,
+        6_000,
+        Action::Answered {
+            outcome: vec!["local".into()],
+            note: None,
+        },
+    );
+    let answer = on_phone.save_after(&middle);
+    let stored = office.derived_snapshot().unwrap();
+    assert_eq!(
+        office.write(|w| w.apply_changes(&id, &answer)).unwrap(),
+        ApplyOutcome::WaitingForDependencies
+    );
+    assert_eq!(office.derived_snapshot().unwrap(), stored);
+    for change in [&claim, &answer] {
+        assert_eq!(
+            office.write(|w| w.apply_to_content(&id, change)).unwrap(),
+            Some(ApplyOutcome::Updated)
+        );
+    }
+    assert_eq!(
+        office.summary(&id).unwrap().unwrap().status,
+        TaskStatus::Answered
+    );
+}
+
+#[test]
+fn received_changes_past_the_compaction_limit_are_compacted_and_still_load() {
+    let mut office = Replica::open_in_memory().unwrap();
+    sample(&mut office, &mut Desk::new("district", "pc"));
+    let mut escort = Desk::new("escort", "phone");
+    let id = RecordId::new("p2").unwrap();
+    let mut on_phone = office.load(&id).unwrap().unwrap();
+    for i in 0..60u32 {
+        let before = on_phone.heads();
+        escort.act(
+            &mut on_phone,
+            10_000 + u64::from(i),
+            Action::SuppliesIssued {
+                item: "n95".into(),
+                quantity: 1,
+            },
+        );
+        let change = on_phone.save_after(&before);
+        assert_eq!(
+            office.write(|w| w.apply_changes(&id, &change)).unwrap(),
+            ApplyOutcome::Updated
+        );
+    }
+    let chunks: i64 = office
+        .conn
+        .query_row(
+            "SELECT count(*) FROM record_chunks WHERE record_id = 'p2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(chunks <= COMPACT_AFTER_CHUNKS + 1, "{chunks} chunks");
+    let loaded = office.load(&id).unwrap().unwrap();
+    assert_eq!(loaded.state().supplies.len(), 60);
+    let incremental = office.derived_snapshot().unwrap();
+    office.rebuild_derived().unwrap();
+    assert_eq!(office.derived_snapshot().unwrap(), incremental);
+}
+
+#[test]
+fn a_record_stored_without_its_content_is_applied_by_loading_the_document() {
+    let mut office = Replica::open_in_memory().unwrap();
+    sample(&mut office, &mut Desk::new("district", "pc"));
+    // As a replica upgraded from schema 3 has it.
+    office
+        .conn
+        .execute("DELETE FROM record_contents", [])
+        .unwrap();
+    let mut worker = Desk::new("worker", "phone");
+    let id = RecordId::new("p4").unwrap();
+    let mut on_phone = office.load(&id).unwrap().unwrap();
+    let mut deliver = |record: &mut Record, worker: &mut Desk, now| {
+        let before = record.heads();
+        worker.act(record, now, Action::Claimed);
+        let change = record.save_after(&before);
+        office
+            .write(|w| w.apply_to_content(&id, &change))
+            .unwrap()
+            .or_else(|| Some(office.write(|w| w.apply_changes(&id, &change)).unwrap()))
+    };
+    assert_eq!(
+        deliver(&mut on_phone, &mut worker, 5_000),
+        Some(ApplyOutcome::Updated)
+    );
+    // The document path stored the content again: the next change needs no document.
+    let before = on_phone.heads();
+    worker.act(&mut on_phone, 6_000, Action::Claimed);
+    let change = on_phone.save_after(&before);
+    assert_eq!(
+        office.write(|w| w.apply_to_content(&id, &change)).unwrap(),
+        Some(ApplyOutcome::Updated)
+    );
 }
