@@ -22,9 +22,6 @@
 mod window;
 
 use outpost_app_core::transfer_chain::transfers::TransferNoticeInput;
-use outpost_app_core::transfer_chain::wristbands::BindInput;
-use outpost_app_core::views::{Tab, TasksInput};
-use outpost_shared::tag::WristbandId;
 use window::*;
 
 /// Installs the in-page timers on the roll call's scan field and verdict.
@@ -89,26 +86,8 @@ fn main() {
         &dir.path().join("worker"),
         server.enrolment("renhe-prep", "worker", "350203001001"),
     );
-    let mut ids: Vec<String> = worker
-        .tasks(&TasksInput {
-            program: outpost_e2e::in_process::W2.into(),
-            tab: Tab::Unclaimed,
-            query: String::new(),
-        })
-        .unwrap()
-        .into_iter()
-        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
-        .collect();
-    ids.sort();
-    let tag = |n: usize| WristbandId::new(n as u32).unwrap().payload();
-    for (n, id) in ids.iter().enumerate() {
-        worker
-            .bind_wristband(&BindInput {
-                record_id: id.clone(),
-                scan: tag(n + 1),
-            })
-            .unwrap();
-    }
+    let ids = bind_at_the_door(&mut worker);
+    let tag = |n: usize| wristband(n as u32);
     worker
         .transfer_notice(&TransferNoticeInput {
             close_contact_riders: ids.len() as u32,
@@ -122,10 +101,7 @@ fn main() {
     let window = Window::open(runtime.clone(), &dir.path().join("escort"), "scan-bench");
     window.enrol(&server.enrolment("renhe-escort", "escort", "350203001001"));
     window.sync_online();
-    window.click("nav-transfers");
-    window.wait_screen("transfers");
-    window.click("transfer-row");
-    window.wait_screen("transfer");
+    window.open_first_transfer();
     window.click("open-roll-call");
     window.wait_screen("roll-call");
     window.wait_until("the roll is open", |w| {

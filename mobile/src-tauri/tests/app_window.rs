@@ -239,9 +239,6 @@ fn wedge_scan(window: &Window, code: &str) {
 #[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
 fn an_escort_calls_the_roll_offline_with_a_keyboard_wedge_scanner_and_each_verdict_shows() {
     use outpost_app_core::transfer_chain::transfers::{TransferNoticeInput, TransferRef};
-    use outpost_app_core::transfer_chain::wristbands::BindInput;
-    use outpost_app_core::views::{Tab, TasksInput};
-    use outpost_shared::tag::WristbandId;
 
     let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
@@ -253,26 +250,8 @@ fn an_escort_calls_the_roll_offline_with_a_keyboard_wedge_scanner_and_each_verdi
         &dir.path().join("worker"),
         server.enrolment("renhe-prep", "worker", "350203001001"),
     );
-    let mut ids: Vec<String> = worker
-        .tasks(&TasksInput {
-            program: outpost_e2e::in_process::W2.into(),
-            tab: Tab::Unclaimed,
-            query: String::new(),
-        })
-        .unwrap()
-        .into_iter()
-        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
-        .collect();
-    ids.sort();
-    let tag = |n: u32| WristbandId::new(n).unwrap().payload();
-    for (n, id) in ids.iter().enumerate() {
-        worker
-            .bind_wristband(&BindInput {
-                record_id: id.clone(),
-                scan: tag(n as u32 + 1),
-            })
-            .unwrap();
-    }
+    let ids = bind_at_the_door(&mut worker);
+    let tag = |n: u32| wristband(n);
     let transfer = worker
         .transfer_notice(&TransferNoticeInput {
             close_contact_riders: 2,
@@ -288,10 +267,7 @@ fn an_escort_calls_the_roll_offline_with_a_keyboard_wedge_scanner_and_each_verdi
     let window = Window::open(runtime.clone(), &dir.path().join("escort"), "roll-call");
     window.enrol(&server.enrolment("renhe-escort", "escort", "350203001001"));
     window.sync_online();
-    window.click("nav-transfers");
-    window.wait_screen("transfers");
-    window.click("transfer-row");
-    window.wait_screen("transfer");
+    window.open_first_transfer();
     window.click("open-roll-call");
     window.wait_screen("roll-call");
 
@@ -452,9 +428,6 @@ fn attr_at(window: &Window, css: &str, name: &str) -> Option<String> {
 fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk() {
     use outpost_app_core::transfer_chain::roll_call::ScanInput;
     use outpost_app_core::transfer_chain::transfers::{TransferRef, TransfersInput};
-    use outpost_app_core::transfer_chain::wristbands::BindInput;
-    use outpost_app_core::views::{Tab, TasksInput};
-    use outpost_shared::tag::WristbandId;
     const RENHE: &str = "350203001001";
     let stock_of = |w: &Window, item: &str| {
         attr_at(
@@ -474,25 +447,8 @@ fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk()
         &dir.path().join("prep"),
         server.enrolment("renhe-prep", "worker", RENHE),
     );
-    let mut ids: Vec<String> = prep
-        .tasks(&TasksInput {
-            program: outpost_e2e::in_process::W2.into(),
-            tab: Tab::Unclaimed,
-            query: String::new(),
-        })
-        .unwrap()
-        .into_iter()
-        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
-        .collect();
-    ids.sort();
-    let tag = |n: u32| WristbandId::new(n).unwrap().payload();
-    for (n, id) in ids.iter().enumerate() {
-        prep.bind_wristband(&BindInput {
-            record_id: id.clone(),
-            scan: tag(n as u32 + 1),
-        })
-        .unwrap();
-    }
+    bind_at_the_door(&mut prep);
+    let tag = |n: u32| wristband(n);
     prep.sync_job().unwrap().run().unwrap().unwrap();
 
     // The community worker, offline: claims, receives and issues supplies, sends the notice.
@@ -592,10 +548,7 @@ fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk()
     );
     dispatcher.enrol(&server.enrolment("siming-dd", "dispatcher", "350203"));
     dispatcher.sync_online();
-    dispatcher.click("nav-transfers");
-    dispatcher.wait_screen("transfers");
-    dispatcher.click("transfer-row");
-    dispatcher.wait_screen("transfer");
+    dispatcher.open_first_transfer();
     dispatcher.type_into("vehicle-plate", "闽D·12345");
     dispatcher.type_into("vehicle-phone", "13800001111");
     dispatcher.select("vehicle-kind", "close_contact");
@@ -637,10 +590,7 @@ fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk()
     let hotel = Window::open(runtime.clone(), &dir.path().join("hotel"), "chain-hotel");
     hotel.enrol(&server.enrolment("hotel-1", "hotel", "350203"));
     hotel.sync_online();
-    hotel.click("nav-transfers");
-    hotel.wait_screen("transfers");
-    hotel.click("transfer-row");
-    hotel.wait_screen("transfer");
+    hotel.open_first_transfer();
     hotel.click("open-hotel-check");
     hotel.wait_screen("roll-call");
     server.halt();

@@ -281,6 +281,14 @@ impl Window {
         });
     }
 
+    /// From the navigation to the first transfer's screen.
+    pub fn open_first_transfer(&self) {
+        self.click("nav-transfers");
+        self.wait_screen("transfers");
+        self.click("transfer-row");
+        self.wait_screen("transfer");
+    }
+
     pub fn open_person(&self, record_id: &str) {
         let css = format!(
             "[data-testid=\"person-row\"][data-record-id=\"{record_id}\"] [data-testid=\"person-open\"]"
@@ -366,4 +374,36 @@ pub fn district_device(dir: &Path, code: String) -> AppCore {
         .unwrap();
     device.sync_job().unwrap().run().unwrap().unwrap();
     device
+}
+
+/// The QR payload of wristband `n` (a valid check value).
+pub fn wristband(n: u32) -> String {
+    outpost_shared::tag::WristbandId::new(n).unwrap().payload()
+}
+
+/// Binds wristbands 1, 2, … to the W2 persons this device holds, in record-id order, as the
+/// community's workers do at the door; returns the record ids in that order.
+pub fn bind_at_the_door(device: &mut AppCore) -> Vec<String> {
+    use outpost_app_core::transfer_chain::wristbands::BindInput;
+    use outpost_app_core::views::{Tab, TasksInput};
+    let mut ids: Vec<String> = device
+        .tasks(&TasksInput {
+            program: outpost_e2e::in_process::W2.into(),
+            tab: Tab::Unclaimed,
+            query: String::new(),
+        })
+        .unwrap()
+        .into_iter()
+        .flat_map(|g| g.persons.into_iter().map(|p| p.record_id))
+        .collect();
+    ids.sort();
+    for (n, id) in ids.iter().enumerate() {
+        device
+            .bind_wristband(&BindInput {
+                record_id: id.clone(),
+                scan: wristband(n as u32 + 1),
+            })
+            .unwrap();
+    }
+    ids
 }
