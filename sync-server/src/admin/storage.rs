@@ -44,6 +44,15 @@ enum Backend {
 
 pub struct SettingsStorage(Backend);
 
+impl Drop for SettingsStorage {
+    fn drop(&mut self) {
+        if let Backend::Postgres { client, .. } = &mut self.0 {
+            let client = client.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+            crate::store::postgres::drop_off_runtime(client);
+        }
+    }
+}
+
 impl SettingsStorage {
     pub fn open(database: &crate::config::Database) -> Result<Self, StorageError> {
         Ok(Self(match database {

@@ -22,6 +22,17 @@ pub struct PostgresOutbox {
     client: Mutex<Option<Client>>,
 }
 
+impl Drop for PostgresOutbox {
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        crate::store::postgres::drop_off_runtime(client);
+    }
+}
+
 fn storage(error: impl std::fmt::Display) -> NotifyError {
     NotifyError::Storage(error.to_string())
 }

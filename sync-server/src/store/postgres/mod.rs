@@ -29,6 +29,25 @@ mod embedded {
     refinery::embed_migrations!("../migrations/server-postgres");
 }
 
+/// Drops `value` (which holds synchronous PostgreSQL clients) where that is safe. The
+/// synchronous client closes its connection by blocking on a small runtime of its own, which
+/// panics, and so aborts the process, on a thread that drives async tasks; and the last
+/// `Arc<App>` may well be dropped on one at shutdown (the engine's task, a request's). There, the
+/// clients are closed on a thread of their own instead.
+pub(crate) fn drop_off_runtime<T: Send + 'static>(value: T) {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        if let Err(error) = std::thread::Builder::new()
+            .name("pg-close".into())
+            .spawn(move || drop(value))
+        {
+            // Without a thread the connections are left to the server's end, not closed.
+            tracing::warn!(%error, "cannot start a thread to close PostgreSQL connections");
+        }
+    } else {
+        drop(value);
+    }
+}
+
 /// A connection with its prepared statements.
 struct Connection {
     client: Client,
@@ -42,6 +61,13 @@ pub struct PostgresStore {
     busy: Mutex<usize>,
     returned: Condvar,
     size: usize,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        drop_off_runtime(idle);
+    }
 }
 
 impl PostgresStore {
