@@ -16,8 +16,7 @@ use outpost_shared::i18n::{Describe, Lang};
 use outpost_shared::program::{DeadlineSettings, Program};
 use serde_json::{Value, json};
 
-use super::storage::StoredSetting;
-use super::{deadlines_key, invalid, require_administrator, storage_failed};
+use super::{deadlines_key, invalid, require_administrator, store_setting};
 use crate::App;
 use crate::console::Console;
 use crate::console::auth::Viewer;
@@ -129,26 +128,8 @@ pub(super) async fn save(
                 .filter(|rule| !defaults.rules.contains(rule))
                 .collect(),
         };
-        let key = deadlines_key(&id);
-        if changed.rules.is_empty() {
-            app.settings
-                .reset(&key, &viewer.user_id, &app.programs, &app.notifier)
-                .map_err(storage_failed)?;
-        } else {
-            let value = serde_json::to_string(&changed).map_err(|_| ApiError::internal())?;
-            app.settings
-                .save(
-                    &StoredSetting {
-                        key,
-                        value,
-                        updated_ms: app.clock.now_ms(),
-                        updated_by: viewer.user_id.clone(),
-                    },
-                    &app.programs,
-                    &app.notifier,
-                )
-                .map_err(storage_failed)?;
-        }
+        let stored = (!changed.rules.is_empty()).then_some(&changed);
+        store_setting(app, &deadlines_key(&id), stored, &viewer.user_id)?;
         Ok(Json(view(app, file)))
     })
     .await
@@ -164,14 +145,7 @@ pub(super) async fn reset(
     blocking(move || {
         let app = &console.app;
         let file = file_program(app, &id)?;
-        app.settings
-            .reset(
-                &deadlines_key(&id),
-                &viewer.user_id,
-                &app.programs,
-                &app.notifier,
-            )
-            .map_err(storage_failed)?;
+        store_setting::<DeadlineSettings>(app, &deadlines_key(&id), None, &viewer.user_id)?;
         Ok(Json(view(app, file)))
     })
     .await

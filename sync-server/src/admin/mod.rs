@@ -88,6 +88,32 @@ fn storage_failed(error: StorageError) -> ApiError {
     ApiError::internal()
 }
 
+/// Stores `value` under `key` as the administrator's setting, or goes back to the files'
+/// default when there is nothing left to store (`None`); either takes effect at once.
+fn store_setting<T: serde::Serialize>(
+    app: &crate::App,
+    key: &str,
+    value: Option<&T>,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    let Some(value) = value else {
+        return app
+            .settings
+            .reset(key, user_id, &app.programs, &app.notifier)
+            .map_err(storage_failed);
+    };
+    let value = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
+    let setting = StoredSetting {
+        key: key.to_owned(),
+        value,
+        updated_ms: app.clock.now_ms(),
+        updated_by: user_id.to_owned(),
+    };
+    app.settings
+        .save(&setting, &app.programs, &app.notifier)
+        .map_err(storage_failed)
+}
+
 /// The settings in force: what the table holds, applied over the files' defaults.
 pub struct Settings {
     storage: SettingsStorage,

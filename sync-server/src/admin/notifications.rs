@@ -21,8 +21,7 @@ use outpost_shared::task::alert::recipient_unit;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::storage::StoredSetting;
-use super::{NOTIFY_KEY, invalid, require_administrator, storage_failed};
+use super::{NOTIFY_KEY, invalid, require_administrator, store_setting};
 use crate::App;
 use crate::console::Console;
 use crate::console::auth::Viewer;
@@ -374,25 +373,9 @@ pub(super) async fn save(
     blocking(move || {
         let app = &console.app;
         let overlay = checked(app, input, &overlay(app))?;
-        if overlay.channels.is_empty() && overlay.routes.is_empty() {
-            app.settings
-                .reset(NOTIFY_KEY, &viewer.user_id, &app.programs, &app.notifier)
-                .map_err(storage_failed)?;
-        } else {
-            let value = serde_json::to_string(&overlay).map_err(|_| ApiError::internal())?;
-            app.settings
-                .save(
-                    &StoredSetting {
-                        key: NOTIFY_KEY.into(),
-                        value,
-                        updated_ms: app.clock.now_ms(),
-                        updated_by: viewer.user_id.clone(),
-                    },
-                    &app.programs,
-                    &app.notifier,
-                )
-                .map_err(storage_failed)?;
-        }
+        let stored =
+            (!overlay.channels.is_empty() || !overlay.routes.is_empty()).then_some(&overlay);
+        store_setting(app, NOTIFY_KEY, stored, &viewer.user_id)?;
         Ok(Json(view(app, None)))
     })
     .await
