@@ -407,3 +407,64 @@ pub fn bind_at_the_door(device: &mut AppCore) -> Vec<String> {
     }
     ids
 }
+
+/// An attribute of the first element matching `css` (for rows told apart by data attributes).
+pub fn attr_at(window: &Window, css: &str, name: &str) -> Option<String> {
+    window.runtime.block_on(async {
+        let element = window.client().find(Locator::Css(css)).await.ok()?;
+        element.attr(name).await.ok().flatten()
+    })
+}
+
+/// A private D-Bus session bus for the app, with `dbus-monitor` recording every call to the
+/// desktop notification service (org.freedesktop.Notifications) into a file.
+pub struct SessionBus {
+    pub address: String,
+    daemon: Child,
+    monitor: Child,
+    calls: PathBuf,
+}
+
+impl SessionBus {
+    pub fn start(dir: &Path) -> SessionBus {
+        let socket = dir.join("session-bus");
+        let address = format!("unix:path={}", socket.display());
+        let daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile"])
+            .arg(format!("--address={address}"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus)");
+        let deadline = Instant::now() + WAIT;
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "the session bus did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let calls = dir.join("notifications.log");
+        let monitor = Command::new("dbus-monitor")
+            .args(["--address", &address])
+            .arg("type='method_call',interface='org.freedesktop.Notifications',member='Notify'")
+            .stdout(std::fs::File::create(&calls).unwrap())
+            .spawn()
+            .expect("dbus-monitor (Debian package dbus-bin)");
+        SessionBus {
+            address,
+            daemon,
+            monitor,
+            calls,
+        }
+    }
+
+    pub fn notify_calls(&self) -> String {
+        std::fs::read_to_string(&self.calls).unwrap_or_default()
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        for child in [&mut self.monitor, &mut self.daemon] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
