@@ -3,6 +3,7 @@
 //! Pure domain logic — jurisdictions, identity validation, programs, records and their fold — plus
 //! the replica store, the only module here that does I/O (SQLite files).
 
+pub mod console;
 pub mod demo;
 pub mod hlc;
 pub mod i18n;

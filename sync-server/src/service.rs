@@ -2,6 +2,7 @@
 //! devices, administer users. Every function takes the store explicitly and does its work in one
 //! transaction.
 
+use outpost_shared::console::ROLES;
 use outpost_shared::record::RecordId;
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::message::{
@@ -11,7 +12,7 @@ use outpost_shared::sync::{Cursor, Scope};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{Device, ROLES, Redeemed, Store, StoreTx, User};
+use crate::store::{Device, Redeemed, Store, StoreTx, User};
 
 /// An error answer: HTTP status plus the body the client shows.
 #[derive(Debug, Clone)]
@@ -212,8 +213,11 @@ pub fn create_user(
             "用户编号应为 1–64 位字母、数字、“-”、“_”或“.”".into(),
         ));
     }
-    if !ROLES.iter().any(|(code, _)| *code == new.role) {
-        let known: Vec<String> = ROLES.iter().map(|(c, zh)| format!("{c} ({zh})")).collect();
+    if !ROLES.iter().any(|(code, _, _)| *code == new.role) {
+        let known: Vec<String> = ROLES
+            .iter()
+            .map(|(c, zh, _)| format!("{c} ({zh})"))
+            .collect();
         return Err(ApiError::new(
             400,
             "bad_role",

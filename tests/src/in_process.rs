@@ -6,9 +6,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use outpost_shared::demo::DemoPerson as Person;
 use outpost_sync_server::ServerError;
+use outpost_sync_server::clock::{Clock, SystemClock};
 use rust_xlsxwriter::Workbook;
 
 pub const ADMIN_TOKEN: &str = "in-process-admin-token-0123";
@@ -21,11 +23,18 @@ pub struct InProcessServer {
     addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
+    /// What the deadline engine runs on (the system clock unless a test injects one).
+    clock: Arc<dyn Clock>,
 }
 
 impl InProcessServer {
     /// Starts a server over `dir/ledger.db` with the shipped assets.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// [`InProcessServer::start`] with the deadline engine on `clock`, which the test moves.
+    pub fn start_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -37,6 +46,7 @@ impl InProcessServer {
             addr: None,
             stop: None,
             task: None,
+            clock,
         };
         server.run();
         server
@@ -56,7 +66,7 @@ impl InProcessServer {
         }
         .resolve()
         .unwrap();
-        let app = outpost_sync_server::app(config).unwrap();
+        let app = outpost_sync_server::app_with_clock(config, self.clock.clone()).unwrap();
         let bind = self
             .addr
             .map_or("127.0.0.1:0".to_owned(), |a| a.to_string());

@@ -17,6 +17,7 @@
 //! Everything here works with the server unreachable except `enrol` and sync itself.
 
 pub mod actions;
+pub mod console;
 pub mod device;
 pub mod error;
 pub mod syncing;

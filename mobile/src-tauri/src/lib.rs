@@ -7,6 +7,7 @@
 mod scanning;
 
 mod chain;
+mod console;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -375,6 +376,17 @@ pub fn run_from(started: Instant) {
             chain::complete_pickup,
             chain::hotel_scan,
             chain::hotel_receive,
+            console::console_me,
+            console::console_results,
+            console::console_export,
+            console::console_person,
+            console::console_towns,
+            console::console_progress,
+            console::console_alerts,
+            console::console_tasks,
+            console::console_flow,
+            console::console_devices,
+            console::console_batches,
             scanning::scan_status,
             scanning::scan_frame,
         ])

@@ -25,6 +25,8 @@ import { renderTransfer, renderTransferNotice, renderTransfers } from "./views/t
 
 const SYNC_POLL_MS = 1000;
 const REMINDER_POLL_MS = 30_000;
+/** Roles whose nav offers the offline console (the supervisors of a unit and below). */
+const CONSOLE_ROLES = ["leader", "cdc", "admin"];
 
 export class App implements Ctx {
   readonly api: Api;
@@ -333,6 +335,18 @@ export class App implements Ctx {
       item("reviews", t("nav.reviews")),
       item("reminders", t("nav.reminders")),
       item("settings", t("nav.settings")),
+      this.consoleLink(),
+    );
+  }
+
+  /** Leaders, the CDC and administrators open the console over this device's replica. */
+  private consoleLink(): HTMLElement | null {
+    const role = this.appStatus?.user?.role ?? "";
+    if (!CONSOLE_ROLES.includes(role)) return null;
+    return h(
+      "button",
+      { class: "nav-item", testid: "nav-console", onclick: () => (location.href = "console.html") },
+      t("nav.console"),
     );
   }
 

@@ -533,3 +533,16 @@ export interface ScanResult {
   expected: number;
   missing: PersonRef[];
 }
+
+// ---------------------------------------------------------------- console_* (the offline console)
+
+/* The desktop app's console (console.html inside the app) calls these; they answer the same
+ * JSON as the server's /console/api/ (types in console/api.ts), from the local replica:
+ *   `console_me` → Me (source "replica")
+ *   `console_results` {input: Filter & {lang: "zh" | "en"}} → ResultsPage
+ *   `console_export` {input: Filter & {lang}} → the saved file's path (string)
+ *   `console_person` {input: {id, lang: Lang}} → PersonDetail
+ *   `console_towns` / `console_progress` / `console_tasks` {input: {program, batch}}
+ *   `console_alerts` {input: {since_ms: number | null}} → Feed
+ *   `console_flow` {input: {task}} → Flow
+ *   `console_devices` → DeviceHealth[] (this device only); `console_batches` → Batch[] */

@@ -109,6 +109,7 @@ const zh = {
   "nav.reviews": "待复核",
   "nav.reminders": "提醒",
   "nav.settings": "设置",
+  "nav.console": "控制台",
 
   "enrol.title": "设备注册",
   "enrol.intro": "首次使用请输入管理员提供的注册码，或粘贴注册二维码的内容。",
@@ -360,6 +361,7 @@ const en: Record<Key, string> = {
   "nav.reviews": "Review",
   "nav.reminders": "Reminders",
   "nav.settings": "Settings",
+  "nav.console": "Console",
 
   "enrol.title": "Enrol this device",
   "enrol.intro": "Enter the enrolment code from your administrator, or paste the enrolment QR code's text.",

@@ -191,6 +191,21 @@ impl Replica {
         load_record(&self.conn, id)
     }
 
+    /// A record's content — its fields and events without the document — or `None` if this
+    /// replica does not hold it. Reads the stored content, the document only where none is
+    /// stored.
+    pub fn content(&self, id: &RecordId) -> Result<Option<RecordContent>, ReplicaError> {
+        if let Some(row) = derive::stored_row(&self.conn, id.as_str())?
+            && let Some(content) = derive::stored_content(&self.conn, &row)?
+        {
+            return Ok(Some(content));
+        }
+        match load_record(&self.conn, id)? {
+            Some(mut record) => content_of(&mut record).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The list row of one record.
     pub fn summary(&self, id: &RecordId) -> Result<Option<RecordSummary>, ReplicaError> {
         derive::summary(&self.conn, id)

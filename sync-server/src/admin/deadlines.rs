@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{deadlines_key, invalid, require_administrator, store_setting};
 use crate::App;
 use crate::console::Console;
-use crate::console::auth::Viewer;
+use crate::console::auth::Caller;
 use crate::http::blocking;
 use crate::service::ApiError;
 
@@ -88,7 +88,7 @@ fn file_program<'a>(app: &'a App, id: &str) -> Result<&'a Program, ApiError> {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 pub(super) async fn list(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     require_administrator(&viewer)?;
     let app = &console.app;
@@ -99,7 +99,7 @@ pub(super) async fn list(
 #[tracing::instrument(skip_all, err(level = "info", Debug), fields(program = %id))]
 pub(super) async fn save(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -138,7 +138,7 @@ pub(super) async fn save(
 #[tracing::instrument(skip_all, err(level = "info", Debug), fields(program = %id))]
 pub(super) async fn reset(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_administrator(&viewer)?;

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::require_administrator;
 use crate::console::Console;
-use crate::console::auth::Viewer;
+use crate::console::auth::Caller;
 use crate::service::ApiError;
 
 #[derive(Debug, Deserialize)]
@@ -35,7 +35,7 @@ fn matches(unit: &Unit, needle: &str) -> bool {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 pub(super) async fn tree(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<TreeQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_administrator(&viewer)?;

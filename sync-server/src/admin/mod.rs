@@ -13,7 +13,7 @@
 //! DELETE /console/api/admin/programs/{id}/deadlines  back to the program file
 //! ```
 //!
-//! Every endpoint takes a [`Viewer`] (401 without a credential) and answers 403 unless the
+//! Every endpoint takes a [`crate::console::auth::Caller`] (401 without a credential) and answers 403 unless the
 //! viewer is the administrator. Changes are stored in the ledger database (`admin_settings`,
 //! one JSON row per setting) and put in force at once: notification routes and channels through
 //! [`crate::notify::Notifier::reconfigure`], deadlines through the engine's programs
@@ -37,9 +37,9 @@ use tracing::warn;
 
 use self::storage::{SettingsStorage, StorageError, StoredSetting};
 use crate::console::Console;
-use crate::console::auth::Viewer;
 use crate::notify::{Notifier, NotifyOverlay};
 use crate::service::ApiError;
+use outpost_shared::console::Viewer;
 
 /// The key of the notification overlay.
 pub const NOTIFY_KEY: &str = "notify";

@@ -24,12 +24,12 @@ use serde_json::{Value, json};
 use super::{NOTIFY_KEY, invalid, require_administrator, store_setting};
 use crate::App;
 use crate::console::Console;
-use crate::console::auth::Viewer;
-use crate::console::people::unit_text;
+use crate::console::auth::Caller;
 use crate::http::blocking;
 use crate::notify::config::{ChannelConfig, ChannelFile, NotifyConfigError, RouteFile, Target};
 use crate::notify::{NotifyConfig, NotifyOverlay};
 use crate::service::ApiError;
+use outpost_shared::console::unit_text;
 
 /// The kinds the console may add.
 const CONSOLE_KINDS: [&str; 4] = ["webhook", "wecom", "dingtalk", "feishu"];
@@ -169,7 +169,7 @@ fn view(app: &App, unit: Option<&str>) -> Value {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 pub(super) async fn show(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<ShowQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     require_administrator(&viewer)?;
@@ -356,7 +356,7 @@ fn zh(e: &NotifyConfigError) -> String {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 pub(super) async fn save(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     require_administrator(&viewer)?;

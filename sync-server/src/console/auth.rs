@@ -8,7 +8,7 @@
 //! address need sticky sessions. The administrator may present the admin token itself, which
 //! sees the whole tree and may import lists.
 //!
-//! [`Viewer`] is an extractor, so a handler's signature says that it needs a signed-in caller;
+//! [`Caller`] is an extractor, so a handler's signature says that it needs a signed-in caller;
 //! a request without a valid credential gets 401 before any handler code runs.
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use outpost_shared::console::Viewer;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -27,50 +28,28 @@ use crate::store::{Redeemed, Store, User};
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
 
-/// Roles that see full personal data on a person's detail page; the others see it masked.
-const ROLES_WITH_FULL_DATA: &[&str] = &["admin", "leader", "worker", "cdc"];
+/// A signed-in caller: the extractor a handler names to say it needs one. A request without a
+/// valid credential gets 401 before any handler code runs.
+pub struct Caller(pub Viewer);
 
-/// The caller of a console request and what they may see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Viewer {
-    pub user_id: String,
-    pub display_name: String,
-    pub role: String,
-    /// The unit whose subtree the caller sees; empty for the district administrator (all).
-    pub unit: String,
-    /// Signed in with the admin token: may import lists and download failure workbooks.
-    pub administrator: bool,
+/// The district administrator, signed in with the admin token: sees the whole tree.
+fn administrator() -> Viewer {
+    Viewer {
+        user_id: "admin".into(),
+        display_name: "区卫健局管理员".into(),
+        role: "admin".into(),
+        unit: String::new(),
+        administrator: true,
+    }
 }
 
-impl Viewer {
-    fn administrator() -> Self {
-        Self {
-            user_id: "admin".into(),
-            display_name: "区卫健局管理员".into(),
-            role: "admin".into(),
-            unit: String::new(),
-            administrator: true,
-        }
-    }
-
-    fn of(user: User) -> Self {
-        Self {
-            user_id: user.id,
-            display_name: user.display_name,
-            role: user.role,
-            unit: user.unit,
-            administrator: false,
-        }
-    }
-
-    /// Whether a unit code lies in the caller's subtree (codes are prefixes of those below).
-    pub fn sees(&self, unit: &str) -> bool {
-        unit.starts_with(&self.unit)
-    }
-
-    /// Whether the caller's role may see unmasked personal data on a detail request.
-    pub fn sees_personal_data(&self) -> bool {
-        ROLES_WITH_FULL_DATA.contains(&self.role.as_str())
+fn viewer_of(user: User) -> Viewer {
+    Viewer {
+        user_id: user.id,
+        display_name: user.display_name,
+        role: user.role,
+        unit: user.unit,
+        administrator: false,
     }
 }
 
@@ -138,7 +117,7 @@ fn is_admin_token(console: &Console, given: &str) -> bool {
     !given.is_empty() && digest(given) == digest(&console.app.config.admin_token)
 }
 
-impl FromRequestParts<Arc<Console>> for Viewer {
+impl FromRequestParts<Arc<Console>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -147,11 +126,12 @@ impl FromRequestParts<Arc<Console>> for Viewer {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
         if is_admin_token(console, token) {
-            return Ok(Viewer::administrator());
+            return Ok(Caller(administrator()));
         }
         console
             .sessions
             .find(token, console.app.clock.now_ms())
+            .map(Caller)
             .ok_or_else(unauthorized)
     }
 }
@@ -176,7 +156,7 @@ pub struct Signed {
 pub fn sign_in(console: &Console, request: &SignIn) -> Result<Signed, ApiError> {
     let now_ms = console.app.clock.now_ms();
     let viewer = match (&request.code, &request.admin_token) {
-        (_, Some(token)) if is_admin_token(console, token) => Viewer::administrator(),
+        (_, Some(token)) if is_admin_token(console, token) => administrator(),
         (_, Some(_)) => {
             return Err(ApiError::unauthorized(
                 "the administrator token is not right",
@@ -192,7 +172,7 @@ pub fn sign_in(console: &Console, request: &SignIn) -> Result<Signed, ApiError> 
                 })
             })?;
             match user {
-                Some(user) => Viewer::of(user),
+                Some(user) => viewer_of(user),
                 None => {
                     return Err(ApiError::unauthorized(
                         "this sign-in code is unknown, used or expired: ask the administrator for a new one",
@@ -246,6 +226,6 @@ mod tests {
         assert!(viewer.sees("440115001003"));
         assert!(!viewer.sees("440115002"));
         assert!(!viewer.sees("440115"), "not the district above");
-        assert!(Viewer::administrator().sees("350203001"));
+        assert!(administrator().sees("350203001"));
     }
 }

@@ -1,36 +1,20 @@
-//! A task's flow (流程详情): dispatched → claimed → each answer → moves → alerts raised and
-//! resolved, each with who and when, oldest first — the wall screen's detail of one task.
+//! A task's flow (流程详情) from the ledger: the members' events and the alerts the deadline
+//! engine raised for the task. The items themselves are `outpost_shared::console::flow`'s.
 
 use std::collections::BTreeMap;
 
-use outpost_shared::i18n::Lang;
+use outpost_shared::console::Viewer;
+use outpost_shared::console::flow::{self, Flow, RaisedAlert, TaskTally, person_events};
 use outpost_shared::identity::mask_name;
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::Program;
-use outpost_shared::record::{Action, Event, RecordId, RecordKind, fold};
+use outpost_shared::record::{RecordId, RecordKind, fold};
 use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::alert;
-use serde::Serialize;
 
-use super::auth::Viewer;
-use super::people::{Text, document, unit_text};
+use super::people::document;
 use crate::store::StoreTx;
-use crate::store::tasks::{DeadlineRow, DeadlineState};
-
-/// One step of a flow.
-#[derive(Debug, Clone, Serialize)]
-pub struct FlowItem {
-    pub at_ms: i64,
-    /// `dispatched`, `claimed`, `answered`, `reassigned`, `forwarded`, … or `alert_raised`,
-    /// `alert_resolved`.
-    pub kind: String,
-    pub label: Text,
-    /// Who did it (the user's display name, or id when unknown); the server for alerts.
-    pub by: String,
-    /// The person concerned, masked; empty for task-wide steps.
-    pub person: String,
-    pub detail: Text,
-}
+use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 
 /// User display names by id.
 pub fn user_names(tx: &mut dyn StoreTx) -> Result<BTreeMap<String, String>, LedgerError> {
@@ -41,92 +25,25 @@ pub fn user_names(tx: &mut dyn StoreTx) -> Result<BTreeMap<String, String>, Ledg
         .collect())
 }
 
-fn label(zh: &str, en: &str) -> Text {
-    Text {
-        zh: zh.to_owned(),
-        en: en.to_owned(),
+/// The task row as the shared figures count it.
+pub(crate) fn tally(task: &TaskRow) -> TaskTally {
+    TaskTally {
+        id: task.id.clone(),
+        key: task.key.clone(),
+        members: task.members,
+        claimed: task.claimed,
+        answered: task.answered,
+        anchor_ms: task.anchor_ms,
     }
 }
 
-fn outcome_labels(program: &Program, codes: &[String]) -> Text {
-    let mut zh = Vec::new();
-    let mut en = Vec::new();
-    for depth in 1..=codes.len() {
-        let path: Vec<&str> = codes[..depth].iter().map(String::as_str).collect();
-        match program.outcomes().node(&path) {
-            Some(node) => {
-                zh.push(node.label.zh.clone());
-                en.push(node.label.en.clone());
-            }
-            None => {
-                zh.push(codes[depth - 1].clone());
-                en.push(codes[depth - 1].clone());
-            }
-        }
-    }
-    Text {
-        zh: zh.join(" / "),
-        en: en.join(" / "),
-    }
-}
-
-/// The workflow events of one person, oldest first; `person` is their masked name.
-pub fn person_events(
-    program: &Program,
-    events: &[Event],
-    names: &BTreeMap<String, String>,
-    person: Option<&str>,
-) -> Vec<FlowItem> {
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    sorted.sort_by(|a, b| a.at.cmp(&b.at));
-    sorted
-        .into_iter()
-        .map(|event| {
-            let kind = event.action.kind();
-            let (zh, en) = (
-                outpost_shared::i18n::Describe::describe(&kind, Lang::Zh),
-                outpost_shared::i18n::Describe::describe(&kind, Lang::En),
-            );
-            let detail = match &event.action {
-                Action::Answered { outcome, note } => {
-                    let mut text = outcome_labels(program, outcome);
-                    if let Some(note) = note {
-                        text.zh = format!("{}（{note}）", text.zh);
-                        text.en = format!("{} ({note})", text.en);
-                    }
-                    text
-                }
-                Action::Dispatched { unit, .. }
-                | Action::Reassigned { to_unit: unit, .. }
-                | Action::Forwarded { to_unit: unit, .. } => Text::same(unit),
-                _ => Text::same(""),
-            };
-            let user = event.user.as_str();
-            FlowItem {
-                at_ms: i64::try_from(event.at.wall_ms).unwrap_or(i64::MAX),
-                kind: serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                label: Text { zh, en },
-                by: names.get(user).cloned().unwrap_or_else(|| user.to_owned()),
-                person: person.unwrap_or_default().to_owned(),
-                detail,
-            }
-        })
-        .collect()
-}
-
-/// Raised and resolved items of a task's ladder steps whose alert the viewer may see.
-pub fn alert_items(
+/// The alerts raised for a task's ladder steps that the viewer may see.
+pub fn raised_alerts(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
-    program: &Program,
     rows: &[DeadlineRow],
-    since_ms: Option<i64>,
-) -> Result<Vec<(String, FlowItem)>, LedgerError> {
-    let wanted = |at_ms: i64| since_ms.is_none_or(|since| at_ms >= since);
-    let mut items = Vec::new();
+) -> Result<Vec<RaisedAlert>, LedgerError> {
+    let mut raised = Vec::new();
     for row in rows {
         let (Some(alert_id), Some(fired_ms)) = (&row.alert_id, row.fired_ms) else {
             continue;
@@ -145,63 +62,22 @@ pub fn alert_items(
             continue;
         }
         let resolution = fold(&tx.events(&id)?).alert_resolution;
-        if !wanted(fired_ms) && !resolution.as_ref().is_some_and(|r| wanted(r.synced_ms)) {
-            continue;
-        }
-        let rule = program.deadline(&row.rule);
-        let rule_label = rule.map_or_else(|| Text::same(&row.rule), |r| Text::of(r.label()));
         let title = document(tx, &id)?
             .field(alert::fields::TITLE)
             .map(|f| f.value)
             .unwrap_or_default();
-        items.push((
-            format!("{alert_id}:raised"),
-            FlowItem {
-                at_ms: fired_ms,
-                kind: "alert_raised".into(),
-                label: label("告警", "alert raised"),
-                by: String::new(),
-                person: String::new(),
-                detail: Text {
-                    zh: format!("{}：{title}", rule_label.zh),
-                    en: format!("{}: {title}", rule_label.en),
-                },
-            },
-        ));
-        if let Some(resolution) = resolution {
-            items.push((
-                format!("{alert_id}:resolved"),
-                FlowItem {
-                    at_ms: resolution.synced_ms,
-                    kind: "alert_resolved".into(),
-                    label: label("告警解除", "alert resolved"),
-                    by: String::new(),
-                    person: String::new(),
-                    detail: Text {
-                        zh: alert::resolution_text(&resolution, Lang::Zh),
-                        en: alert::resolution_text(&resolution, Lang::En),
-                    },
-                },
-            ));
-        }
+        raised.push(RaisedAlert {
+            id: alert_id.clone(),
+            rule: row.rule.clone(),
+            fired_ms,
+            title,
+            resolution,
+        });
     }
-    items.retain(|(_, item)| wanted(item.at_ms));
-    Ok(items)
+    Ok(raised)
 }
 
 /// A task's whole flow, or `None` if the task is unknown or outside the viewer's scope.
-#[derive(Debug, Serialize)]
-pub struct Flow {
-    pub task: String,
-    pub unit: String,
-    pub unit_name: Text,
-    pub batch: String,
-    pub members: i64,
-    pub claimed: i64,
-    pub answered: i64,
-    pub items: Vec<FlowItem>,
-}
-
 pub fn task_flow(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
@@ -221,8 +97,7 @@ pub fn task_flow(
     let names = user_names(tx)?;
     let mut items = Vec::new();
     for member in tx.members_of(&task.id)? {
-        let fields = document(tx, &member.record)?;
-        let person = fields
+        let person = document(tx, &member.record)?
             .field("name")
             .map(|f| mask_name(&f.value))
             .unwrap_or_default();
@@ -230,28 +105,11 @@ pub fn task_flow(
         items.extend(person_events(program, &events, &names, Some(&person)));
     }
     let deadlines = tx.deadlines_of(&task.id)?;
+    let alerts = raised_alerts(tx, viewer, &deadlines)?;
     items.extend(
-        alert_items(tx, viewer, program, &deadlines, None)?
+        flow::alert_items(program, &alerts, None)
             .into_iter()
             .map(|(_, item)| item),
     );
-    items.sort_by_key(|item| item.at_ms);
-    for item in &mut items {
-        if matches!(
-            item.kind.as_str(),
-            "dispatched" | "reassigned" | "forwarded"
-        ) {
-            item.detail = unit_text(jurisdictions, &item.detail.zh);
-        }
-    }
-    Ok(Some(Flow {
-        unit_name: unit_text(jurisdictions, &task.key.unit),
-        unit: task.key.unit.clone(),
-        batch: task.key.batch.clone(),
-        task: task.id,
-        members: task.members,
-        claimed: task.claimed,
-        answered: task.answered,
-        items,
-    }))
+    Ok(Some(flow::finish(jurisdictions, &tally(&task), items)))
 }

@@ -40,13 +40,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use outpost_shared::console::Me;
+use outpost_shared::console::people::{Filter, export_workbook};
+use outpost_shared::console::shanghai_time;
 use outpost_shared::i18n::Lang;
-use outpost_shared::jurisdiction::Level;
 use outpost_shared::program::Program;
-use outpost_shared::record::{RecordId, TaskStatus};
+use outpost_shared::record::RecordId;
 use serde::Deserialize;
 
-use self::auth::{Sessions, SignIn, Viewer};
+use self::auth::{Caller, Sessions, SignIn};
 use crate::App;
 use crate::http::blocking;
 use crate::service::ApiError;
@@ -83,17 +85,6 @@ pub fn routes<S: Clone + Send + Sync + 'static>(app: Arc<App>) -> Router<S> {
         .route("/console/", get(site::index))
         .route("/console/{*path}", get(site::file))
         .with_state(console)
-}
-
-/// `2026-11-23 09:00` in Beijing time, as the console and exports show times.
-pub fn shanghai_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned(outpost_shared::program::shanghai())
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 fn lang_of(code: Option<&str>) -> Lang {
@@ -146,7 +137,7 @@ async fn sign_in(
 
 async fn sign_out(
     State(console): State<Arc<Console>>,
-    _viewer: Viewer,
+    _caller: Caller,
     headers: HeaderMap,
 ) -> StatusCode {
     if let Some(token) = auth::bearer(&headers) {
@@ -158,78 +149,29 @@ async fn sign_out(
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn me(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let app = &console.app;
-    let programs: Vec<serde_json::Value> = app
-        .programs
-        .iter()
-        .map(|p| {
-            let statuses: Vec<serde_json::Value> = [
-                TaskStatus::Unclaimed,
-                TaskStatus::Claimed,
-                TaskStatus::Answered,
-            ]
-            .into_iter()
-            .map(|s| serde_json::json!({"code": s.code(), "label": people::status_text(p, s)}))
-            .collect();
-            serde_json::json!({
-                "id": p.id(),
-                "name": p.name(),
-                "outcomes": p.outcomes().roots(),
-                "statuses": statuses,
-            })
-        })
-        .collect();
-    let towns: Vec<serde_json::Value> = app
-        .jurisdictions
-        .units_at(Level::Town)
-        .into_iter()
-        .filter(|u| viewer.sees(&u.code))
-        .map(|u| serde_json::json!({"code": u.code, "name": people::unit_text(&app.jurisdictions, &u.code)}))
-        .collect();
-    // Districts and towns in scope, for choosing a new user's unit.
-    let units: Vec<serde_json::Value> = [Level::District, Level::Town]
-        .into_iter()
-        .flat_map(|level| app.jurisdictions.units_at(level))
-        .filter(|u| viewer.sees(&u.code))
-        .map(|u| serde_json::json!({"code": u.code, "name": people::unit_text(&app.jurisdictions, &u.code)}))
-        .collect();
-    let roles: Vec<serde_json::Value> = crate::store::ROLES
-        .iter()
-        .map(|(code, zh)| serde_json::json!({"code": code, "name": {"zh": zh, "en": code}}))
-        .collect();
-    Ok(Json(serde_json::json!({
-        "viewer": viewer,
-        "unit_name": people::unit_text(&app.jurisdictions, &viewer.unit),
-        "programs": programs,
-        "towns": towns,
-        "units": units,
-        "roles": roles,
-        "now_ms": app.clock.now_ms(),
-    })))
+    Ok(Json(Me::of(
+        viewer,
+        &app.programs,
+        &app.jurisdictions,
+        app.clock.now_ms(),
+        "server",
+    )))
 }
 
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn results(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
-    Query(filter): Query<people::Filter>,
+    Caller(viewer): Caller,
+    Query(filter): Query<Filter>,
 ) -> Result<impl IntoResponse, ApiError> {
     let page = blocking(move || {
         let app = &console.app;
         let program = program(app, &filter.program)?;
-        let lang = lang_of(filter.lang.as_deref());
         Ok(app.store.transaction(|tx| {
-            people::list(
-                tx,
-                &viewer,
-                program,
-                &app.jurisdictions,
-                &filter,
-                lang,
-                true,
-            )
+            people::list(tx, &viewer, program, &app.jurisdictions, &filter, true)
         })?)
     })
     .await?;
@@ -239,28 +181,18 @@ async fn results(
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn export(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
-    Query(filter): Query<people::Filter>,
+    Caller(viewer): Caller,
+    Query(filter): Query<Filter>,
 ) -> Result<Response, ApiError> {
     let (bytes, name) = blocking(move || {
         let app = &console.app;
         let program = program(app, &filter.program)?;
-        let lang = lang_of(filter.lang.as_deref());
+        let lang = filter.lang();
         let page = app.store.transaction(|tx| {
-            people::list(
-                tx,
-                &viewer,
-                program,
-                &app.jurisdictions,
-                &filter,
-                lang,
-                false,
-            )
+            people::list(tx, &viewer, program, &app.jurisdictions, &filter, false)
         })?;
-        let (columns, rows) = people::export_table(&page, lang);
-        let title = program.name().get(lang).to_owned();
-        let bytes = outpost_shared::spreadsheet::export(&title, &columns, &rows)
-            .map_err(|_| ApiError::internal())?;
+        let bytes = export_workbook(program, &page, lang).map_err(|_| ApiError::internal())?;
+        let title = program.name().get(lang);
         let stamp = shanghai_time(app.clock.now_ms())
             .replace([' ', ':'], "")
             .replace('-', "");
@@ -278,7 +210,7 @@ struct LangQuery {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn person(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Path(id): Path<String>,
     Query(query): Query<LangQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -309,7 +241,7 @@ impl BoardQuery {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn towns(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<BoardQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let counts = blocking(move || {
@@ -329,7 +261,7 @@ const PROGRESS_POINTS: usize = 25;
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn progress(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<BoardQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let points = blocking(move || {
@@ -353,7 +285,7 @@ struct FeedQuery {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn alerts(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<FeedQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let feed = blocking(move || {
@@ -377,7 +309,7 @@ async fn alerts(
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn tasks(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<BoardQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let tasks = blocking(move || {
@@ -399,7 +331,7 @@ struct FlowQuery {
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn flow(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
     Query(query): Query<FlowQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let found = blocking(move || {
@@ -415,7 +347,7 @@ async fn flow(
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn devices(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let health = blocking(move || {
         let app = &console.app;
@@ -431,7 +363,7 @@ async fn devices(
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn batches(
     State(console): State<Arc<Console>>,
-    viewer: Viewer,
+    Caller(viewer): Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let batches = blocking(move || {
         let app = &console.app;

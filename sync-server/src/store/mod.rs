@@ -18,17 +18,6 @@ use serde::Serialize;
 
 use self::tasks::TaskTx;
 
-/// The roles a user can have at their jurisdiction node.
-pub const ROLES: &[(&str, &str)] = &[
-    ("worker", "工作人员"),
-    ("leader", "负责人"),
-    ("dispatcher", "转运调度"),
-    ("escort", "社区护送人员"),
-    ("hotel", "隔离酒店"),
-    ("cdc", "疾控"),
-    ("admin", "管理员"),
-];
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     pub id: String,

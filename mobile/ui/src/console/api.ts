@@ -1,7 +1,7 @@
 // The console's one interface to its data: `ConsoleApi`. In a browser it is `HttpConsoleApi`
-// below (fetch to the sync server's /console/api/ and /admin/imports); the desktop app can
-// later supply an implementation over its local replica of the user's jurisdiction and reuse
-// every console view. Every method rejects with a `ConsoleError`, never a bare string.
+// below (fetch to the sync server's /console/api/ and /admin/imports); in the desktop app it is
+// `TauriConsoleApi` (tauri-api.ts), over the local replica of the user's jurisdiction, and every
+// console view serves both. Every method rejects with a `ConsoleError`, never a bare string.
 
 export type Lang = "zh-CN" | "en";
 
@@ -48,7 +48,12 @@ export interface Me {
   units: { code: string; name: Text }[];
   roles: { code: string; name: Text }[];
   now_ms: number;
+  /** "server": the central ledger; "replica": this device's copy (the desktop app, offline). */
+  source?: "server" | "replica";
 }
+
+/** An export: the file for the browser to download, or where the desktop app saved it. */
+export type Exported = { blob: Blob } | { saved_to: string };
 
 export interface User {
   id: string;
@@ -332,7 +337,7 @@ export interface ConsoleApi {
   me(): Promise<Me>;
   results(filter: Filter, lang: Lang): Promise<ResultsPage>;
   /** The filtered results as an .xlsx file, as on screen. */
-  exportResults(filter: Filter, lang: Lang): Promise<Blob>;
+  exportResults(filter: Filter, lang: Lang): Promise<Exported>;
   person(id: string, lang: Lang): Promise<PersonDetail>;
   towns(program: string, batch: string): Promise<TownCounts[]>;
   /** Completion over time, cumulative, first dispatch to now. */
@@ -454,9 +459,10 @@ export class HttpConsoleApi implements ConsoleApi {
     return this.json(`/console/api/results?${filterQuery(filter, { lang: langParam(lang) })}`);
   }
 
-  async exportResults(filter: Filter, lang: Lang): Promise<Blob> {
+  async exportResults(filter: Filter, lang: Lang): Promise<Exported> {
     const { offset: _offset, limit: _limit, ...all } = filter;
-    return (await this.request(`/console/api/results.xlsx?${filterQuery(all, { lang: langParam(lang) })}`)).blob();
+    const response = await this.request(`/console/api/results.xlsx?${filterQuery(all, { lang: langParam(lang) })}`);
+    return { blob: await response.blob() };
   }
 
   person(id: string, lang: Lang): Promise<PersonDetail> {

@@ -1,10 +1,12 @@
 // The supervisor console's shell (指挥部控制台): sign-in, navigation between the views, the
-// language switch and the message line. Loaded by console.html, served by the sync server at
-// /console/. Views get a `ConsoleCtx`; `HttpConsoleApi` is the only part that knows HTTP.
+// language switch and the message line. Loaded by console.html — served by the sync server at
+// /console/ for browsers, and bundled in the desktop app, where it reads the local replica
+// (`TauriConsoleApi`) with no sign-in and without the views that need the server. Views get a
+// `ConsoleCtx`; `HttpConsoleApi` is the only part that knows HTTP.
 
 import { fill, h, select } from "../dom.js";
 import { LANGS, currentLang, setCurrentLang } from "../i18n.js";
-import { HttpConsoleApi, type Lang, type Me } from "./api.js";
+import { type ConsoleApi, HttpConsoleApi, type Lang, type Me } from "./api.js";
 import { type ConsoleCtx, type View, isConsoleError } from "./ctx.js";
 import { ct, tx } from "./strings.js";
 import { adminView } from "./views/admin.js";
@@ -14,6 +16,7 @@ import { jurisdictionsView } from "./views/jurisdictions.js";
 import { notificationsView } from "./views/notifications.js";
 import { programsView } from "./views/programs.js";
 import { resultsView } from "./views/results.js";
+import { TauriConsoleApi, tauriInvoke } from "./tauri-api.js";
 import { signInView } from "./views/signin.js";
 import { wallView } from "./views/wall.js";
 
@@ -21,13 +24,14 @@ const TOKEN_KEY = "outpost-console-token";
 const LANG_KEY = "outpost-console-lang";
 
 /** The views; `admin` ones are in the navigation for the administrator only (the server
- *  refuses their data to anyone else in any case). */
-const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: boolean }[] = [
+ *  refuses their data to anyone else in any case), `server` ones only when the console talks to
+ *  the server (not in the desktop app's offline console). */
+const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: boolean; server?: boolean }[] = [
   { id: "results", key: "nav.results", view: resultsView },
-  { id: "import", key: "nav.import", view: importView },
+  { id: "import", key: "nav.import", view: importView, server: true },
   { id: "wall", key: "nav.wall", view: wallView },
   { id: "health", key: "nav.health", view: healthView },
-  { id: "admin", key: "nav.admin", view: adminView },
+  { id: "admin", key: "nav.admin", view: adminView, server: true },
   { id: "jurisdictions", key: "nav.jurisdictions", view: jurisdictionsView, admin: true },
   { id: "notifications", key: "nav.notifications", view: notificationsView, admin: true },
   { id: "programs", key: "nav.programs", view: programsView, admin: true },
@@ -35,7 +39,11 @@ const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: bo
 
 const app = document.getElementById("app") as HTMLElement;
 setCurrentLang((localStorage.getItem(LANG_KEY) as Lang | null) ?? "zh-CN");
-const api = new HttpConsoleApi("", currentLang, sessionStorage.getItem(TOKEN_KEY));
+const invoke = tauriInvoke();
+/** In the desktop app: the local replica, and the app's own unlock instead of a sign-in. */
+const local = invoke !== null;
+const http = local ? null : new HttpConsoleApi("", currentLang, sessionStorage.getItem(TOKEN_KEY));
+const api: ConsoleApi = invoke ? new TauriConsoleApi(invoke, currentLang) : (http as HttpConsoleApi);
 let timers: number[] = [];
 let current = location.hash.replace("#", "") || "results";
 let me: Me | null = null;
@@ -45,7 +53,17 @@ function stopPolls(): void {
   timers = [];
 }
 
+/** Back to the field app's screens (which ask for the PIN when the app is locked). */
+function backToFieldApp(): void {
+  stopPolls();
+  location.href = "index.html";
+}
+
 function signOut(): void {
+  if (local) {
+    backToFieldApp();
+    return;
+  }
   stopPolls();
   sessionStorage.removeItem(TOKEN_KEY);
   me = null;
@@ -75,7 +93,7 @@ function showSignIn(): void {
   const root = h("main", { class: "console-main" });
   fill(app, h("header", { class: "console-head" }, h("strong", {}, ct("console.title")), langSelect(showSignIn)), root);
   signInView(root, api, (session) => {
-    if (api.sessionToken) sessionStorage.setItem(TOKEN_KEY, api.sessionToken);
+    if (http?.sessionToken) sessionStorage.setItem(TOKEN_KEY, http.sessionToken);
     void session;
     void start();
   });
@@ -86,7 +104,9 @@ function show(id: string): void {
   stopPolls();
   document.body.classList.remove("wall-fullscreen");
   document.documentElement.classList.remove("wall-fullscreen");
-  current = VIEWS.some((v) => v.id === id) ? id : "results";
+  // An administration view opened by its address says it is for the administrator; a view
+  // that needs the server is not there at all in the desktop app.
+  current = VIEWS.some((v) => v.id === id && servedHere(v)) ? id : "results";
   location.hash = current;
   document.body.dataset.screen = current;
   document.title = `${ct(VIEWS.find((v) => v.id === current)?.key ?? "nav.results")} · ${ct("console.title")}`;
@@ -117,15 +137,22 @@ function show(id: string): void {
   const nav = h(
     "nav",
     { class: "console-nav" },
-    VIEWS.filter((v) => !v.admin || me?.viewer.administrator).map((v) => {
+    visibleViews().map((v) => {
       const b = h("button", { type: "button", testid: `nav-${v.id}`, class: v.id === current ? "active" : "" }, ct(v.key));
       b.addEventListener("click", () => show(v.id));
       return b;
     }),
   );
   const unit = me.viewer.unit === "" ? ct("console.all_units") : tx(me.unit_name);
-  const signOutButton = h("button", { type: "button", testid: "console-sign-out" }, ct("console.sign_out"));
+  const signOutButton = local
+    ? h("button", { type: "button", testid: "console-back" }, ct("console.back_to_app"))
+    : h("button", { type: "button", testid: "console-sign-out" }, ct("console.sign_out"));
   signOutButton.addEventListener("click", signOut);
+  // Offline figures say where they come from: this device's copy, as of its last sync.
+  const source =
+    me.source === "replica"
+      ? h("p", { class: "console-source", testid: "console-source" }, ct("console.from_replica"))
+      : null;
   const root = h("main", { class: "console-main", testid: `view-${current}` });
   fill(
     app,
@@ -138,14 +165,25 @@ function show(id: string): void {
       langSelect(() => show(current)),
       signOutButton,
     ),
+    source,
     message,
     root,
   );
   VIEWS.find((v) => v.id === current)?.view(root, ctx);
 }
 
+/** Whether this console's data can fill `view` (not the server's views on the replica). */
+function servedHere(view: (typeof VIEWS)[number]): boolean {
+  return !view.server || me?.source !== "replica";
+}
+
+/** The views the navigation offers this viewer. */
+function visibleViews(): typeof VIEWS {
+  return VIEWS.filter((v) => (!v.admin || me?.viewer.administrator) && servedHere(v));
+}
+
 async function start(): Promise<void> {
-  if (!api.sessionToken) {
+  if (http && !http.sessionToken) {
     showSignIn();
     return;
   }

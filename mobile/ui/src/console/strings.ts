@@ -12,6 +12,8 @@ const zh = {
   "console.lang": "语言",
   "console.signed_in_as": "{name}（{unit}）",
   "console.sign_out": "退出登录",
+  "console.back_to_app": "返回外勤端",
+  "console.from_replica": "离线控制台：数据来自本机副本（最近一次同步的内容加上本机此后的操作）；告警以服务器已下发的为准，同步状态仅含本机",
   "console.all_units": "全区",
 
   "signin.title": "登录控制台",
@@ -40,6 +42,7 @@ const zh = {
   "results.total": "共 {n} 人",
   "results.export": "导出 Excel",
   "results.exporting": "正在导出…",
+  "results.saved_to": "已导出到 {path}",
   "results.empty": "没有符合条件的人员",
   "results.prev": "上一页",
   "results.next": "下一页",
@@ -221,6 +224,8 @@ const en: Record<Key, string> = {
   "console.lang": "Language",
   "console.signed_in_as": "{name} ({unit})",
   "console.sign_out": "Sign out",
+  "console.back_to_app": "Back to the field app",
+  "console.from_replica": "Offline console: figures from this device's copy (the last sync plus what was done here since); alerts are those the server has sent, sync health covers this device only",
   "console.all_units": "Whole district",
 
   "signin.title": "Sign in to the console",
@@ -249,6 +254,7 @@ const en: Record<Key, string> = {
   "results.total": "{n} persons",
   "results.export": "Export to Excel",
   "results.exporting": "Exporting…",
+  "results.saved_to": "Saved to {path}",
   "results.empty": "No persons match",
   "results.prev": "Previous",
   "results.next": "Next",

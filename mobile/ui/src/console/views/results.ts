@@ -40,6 +40,8 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
   const search = h("input", { type: "search", testid: "filter-search", placeholder: ct("filter.search") });
   const apply = h("button", { class: "primary", testid: "filter-apply", type: "submit" }, ct("filter.apply"));
   const exportButton = h("button", { testid: "results-export", type: "button" }, ct("results.export"));
+  // Where the desktop app saved an export (a browser downloads it instead).
+  const savedTo = h("span", { class: "muted", testid: "results-saved-to", hidden: true });
   const total = h("span", { testid: "results-total", class: "total" });
   const updated = h("span", { class: "muted", testid: "results-updated" });
   const table = h("div", { class: "table-wrap", testid: "results-table" });
@@ -188,7 +190,15 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
     exportButton.textContent = ct("results.exporting");
     ctx.api
       .exportResults({ ...filter }, currentLang())
-      .then((blob) => download(blob, `${tx(program()?.name)}-${Date.now()}.xlsx`), ctx.error)
+      .then((exported) => {
+        if ("blob" in exported) {
+          download(exported.blob, `${tx(program()?.name)}-${Date.now()}.xlsx`);
+          return;
+        }
+        savedTo.textContent = ct("results.saved_to", { path: exported.saved_to });
+        savedTo.dataset.path = exported.saved_to;
+        savedTo.hidden = false;
+      }, ctx.error)
       .finally(() => {
         exportButton.disabled = false;
         exportButton.textContent = ct("results.export");
@@ -214,7 +224,7 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
   fill(
     root,
     form,
-    h("div", { class: "toolbar" }, total, exportButton, h("span", { class: "muted" }, ct("results.live", { s: RESULTS_POLL_MS / 1000 })), updated),
+    h("div", { class: "toolbar" }, total, exportButton, savedTo, h("span", { class: "muted" }, ct("results.live", { s: RESULTS_POLL_MS / 1000 })), updated),
     table,
     pager,
     detail,
