@@ -7,39 +7,24 @@
 //! cargo bench -p outpost-app-core --bench roll_call -- [--persons 5000] [--bus 50]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use outpost_app_core::transfer_chain::roll_call::ScanInput;
 use outpost_app_core::transfer_chain::transfers::TransferNoticeInput;
 use outpost_app_core::transfer_chain::wristbands::BindInput;
 use outpost_app_core::views::{Tab, TasksInput};
-use outpost_app_core::{AppCore, EnrolInput};
 use outpost_e2e::in_process::{InProcessServer, W2};
 use outpost_shared::demo::people;
-use outpost_shared::hlc::SystemClock;
 use outpost_shared::tag::WristbandId;
 use outpost_shared::transfer::roll::ScanKind;
+use support::{arg, quantiles, synced_device};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn summary(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{label:<34} n={:<4} median {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
-        times.len(),
-        at(0.5).as_secs_f64() * 1e3,
-        at(0.95).as_secs_f64() * 1e3,
-        times[times.len() - 1].as_secs_f64() * 1e3,
-    );
+fn summary(label: &str, times: Vec<Duration>) {
+    let n = times.len();
+    let (median, p95, max) = quantiles(times);
+    println!("{label:<34} n={n:<4} median {median:>7.2} ms  p95 {p95:>7.2} ms  max {max:>7.2} ms");
 }
 
 fn main() {
@@ -49,16 +34,13 @@ fn main() {
     let server = InProcessServer::start(dir.path());
     let started = Instant::now();
     server.import_w2(&people(2026, persons, &["350203001001"]), "仁和社区");
-    let code = server.enrolment("escort-bench", "escort", "350203001001");
-    let mut app = AppCore::open(dir.path().join("app"), Arc::new(SystemClock)).unwrap();
-    app.enrol(EnrolInput {
-        code,
-        server_url: None,
-        device_label: "bench".into(),
-        pin: "135790".into(),
-    })
-    .unwrap();
-    app.sync_job().unwrap().run().unwrap().unwrap();
+    let mut app = synced_device(
+        &server,
+        &dir.path().join("app"),
+        "escort-bench",
+        "escort",
+        "350203001001",
+    );
     println!(
         "setup: {persons} persons imported, enrolled and pulled in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -15,12 +15,12 @@ use outpost_shared::console::board::{
     self, DeviceHealth, Feed, FeedItem, ProgressPoint, TaskSummary, TownCounts,
 };
 use outpost_shared::console::flow::{self, Flow, RaisedAlert, TaskTally, person_events};
-use outpost_shared::console::people::{self, Candidate, Detail, Filter, Page, candidate_order};
+use outpost_shared::console::people::{self, Candidate, Detail, Filter, Page};
 use outpost_shared::console::{Me, Viewer, shanghai_time, unit_text};
 use outpost_shared::i18n::Lang;
 use outpost_shared::identity::mask_name;
 use outpost_shared::program::{Anchor, Program};
-use outpost_shared::record::{FieldValue, RecordId, RecordKind};
+use outpost_shared::record::{FieldValue, RecordId, RecordKind, TaskStatus};
 use outpost_shared::replica::{RecordSummary, Replica};
 use outpost_shared::task::{self, Member, TaskKey, alert};
 use serde::Serialize;
@@ -49,12 +49,6 @@ struct TaskAlerts {
     program: String,
     unit: String,
     alerts: Vec<RaisedAlert>,
-}
-
-/// A person of the replica, folded.
-struct Held {
-    candidate: Candidate,
-    member: Option<Member>,
 }
 
 impl AppCore {
@@ -87,44 +81,41 @@ impl AppCore {
         ))
     }
 
-    /// The persons of `program` within `prefix` (none when `None`), optionally of one batch,
-    /// ordered by unit then id, from their stored content (no document is loaded).
-    fn held_persons(
+    /// The list rows of the persons of `program` within `prefix` (none when `None`),
+    /// optionally of one batch, ordered by unit then id. The derived rows carry each person's
+    /// standing in their task (`member`), status, outcome and the fields searched, so counts,
+    /// filters and searches read no record content; only the rows shown are decoded.
+    fn held_rows(
         &self,
         program: &str,
         batch: Option<&str>,
         prefix: Option<String>,
-    ) -> Result<Vec<Held>, AppError> {
+    ) -> Result<Vec<RecordSummary>, AppError> {
         let Some(prefix) = prefix else {
             return Ok(Vec::new());
         };
         let lang = self.lang();
-        let replica = self.replica()?;
-        let rows = replica
+        let mut rows: Vec<RecordSummary> = self
+            .replica()?
             .list(&prefix, None, CONSOLE_LIMIT, 0)
-            .map_err(|e| AppError::replica(lang, e))?;
-        let mut held = Vec::new();
-        for row in rows {
-            if row.kind != RecordKind::Person
-                || row.program != program
-                || batch.is_some_and(|b| row.batch.as_deref().unwrap_or_default() != b)
-            {
-                continue;
-            }
-            let Some(found) = self.fold_person(replica, &row)? else {
-                continue;
-            };
-            held.push(found);
-        }
-        held.sort_by(|a, b| candidate_order(&a.candidate, &b.candidate));
-        Ok(held)
+            .map_err(|e| AppError::replica(lang, e))?
+            .into_iter()
+            .filter(|row| {
+                row.kind == RecordKind::Person
+                    && row.program == program
+                    && row.member.is_some()
+                    && batch.is_none_or(|b| row.batch.as_deref().unwrap_or_default() == b)
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.unit.as_deref(), &a.id).cmp(&(b.unit.as_deref(), &b.id)));
+        Ok(rows)
     }
 
     fn fold_person(
         &self,
         replica: &Replica,
         row: &RecordSummary,
-    ) -> Result<Option<Held>, AppError> {
+    ) -> Result<Option<Candidate>, AppError> {
         let lang = self.lang();
         let id = RecordId::new(row.id.clone()).map_err(|e| AppError::internal(lang, e))?;
         let Some(content) = replica
@@ -137,11 +128,7 @@ impl AppCore {
         let Some(task) = TaskKey::of(&row.program, &state) else {
             return Ok(None);
         };
-        let member = Member::of(&id, &row.program, &state);
-        Ok(Some(Held {
-            candidate: Candidate { id, task, state },
-            member,
-        }))
+        Ok(Some(Candidate { id, task, state }))
     }
 
     fn fields_of(&self, id: &RecordId) -> Result<BTreeMap<String, FieldValue>, AppError> {
@@ -161,23 +148,62 @@ impl AppCore {
     fn results(&self, filter: &Filter, paged: bool) -> Result<Page, AppError> {
         let program = self.program(&filter.program)?;
         let viewer = self.viewer()?;
-        let candidates = self
-            .held_persons(
+        let status = people::blank(&filter.status);
+        let outcome = people::blank(&filter.outcome);
+        let search = people::blank(&filter.search);
+        // The filters on the derived rows first: the same tests `people::list` makes, which it
+        // repeats on the few rows decoded.
+        let chosen: Vec<RecordSummary> = self
+            .held_rows(
                 program.id(),
                 people::blank(&filter.batch),
                 filter.scope_prefix(&viewer),
             )?
             .into_iter()
-            .map(|h| h.candidate)
+            .filter(|row| status.is_none_or(|s| row.status.code() == s))
+            .filter(|row| {
+                outcome.is_none_or(|o| {
+                    row.status == TaskStatus::Answered
+                        && row
+                            .outcome
+                            .as_ref()
+                            .is_some_and(|codes| codes.iter().any(|c| c == o))
+                })
+            })
+            .filter(|row| {
+                search.is_none_or(|needle| people::matches_search(&searched(row), needle))
+            })
             .collect();
-        people::list(
+        let total = chosen.len();
+        let (offset, shown) = if paged {
+            let offset = filter.offset.unwrap_or(0).min(total);
+            (offset, filter.limit.unwrap_or(50).clamp(1, 500))
+        } else {
+            (0, total)
+        };
+        let replica = self.replica()?;
+        let mut candidates = Vec::new();
+        for row in chosen.iter().skip(offset).take(shown) {
+            if let Some(candidate) = self.fold_person(replica, row)? {
+                candidates.push(candidate);
+            }
+        }
+        let window = Filter {
+            offset: Some(0),
+            limit: Some(shown.max(1)),
+            ..filter.clone()
+        };
+        let mut page = people::list(
             program,
             self.jurisdictions(),
             candidates,
-            filter,
+            &window,
             paged,
             |id| self.fields_of(id),
-        )
+        )?;
+        page.total = total;
+        page.offset = offset;
+        Ok(page)
     }
 
     /// `console_export`: every row matching the filter, as on screen, as an .xlsx workbook.
@@ -257,7 +283,7 @@ impl AppCore {
             })
             .ok_or_else(|| AppError::not_found(lang))?;
         let program = self.program(&row.program)?;
-        let held = self
+        let candidate = self
             .fold_person(replica, &row)?
             .ok_or_else(|| AppError::not_found(lang))?;
         let content = replica
@@ -270,7 +296,7 @@ impl AppCore {
             &viewer,
             program,
             self.jurisdictions(),
-            &held.candidate,
+            &candidate,
             content.fields(),
             items,
             shown_lang,
@@ -285,11 +311,11 @@ impl AppCore {
     ) -> Result<Vec<(TaskTally, Vec<Member>)>, AppError> {
         let viewer = self.viewer()?;
         let mut tasks: BTreeMap<String, (TaskKey, Vec<Member>)> = BTreeMap::new();
-        for held in self.held_persons(program.id(), batch, Some(viewer.unit.clone()))? {
-            let Some(member) = held.member else { continue };
+        for row in self.held_rows(program.id(), batch, Some(viewer.unit.clone()))? {
+            let Some(member) = row.member else { continue };
             tasks
-                .entry(held.candidate.task.id())
-                .or_insert_with(|| (held.candidate.task.clone(), Vec::new()))
+                .entry(member.task.id())
+                .or_insert_with(|| (member.task.clone(), Vec::new()))
                 .1
                 .push(member);
         }
@@ -381,12 +407,12 @@ impl AppCore {
     ) -> Result<Vec<ProgressPoint>, AppError> {
         let program = self.program(program)?;
         let viewer = self.viewer()?;
-        let candidates: Vec<Candidate> = self
-            .held_persons(program.id(), batch, Some(viewer.unit))?
-            .into_iter()
-            .map(|h| h.candidate)
-            .collect();
-        Ok(board::progress(&candidates, self.now_ms(), PROGRESS_POINTS))
+        let rows = self.held_rows(program.id(), batch, Some(viewer.unit))?;
+        let times = rows
+            .iter()
+            .filter_map(|row| row.member.as_ref())
+            .map(|m| (Some(m.assigned_ms), m.answered_ms));
+        Ok(board::progress(times, self.now_ms(), PROGRESS_POINTS))
     }
 
     /// `console_alerts`: alerts raised and resolved at or after `since_ms`, newest first.
@@ -511,8 +537,8 @@ impl AppCore {
         let viewer = self.viewer()?;
         let mut batches: BTreeMap<(String, String), i64> = BTreeMap::new();
         for program in &self.programs {
-            for held in self.held_persons(program.id(), None, Some(viewer.unit.clone()))? {
-                let Some(member) = held.member else { continue };
+            for row in self.held_rows(program.id(), None, Some(viewer.unit.clone()))? {
+                let Some(member) = row.member else { continue };
                 if member.task.batch.is_empty() {
                     continue;
                 }
@@ -533,6 +559,18 @@ impl AppCore {
         out.sort_by(|a, b| (b.created_ms, &b.batch).cmp(&(a.created_ms, &a.batch)));
         Ok(out)
     }
+}
+
+/// The fields a search looks at, from a derived row.
+fn searched(row: &RecordSummary) -> BTreeMap<String, String> {
+    [
+        ("name", &row.name),
+        ("phone", &row.phone),
+        ("id_number", &row.id_number),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.clone().map(|v| (key.to_owned(), v)))
+    .collect()
 }
 
 /// The members of a task that its standing alerts (those not resolved) wait for.

@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::flow::{FlowItem, TaskTally};
-use super::people::Candidate;
 use super::{Text, Viewer, unit_text};
 use crate::jurisdiction::{Jurisdictions, Level};
-use crate::record::TaskStatus;
 
 /// One town's persons by status (待认领 / 已认领待反馈 / 已反馈) and those overdue.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -192,22 +190,18 @@ pub struct ProgressPoint {
     pub answered: usize,
 }
 
-/// The completion over time (完成率趋势) of `candidates`: `points` evenly spaced instants from
-/// the first dispatch to `now_ms`, cumulative.
-pub fn progress(candidates: &[Candidate], now_ms: i64, points: usize) -> Vec<ProgressPoint> {
-    let wall = |at: &crate::hlc::Hlc| i64::try_from(at.wall_ms).unwrap_or(i64::MAX);
+/// The completion over time (完成率趋势) of persons given as (dispatched, answered) times:
+/// `points` evenly spaced instants from the first dispatch to `now_ms`, cumulative.
+pub fn progress(
+    times: impl IntoIterator<Item = (Option<i64>, Option<i64>)>,
+    now_ms: i64,
+    points: usize,
+) -> Vec<ProgressPoint> {
     let mut dispatched = Vec::new();
     let mut answered = Vec::new();
-    for candidate in candidates {
-        let state = &candidate.state;
-        if let Some(stamp) = &state.assigned {
-            dispatched.push(wall(&stamp.at));
-        }
-        if state.status == TaskStatus::Answered
-            && let Some(answer) = &state.answer
-        {
-            answered.push(wall(&answer.stamp.at));
-        }
+    for (sent, done) in times {
+        dispatched.extend(sent);
+        answered.extend(done);
     }
     let Some(&first) = dispatched.iter().min() else {
         return Vec::new();

@@ -102,6 +102,18 @@ pub struct Candidate {
     pub state: RecordState,
 }
 
+impl Candidate {
+    /// When the person was dispatched to their unit, and answered (if they stand answered).
+    pub fn times(&self) -> (Option<i64>, Option<i64>) {
+        let state = &self.state;
+        let answered = match state.status {
+            TaskStatus::Answered => state.answer.as_ref().map(|a| wall(&a.stamp.at)),
+            _ => None,
+        };
+        (state.assigned.as_ref().map(|s| wall(&s.at)), answered)
+    }
+}
+
 /// The order every list shows candidates in: by unit, then id.
 pub fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     (a.state.unit.as_deref(), a.id.as_str()).cmp(&(b.state.unit.as_deref(), b.id.as_str()))

@@ -276,7 +276,7 @@ fn a_page_reads_the_fields_of_its_rows_only_and_masks_them() {
 #[test]
 fn the_completion_curve_is_cumulative_and_ends_at_the_latest_time() {
     let (found, _) = candidates(4);
-    let points = progress(&found, 10_000, 5);
+    let points = progress(found.iter().map(Candidate::times), 10_000, 5);
     assert_eq!(points.len(), 5);
     assert_eq!(points.last().unwrap().at_ms, 10_000);
     assert_eq!(
@@ -287,7 +287,7 @@ fn the_completion_curve_is_cumulative_and_ends_at_the_latest_time() {
         (4, 1)
     );
     assert!(points.windows(2).all(|w| w[0].answered <= w[1].answered));
-    assert!(progress(&[], 10_000, 5).is_empty(), "nothing dispatched");
+    assert!(progress([], 10_000, 5).is_empty(), "nothing dispatched");
 }
 
 #[test]

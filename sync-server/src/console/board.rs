@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use outpost_shared::console::board::{self, DeviceHealth, Feed, FeedItem, ProgressPoint};
 use outpost_shared::console::board::{TaskSummary, TownCounts};
 use outpost_shared::console::flow::alert_items;
+use outpost_shared::console::people::Candidate;
 use outpost_shared::console::{Viewer, unit_text};
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::Program;
@@ -163,5 +164,9 @@ pub fn progress(
 ) -> Result<Vec<ProgressPoint>, LedgerError> {
     let found =
         super::people::candidates(tx, viewer, program.id(), batch, Some(viewer.unit.clone()))?;
-    Ok(board::progress(&found, now_ms, points))
+    Ok(board::progress(
+        found.iter().map(Candidate::times),
+        now_ms,
+        points,
+    ))
 }
