@@ -183,7 +183,15 @@ async fn sync(
         )
     })
     .await?;
-    let (response, device) = (synced.response, synced.device);
+    let (mut response, device) = (synced.response, synced.device);
+    if !response.more {
+        response.deadlines = app
+            .settings
+            .programs()
+            .iter()
+            .map(|program| (program.id().to_owned(), program.deadline_settings()))
+            .collect();
+    }
     app.metrics.sync(started.elapsed(), response.push.accepted);
     tracing::info!(
         device = %device,

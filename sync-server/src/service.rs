@@ -177,6 +177,8 @@ pub fn sync(
                     cursor: page.cursor,
                     more: page.more,
                     server_time_ms: now_ms,
+                    // Filled by the HTTP layer, which holds the settings in force.
+                    deadlines: Default::default(),
                 },
             }))
         })

@@ -6,7 +6,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use outpost_shared::i18n::Lang;
+use outpost_shared::program::DeadlineSettings;
 use serde::{Deserialize, Serialize};
 
 use crate::vault::{Sealed, WrappedKey};
@@ -39,6 +42,11 @@ pub struct DeviceFile {
     pub failed_unlocks: u32,
     #[serde(default)]
     pub last_failed_unlock_ms: Option<i64>,
+    /// The deadline settings the server last said were in force, by program (an
+    /// administrator's changes in the console), applied over the shipped programs so that
+    /// offline countdowns follow the server. Not personal data.
+    #[serde(default)]
+    pub deadlines: BTreeMap<String, DeadlineSettings>,
 }
 
 impl DeviceFile {

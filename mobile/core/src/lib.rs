@@ -25,6 +25,7 @@ pub mod transfer_chain;
 pub mod vault;
 pub mod views;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +33,7 @@ use std::time::Duration;
 use outpost_shared::hlc::{Clock, DeviceId, HlcClock};
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::{self, Jurisdictions, Level};
-use outpost_shared::program::{self, JurisdictionLevel, Program};
+use outpost_shared::program::{self, DeadlineSettings, JurisdictionLevel, Program};
 use outpost_shared::record::{Author, UserId};
 use outpost_shared::replica::{EncryptionKey, Replica, ReplicaError};
 use outpost_shared::supply::Catalogue;
@@ -93,6 +94,9 @@ pub(crate) struct Session {
 /// The app's state. One per app; the shell keeps it behind a mutex.
 pub struct AppCore {
     dir: PathBuf,
+    /// The shipped programs, as the files have them.
+    presets: Vec<Program>,
+    /// The presets with the server's deadline settings applied: what every view uses.
     programs: Vec<Program>,
     jurisdictions: Jurisdictions,
     catalogue: Catalogue,
@@ -103,21 +107,26 @@ pub struct AppCore {
     sync: Arc<SyncMonitor>,
 }
 
+/// The presets with `deadlines` applied; a program whose settings no longer fit this build's
+/// file (a rule the server knows and the app does not) keeps the file's, and says so in the log.
+fn with_deadlines(
+    presets: &[Program],
+    deadlines: Option<&BTreeMap<String, DeadlineSettings>>,
+) -> Vec<Program> {
+    presets
+        .iter()
+        .map(|program| match deadlines.and_then(|d| d.get(program.id())) {
+            None => program.clone(),
+            Some(settings) => program.with_deadline_settings(settings).unwrap_or_else(|error| {
+                tracing::warn!(program = program.id(), %error, "the server's deadline settings do not fit; the file's kept");
+                program.clone()
+            }),
+        })
+        .collect()
+}
+
 fn role_label(role: &str, lang: Lang) -> String {
-    let (zh, en) = match role {
-        "worker" => ("工作人员", "Field worker"),
-        "leader" => ("负责人", "Leader"),
-        "dispatcher" => ("转运调度", "Transfer dispatcher"),
-        "escort" => ("社区护送人员", "Community escort"),
-        "hotel" => ("隔离酒店", "Quarantine hotel desk"),
-        "cdc" => ("疾控", "CDC"),
-        "admin" => ("管理员", "Administrator"),
-        other => (other, other),
-    };
-    match lang {
-        Lang::Zh => zh.to_owned(),
-        Lang::En => en.to_owned(),
-    }
+    outpost_shared::console::role_name(role, lang).to_owned()
 }
 
 /// Splits what an enrolment QR code holds (`outpost-enrol:<server>#<code>`) into server and code;
@@ -139,14 +148,16 @@ impl AppCore {
         clock: Arc<dyn Clock + Send + Sync>,
     ) -> Result<Self, AppError> {
         let dir = dir.as_ref().to_path_buf();
-        let programs = program::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
+        let presets = program::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let jurisdictions =
             jurisdiction::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let catalogue = Catalogue::preset().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let device = DeviceFile::load(&dir).map_err(|e| AppError::internal(Lang::Zh, e))?;
         let lang = device.as_ref().map_or(Lang::Zh, |d| d.lang);
+        let programs = with_deadlines(&presets, device.as_ref().map(|d| &d.deadlines));
         Ok(Self {
             dir,
+            presets,
             programs,
             jurisdictions,
             catalogue,
@@ -160,6 +171,33 @@ impl AppCore {
 
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// Takes the deadline settings a sync brought (`SyncReport::deadlines`): when they differ
+    /// from those in force, keeps them in the device file and applies them, so that countdowns
+    /// and reminders follow what an administrator changed in the console. Nothing from a server
+    /// that does not send them. Returns whether anything changed.
+    pub fn apply_deadlines(
+        &mut self,
+        deadlines: &BTreeMap<String, DeadlineSettings>,
+    ) -> Result<bool, AppError> {
+        let lang = self.lang;
+        let Some(device) = self.device.as_mut() else {
+            return Ok(false);
+        };
+        if deadlines.is_empty() || device.deadlines == *deadlines {
+            return Ok(false);
+        }
+        device.deadlines = deadlines.clone();
+        device
+            .save(&self.dir)
+            .map_err(|e| AppError::internal(lang, e))?;
+        self.programs = with_deadlines(&self.presets, Some(deadlines));
+        tracing::info!(
+            programs = deadlines.len(),
+            "deadline settings from the server applied"
+        );
+        Ok(true)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -371,6 +409,7 @@ impl AppCore {
             token,
             failed_unlocks: 0,
             last_failed_unlock_ms: None,
+            deadlines: BTreeMap::new(),
         };
         device
             .save(&self.dir)

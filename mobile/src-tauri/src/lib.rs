@@ -21,7 +21,7 @@ use outpost_app_core::views::{
     PersonDetail, ProgramView, Reminder, ReviewItem, TabCounts, TaskGroup, TasksInput, UnitNode,
     UnitsInput,
 };
-use outpost_app_core::{AppCore, AppError, AppStatus, EnrolInput, SyncStatus};
+use outpost_app_core::{AppCore, AppError, AppStatus, EnrolInput, SyncJob, SyncStatus};
 use outpost_shared::hlc::SystemClock;
 use outpost_shared::i18n::Lang;
 use serde::Deserialize;
@@ -134,7 +134,8 @@ async fn sync_now(state: State<'_, Shared>) -> Reply<SyncStatus> {
     let job = state.core().sync_job();
     if let Some(job) = job {
         // The sync runs on its own replica connection; other commands keep working meanwhile.
-        tauri::async_runtime::spawn_blocking(move || job.run())
+        let core = state.core.clone();
+        tauri::async_runtime::spawn_blocking(move || run_sync(&core, job))
             .await
             .map_err(blocking_error)?;
     }
@@ -213,7 +214,19 @@ async fn reminders(state: State<'_, Shared>) -> Reply<Vec<Reminder>> {
 fn kick_sync(state: &Shared) {
     let job = state.core().sync_job();
     if let Some(job) = job {
-        std::thread::spawn(move || job.run());
+        let core = state.core.clone();
+        std::thread::spawn(move || run_sync(&core, job));
+    }
+}
+
+/// Runs a sync job, then takes the deadline settings it brought (the core is locked only for
+/// that, not during the exchange).
+fn run_sync(core: &Arc<Mutex<AppCore>>, job: SyncJob) {
+    if let Some(Ok(report)) = job.run() {
+        let mut core = core.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = core.apply_deadlines(&report.deadlines) {
+            tracing::warn!(%error, "cannot keep the server's deadline settings");
+        }
     }
 }
 
@@ -235,7 +248,7 @@ fn background_sync(core: Arc<Mutex<AppCore>>) {
             .unwrap_or_else(PoisonError::into_inner)
             .sync_job();
         if let Some(job) = job {
-            job.run();
+            run_sync(&core, job);
         }
     }
 }

@@ -6,7 +6,7 @@
 //! round repeats it harmlessly: the server ignores changes it already has, and applying changes
 //! the replica already has changes nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
@@ -14,6 +14,7 @@ use super::message::{
     Cursor, ErrorBody, PROTOCOL_VERSION, PageLimits, PullItem, RejectReason, Rejected, SyncRequest,
     SyncResponse,
 };
+use crate::program::DeadlineSettings;
 use crate::record::RecordId;
 use crate::replica::{ApplyOutcome, Replica, ReplicaError};
 
@@ -65,6 +66,8 @@ pub struct SyncReport {
     /// Records the server sent whole that could not be read (reported, never fatal).
     pub damaged: Vec<RecordId>,
     pub cursor: Cursor,
+    /// The deadline settings the server has in force (empty from a server that does not say).
+    pub deadlines: BTreeMap<String, DeadlineSettings>,
 }
 
 /// Options of a sync run.
@@ -131,6 +134,9 @@ pub fn sync(
         report.removed += round.removed;
         report.kept_unsent += round.kept_unsent;
         report.cursor = response.cursor;
+        if !response.deadlines.is_empty() {
+            report.deadlines = response.deadlines.clone();
+        }
         resend.extend(round.waiting);
         report.damaged.extend(round.damaged);
         let forgot_any = response

@@ -1,8 +1,11 @@
 //! The wire messages. JSON, with change bytes in base64, so that a browser console and command
 //! line tools can speak the protocol too.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::program::DeadlineSettings;
 use crate::record::RecordId;
 
 /// The protocol version. A request of another version is refused with a message that names
@@ -217,6 +220,11 @@ pub struct SyncResponse {
     pub more: bool,
     /// The server's clock (ms since the epoch), so the device can show how far off its own is.
     pub server_time_ms: i64,
+    /// On the last page: each program's deadline settings in force (an administrator may have
+    /// changed them in the console), so that the device's offline countdowns and reminders
+    /// follow the server's engine. Absent from older servers: the device keeps what it has.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deadlines: BTreeMap<String, DeadlineSettings>,
 }
 
 /// An error answer: a stable code for programs and a message in both languages for people.

@@ -56,6 +56,7 @@ impl Server {
             cursor: page.cursor,
             more: page.more,
             server_time_ms: 0,
+            deadlines: Default::default(),
         })
     }
 }
