@@ -191,6 +191,7 @@ async fn sync(
             .iter()
             .map(|program| (program.id().to_owned(), program.deadline_settings()))
             .collect();
+        response.jurisdictions = Some(app.settings.jurisdiction_overlay());
     }
     app.metrics.sync(started.elapsed(), response.push.accepted);
     tracing::info!(
@@ -216,7 +217,7 @@ async fn create_user(
         service::create_user(
             &app.store,
             new,
-            |code| app.jurisdictions.get(code).is_some(),
+            |code| app.jurisdictions().get(code).is_some(),
             now_ms(),
         )
     })

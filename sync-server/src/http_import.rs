@@ -79,7 +79,7 @@ pub async fn template(
             .ok_or_else(|| import_error(&ImportError::UnknownProgram(program.clone())))?;
         let bytes = outpost_shared::spreadsheet::template(
             program,
-            &app.jurisdictions,
+            &app.jurisdictions(),
             query.within.as_deref(),
         )
         .map_err(|e| import_error(&ImportError::Unreadable(e)))?;

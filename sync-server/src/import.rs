@@ -123,7 +123,7 @@ pub fn import_list(
         .ok_or_else(|| ImportError::UnknownProgram(request.program.to_owned()))?;
     let options = ImportOptions {
         program,
-        jurisdictions: &app.jurisdictions,
+        jurisdictions: &app.jurisdictions(),
         within: request.within,
     };
     let list = spreadsheet::read_list(request.bytes, &options, &mut |p| {

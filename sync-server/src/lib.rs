@@ -92,15 +92,22 @@ impl Store for AnyStore {
 pub struct App {
     pub store: AnyStore,
     pub config: Config,
-    pub jurisdictions: Jurisdictions,
     pub programs: Vec<Program>,
     pub metrics: Metrics,
     /// Drives deadlines and notification retries; a test injects a manual clock.
     pub clock: Arc<dyn Clock>,
     pub notifier: notify::Notifier,
-    /// What the administrator changed in the console (notification routes, deadlines), in
-    /// force over the files: the engine schedules `settings.programs()`.
+    /// What the administrator changed in the console (notification routes, deadlines, the
+    /// jurisdiction tree), in force over the files: the engine schedules `settings.programs()`.
     pub settings: admin::Settings,
+}
+
+impl App {
+    /// The jurisdiction tree in force: the files' with the console's changes. A snapshot: a
+    /// request or an engine pass works with one tree from start to end.
+    pub fn jurisdictions(&self) -> Arc<Jurisdictions> {
+        self.settings.jurisdictions()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -128,11 +135,15 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
     let store = AnyStore::open(&config.database, config.pool_size)?;
     // After the store: its open has brought the schema (the outbox tables too) up to date.
     let notifier = notify::Notifier::open(config.notify.clone(), &config.database)?;
-    let settings = admin::Settings::open(&config.database, &loaded.programs, &notifier)?;
+    let settings = admin::Settings::open(
+        &config.database,
+        &loaded.programs,
+        loaded.jurisdictions,
+        &notifier,
+    )?;
     Ok(Arc::new(App {
         store,
         config,
-        jurisdictions: loaded.jurisdictions,
         programs: loaded.programs,
         metrics: Metrics::default(),
         clock,

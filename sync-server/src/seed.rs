@@ -52,7 +52,7 @@ fn now_ms() -> i64 {
 
 pub fn demo(app: &App) -> Result<Seeded> {
     let towns: Vec<String> = app
-        .jurisdictions
+        .jurisdictions()
         .units_at(Level::Town)
         .into_iter()
         .filter(|u| u.code.starts_with(DISTRICT))
@@ -80,7 +80,7 @@ pub fn demo(app: &App) -> Result<Seeded> {
                 role: (*role).to_owned(),
                 unit: unit.clone(),
             },
-            |code| app.jurisdictions.get(code).is_some(),
+            |code| app.jurisdictions().get(code).is_some(),
             now_ms(),
         )
         .map_err(|e| anyhow!(e.body.message))?;

@@ -179,6 +179,7 @@ pub fn sync(
                     server_time_ms: now_ms,
                     // Filled by the HTTP layer, which holds the settings in force.
                     deadlines: Default::default(),
+                    jurisdictions: None,
                 },
             }))
         })

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::collections::BTreeMap;
 
 use outpost_shared::i18n::Lang;
+use outpost_shared::jurisdiction::JurisdictionOverlay;
 use outpost_shared::program::DeadlineSettings;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,10 @@ pub struct DeviceFile {
     /// offline countdowns follow the server. Not personal data.
     #[serde(default)]
     pub deadlines: BTreeMap<String, DeadlineSettings>,
+    /// The console's changes to the jurisdiction tree as the server last sent them (units
+    /// added or renamed), applied over the compiled-in files. Not personal data.
+    #[serde(default)]
+    pub jurisdictions: JurisdictionOverlay,
 }
 
 impl DeviceFile {

@@ -32,11 +32,12 @@ use std::time::Duration;
 
 use outpost_shared::hlc::{Clock, DeviceId, HlcClock};
 use outpost_shared::i18n::Lang;
-use outpost_shared::jurisdiction::{self, Jurisdictions, Level};
+use outpost_shared::jurisdiction::{self, JurisdictionOverlay, Jurisdictions, Level};
 use outpost_shared::program::{self, DeadlineSettings, JurisdictionLevel, Program};
 use outpost_shared::record::{Author, UserId};
 use outpost_shared::replica::{EncryptionKey, Replica, ReplicaError};
 use outpost_shared::supply::Catalogue;
+use outpost_shared::sync::client::SyncReport;
 use outpost_shared::sync::message::{EnrolRequest, Enrolled, ErrorBody, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +99,8 @@ pub struct AppCore {
     presets: Vec<Program>,
     /// The presets with the server's deadline settings applied: what every view uses.
     programs: Vec<Program>,
+    /// The compiled-in tree, and with the server's overlay applied: what every view uses.
+    files_jurisdictions: Jurisdictions,
     jurisdictions: Jurisdictions,
     catalogue: Catalogue,
     clock: Arc<dyn Clock + Send + Sync>,
@@ -125,6 +128,18 @@ fn with_deadlines(
         .collect()
 }
 
+/// The compiled-in tree with the server's overlay; an overlay this build's files cannot take
+/// (a unit added below one this build does not have) leaves the files' tree, and says so.
+fn with_overlay(files: &Jurisdictions, overlay: Option<&JurisdictionOverlay>) -> Jurisdictions {
+    match overlay.filter(|o| !o.is_empty()) {
+        None => files.clone(),
+        Some(overlay) => files.with_overlay(overlay).unwrap_or_else(|error| {
+            tracing::warn!(%error, "the server's jurisdiction changes do not fit; the files' tree kept");
+            files.clone()
+        }),
+    }
+}
+
 fn role_label(role: &str, lang: Lang) -> String {
     outpost_shared::console::role_name(role, lang).to_owned()
 }
@@ -149,16 +164,21 @@ impl AppCore {
     ) -> Result<Self, AppError> {
         let dir = dir.as_ref().to_path_buf();
         let presets = program::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
-        let jurisdictions =
+        let files_jurisdictions =
             jurisdiction::load_presets().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let catalogue = Catalogue::preset().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let device = DeviceFile::load(&dir).map_err(|e| AppError::internal(Lang::Zh, e))?;
         let lang = device.as_ref().map_or(Lang::Zh, |d| d.lang);
         let programs = with_deadlines(&presets, device.as_ref().map(|d| &d.deadlines));
+        let jurisdictions = with_overlay(
+            &files_jurisdictions,
+            device.as_ref().map(|d| &d.jurisdictions),
+        );
         Ok(Self {
             dir,
             presets,
             programs,
+            files_jurisdictions,
             jurisdictions,
             catalogue,
             clock,
@@ -198,6 +218,42 @@ impl AppCore {
             "deadline settings from the server applied"
         );
         Ok(true)
+    }
+
+    /// Takes the jurisdiction changes a sync brought (`SyncReport::jurisdictions`): when they
+    /// differ from those in force, keeps them in the device file and applies them, so that a
+    /// community added in the console can be chosen and is named here too. Nothing from a
+    /// server that does not send them. Returns whether anything changed.
+    pub fn apply_jurisdictions(
+        &mut self,
+        overlay: Option<&JurisdictionOverlay>,
+    ) -> Result<bool, AppError> {
+        let lang = self.lang;
+        let (Some(device), Some(overlay)) = (self.device.as_mut(), overlay) else {
+            return Ok(false);
+        };
+        if device.jurisdictions == *overlay {
+            return Ok(false);
+        }
+        device.jurisdictions = overlay.clone();
+        device
+            .save(&self.dir)
+            .map_err(|e| AppError::internal(lang, e))?;
+        self.jurisdictions = with_overlay(&self.files_jurisdictions, Some(overlay));
+        tracing::info!(
+            added = overlay.added.len(),
+            changed = overlay.changed.len(),
+            "jurisdiction changes from the server applied"
+        );
+        Ok(true)
+    }
+
+    /// Everything a sync brought besides records: the deadline settings and the jurisdiction
+    /// changes in force on the server.
+    pub fn apply_server_settings(&mut self, report: &SyncReport) -> Result<bool, AppError> {
+        let deadlines = self.apply_deadlines(&report.deadlines)?;
+        let jurisdictions = self.apply_jurisdictions(report.jurisdictions.as_ref())?;
+        Ok(deadlines || jurisdictions)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -410,6 +466,7 @@ impl AppCore {
             failed_unlocks: 0,
             last_failed_unlock_ms: None,
             deadlines: BTreeMap::new(),
+            jurisdictions: JurisdictionOverlay::default(),
         };
         device
             .save(&self.dir)

@@ -219,13 +219,13 @@ fn kick_sync(state: &Shared) {
     }
 }
 
-/// Runs a sync job, then takes the deadline settings it brought (the core is locked only for
+/// Runs a sync job, then takes the deadline settings and jurisdiction changes it brought (the core is locked only for
 /// that, not during the exchange).
 fn run_sync(core: &Arc<Mutex<AppCore>>, job: SyncJob) {
     if let Some(Ok(report)) = job.run() {
         let mut core = core.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Err(error) = core.apply_deadlines(&report.deadlines) {
-            tracing::warn!(%error, "cannot keep the server's deadline settings");
+        if let Err(error) = core.apply_server_settings(&report) {
+            tracing::warn!(%error, "cannot keep the server's deadline settings and jurisdiction changes");
         }
     }
 }

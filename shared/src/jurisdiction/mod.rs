@@ -43,8 +43,10 @@ use thiserror::Error;
 use crate::i18n::{Describe, Label, Lang};
 
 mod names;
+mod overlay;
 
 pub use names::{NameCandidate, NameLookupError};
+pub use overlay::{CONSOLE_SOURCE, JurisdictionOverlay, UnitEntry, UnitOrigin};
 
 /// The level of a unit in the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -193,6 +195,20 @@ pub enum JurisdictionError {
         name: String,
         parent_code: String,
     },
+    #[error("there is no unit {code}: check the code")]
+    UnknownUnit { code: String },
+    #[error(
+        "{code} would be below {parent}, which is not in the tree: add that unit first, or \
+         correct the code"
+    )]
+    UnknownParent { code: String, parent: String },
+    #[error(
+        "{code} is not the code of a town (9 digits) or a community (12 digits); districts come \
+         from the jurisdiction files"
+    )]
+    NotAddable { code: String },
+    #[error("{code} still has {below} below it: withdraw that unit first")]
+    HasUnitsBelow { code: String, below: String },
 }
 
 impl Describe for JurisdictionError {
@@ -242,6 +258,16 @@ impl Describe for JurisdictionError {
             } => format!(
                 "区划数据文件 {source_name} 中 {parent_code} 下有两个名为“{name}”的单位：请改正其中一个，否则无法按名称区分"
             ),
+            Self::UnknownUnit { code } => format!("没有代码为 {code} 的单位：请核对代码"),
+            Self::UnknownParent { code, parent } => {
+                format!("{code} 的上级 {parent} 不在区划树中：请先新增该上级单位，或改正代码")
+            }
+            Self::NotAddable { code } => format!(
+                "{code} 不是镇街（9位）或社区/村（12位）代码；区级单位只能在区划数据文件中设置"
+            ),
+            Self::HasUnitsBelow { code, below } => {
+                format!("{code} 下还有单位 {below}：请先撤销下级单位")
+            }
         }
     }
 }

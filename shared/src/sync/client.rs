@@ -14,6 +14,7 @@ use super::message::{
     Cursor, ErrorBody, PROTOCOL_VERSION, PageLimits, PullItem, RejectReason, Rejected, SyncRequest,
     SyncResponse,
 };
+use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
 use crate::record::RecordId;
 use crate::replica::{ApplyOutcome, Replica, ReplicaError};
@@ -68,6 +69,8 @@ pub struct SyncReport {
     pub cursor: Cursor,
     /// The deadline settings the server has in force (empty from a server that does not say).
     pub deadlines: BTreeMap<String, DeadlineSettings>,
+    /// The console's changes to the jurisdiction tree (`None` from a server that does not say).
+    pub jurisdictions: Option<JurisdictionOverlay>,
 }
 
 /// Options of a sync run.
@@ -136,6 +139,9 @@ pub fn sync(
         report.cursor = response.cursor;
         if !response.deadlines.is_empty() {
             report.deadlines = response.deadlines.clone();
+        }
+        if response.jurisdictions.is_some() {
+            report.jurisdictions = response.jurisdictions.clone();
         }
         resend.extend(round.waiting);
         report.damaged.extend(round.damaged);

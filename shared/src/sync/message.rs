@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
 use crate::record::RecordId;
 
@@ -225,6 +226,11 @@ pub struct SyncResponse {
     /// follow the server's engine. Absent from older servers: the device keeps what it has.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deadlines: BTreeMap<String, DeadlineSettings>,
+    /// On the last page: the console's changes to the jurisdiction tree (units added, renamed),
+    /// which the device applies over its compiled-in files so that its unit pickers and names
+    /// match the server's. Empty when nothing was changed; absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdictions: Option<JurisdictionOverlay>,
 }
 
 /// An error answer: a stable code for programs and a message in both languages for people.

@@ -57,6 +57,7 @@ impl Server {
             more: page.more,
             server_time_ms: 0,
             deadlines: Default::default(),
+            jurisdictions: None,
         })
     }
 }

@@ -3,6 +3,9 @@
 //!
 //! ```text
 //! GET    /console/api/admin/jurisdictions?search=   the tree with national codes and aliases
+//! POST   /console/api/admin/jurisdictions           a town or community added
+//! PUT    /console/api/admin/jurisdictions/{code}    a unit's names and aliases
+//! DELETE /console/api/admin/jurisdictions/{code}    an added unit withdrawn, or back to the file
 //! GET    /console/api/admin/notifications?unit=     channels and routes (file + console), the
 //!                                                   recipients, and for `unit` who each
 //!                                                   escalation step reaches on which channels
@@ -32,6 +35,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
 use axum::routing::{get, put};
+use outpost_shared::jurisdiction::{JurisdictionOverlay, Jurisdictions};
 use outpost_shared::program::{DeadlineSettings, Program};
 use tracing::warn;
 
@@ -44,6 +48,9 @@ use outpost_shared::console::Viewer;
 /// The key of the notification overlay.
 pub const NOTIFY_KEY: &str = "notify";
 
+/// The key of the console's changes to the jurisdiction tree.
+pub const JURISDICTIONS_KEY: &str = "jurisdictions";
+
 /// The key of a program's deadline settings.
 pub fn deadlines_key(program: &str) -> String {
     format!("deadlines/{program}")
@@ -52,7 +59,14 @@ pub fn deadlines_key(program: &str) -> String {
 /// The administration routes, merged into the console's router.
 pub fn routes() -> Router<Arc<Console>> {
     Router::new()
-        .route("/console/api/admin/jurisdictions", get(jurisdictions::tree))
+        .route(
+            "/console/api/admin/jurisdictions",
+            get(jurisdictions::tree).post(jurisdictions::add),
+        )
+        .route(
+            "/console/api/admin/jurisdictions/{code}",
+            put(jurisdictions::rename).delete(jurisdictions::withdraw),
+        )
         .route(
             "/console/api/admin/notifications",
             get(notifications::show).put(notifications::save),
@@ -119,6 +133,11 @@ pub struct Settings {
     storage: SettingsStorage,
     /// The programs with their deadline settings applied (the engine's).
     programs: RwLock<Arc<Vec<Program>>>,
+    /// The tree as the files have it, and with the console's changes applied.
+    files_jurisdictions: Jurisdictions,
+    jurisdictions: RwLock<(JurisdictionOverlay, Arc<Jurisdictions>)>,
+    /// Held from reading the tree's overlay to storing the next one.
+    jurisdiction_edits: Mutex<()>,
     /// The rows last applied. Held for a whole save or refresh, so two never interleave.
     applied: Mutex<Vec<StoredSetting>>,
     /// Bumped whenever `programs` changes, so the engine loop knows to take them.
@@ -132,11 +151,18 @@ impl Settings {
     pub fn open(
         database: &crate::config::Database,
         programs: &[Program],
+        files_jurisdictions: Jurisdictions,
         notifier: &Notifier,
     ) -> Result<Self, StorageError> {
         let settings = Self {
             storage: SettingsStorage::open(database)?,
             programs: RwLock::new(Arc::new(programs.to_vec())),
+            jurisdictions: RwLock::new((
+                JurisdictionOverlay::default(),
+                Arc::new(files_jurisdictions.clone()),
+            )),
+            files_jurisdictions,
+            jurisdiction_edits: Mutex::new(()),
             applied: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
         };
@@ -150,6 +176,36 @@ impl Settings {
             Ok(programs) => programs.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The jurisdiction tree in force.
+    pub fn jurisdictions(&self) -> Arc<Jurisdictions> {
+        match self.jurisdictions.read() {
+            Ok(slot) => slot.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        }
+    }
+
+    /// The console's changes to the tree, as in force.
+    pub fn jurisdiction_overlay(&self) -> JurisdictionOverlay {
+        match self.jurisdictions.read() {
+            Ok(slot) => slot.0.clone(),
+            Err(poisoned) => poisoned.into_inner().0.clone(),
+        }
+    }
+
+    /// One change of the tree at a time in this instance: held from reading the overlay to
+    /// storing the next. (Instances sharing a database each check the whole overlay when they
+    /// apply it, so a lost race leaves a valid tree, never a broken one.)
+    pub fn lock_jurisdiction_edits(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.jurisdiction_edits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tree as the jurisdiction files have it.
+    pub fn files_jurisdictions(&self) -> &Jurisdictions {
+        &self.files_jurisdictions
     }
 
     /// Changes whenever [`Settings::programs`] does.
@@ -222,6 +278,27 @@ impl Settings {
             Err(poisoned) => *poisoned.into_inner() = Arc::new(programs),
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        let overlay = find(JURISDICTIONS_KEY).map_or(Ok(JurisdictionOverlay::default()), |row| {
+            serde_json::from_str::<JurisdictionOverlay>(&row.value).map_err(|e| e.to_string())
+        });
+        let tree = overlay.and_then(|overlay| {
+            let tree = self
+                .files_jurisdictions
+                .with_overlay(&overlay)
+                .map_err(|e| e.to_string())?;
+            Ok((overlay, Arc::new(tree)))
+        });
+        let tree = tree.unwrap_or_else(|error| {
+            warn!(%error, "the console's changes to the jurisdiction tree no longer fit the files; using the files'");
+            (
+                JurisdictionOverlay::default(),
+                Arc::new(self.files_jurisdictions.clone()),
+            )
+        });
+        match self.jurisdictions.write() {
+            Ok(mut slot) => *slot = tree,
+            Err(poisoned) => *poisoned.into_inner() = tree,
+        }
         let file = notifier.file_config();
         let config = match find(NOTIFY_KEY) {
             None => Ok(file.clone()),

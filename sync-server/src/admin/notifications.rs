@@ -109,7 +109,7 @@ fn reach(app: &App, config: &NotifyConfig, unit: &str) -> Vec<Value> {
                             "code": recipient.code(),
                             "label": {"zh": program.recipient_label(recipient, Lang::Zh), "en": program.recipient_label(recipient, Lang::En)},
                             "unit": at,
-                            "unit_name": unit_text(&app.jurisdictions, &at),
+                            "unit_name": unit_text(&app.jurisdictions(), &at),
                             "channels": config.channels_for(&at, &recipient.code()),
                         })
                     })
@@ -146,7 +146,7 @@ fn view(app: &App, unit: Option<&str>) -> Value {
         .map(|(i, r)| {
             json!({
                 "unit": r.unit,
-                "unit_name": unit_text(&app.jurisdictions, &r.unit),
+                "unit_name": unit_text(&app.jurisdictions(), &r.unit),
                 "recipient": r.recipient,
                 "channels": r.channels,
                 "include_descendants": r.include_descendants,
@@ -175,7 +175,7 @@ pub(super) async fn show(
     require_administrator(&viewer)?;
     let unit = query.unit.filter(|u| !u.is_empty());
     if let Some(unit) = &unit
-        && console.app.jurisdictions.get(unit).is_none()
+        && console.app.jurisdictions().get(unit).is_none()
     {
         return Err(unknown_unit(unit));
     }
@@ -299,7 +299,7 @@ fn checked(
     let mut routes: Vec<RouteFile> = Vec::with_capacity(input.routes.len());
     let recipients = recipients(app);
     for route in input.routes {
-        if app.jurisdictions.get(&route.unit).is_none() {
+        if app.jurisdictions().get(&route.unit).is_none() {
             return Err(unknown_unit(&route.unit));
         }
         if !recipients

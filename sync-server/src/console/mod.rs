@@ -155,7 +155,7 @@ async fn me(
     Ok(Json(Me::of(
         viewer,
         &app.programs,
-        &app.jurisdictions,
+        &app.jurisdictions(),
         app.clock.now_ms(),
         "server",
     )))
@@ -171,7 +171,7 @@ async fn results(
         let app = &console.app;
         let program = program(app, &filter.program)?;
         Ok(app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions, &filter, true)
+            people::list(tx, &viewer, program, &app.jurisdictions(), &filter, true)
         })?)
     })
     .await?;
@@ -189,7 +189,7 @@ async fn export(
         let program = program(app, &filter.program)?;
         let lang = filter.lang();
         let page = app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions, &filter, false)
+            people::list(tx, &viewer, program, &app.jurisdictions(), &filter, false)
         })?;
         let bytes = export_workbook(program, &page, lang).map_err(|_| ApiError::internal())?;
         let title = program.name().get(lang);
@@ -219,7 +219,7 @@ async fn person(
         let app = &console.app;
         let lang = lang_of(query.lang.as_deref());
         Ok(app.store.transaction(|tx| {
-            people::detail(tx, &viewer, &app.programs, &app.jurisdictions, &id, lang)
+            people::detail(tx, &viewer, &app.programs, &app.jurisdictions(), &id, lang)
         })?)
     })
     .await?;
@@ -248,7 +248,7 @@ async fn towns(
         let app = &console.app;
         let program = program(app, &query.program)?;
         Ok(app.store.transaction(|tx| {
-            board::town_counts(tx, &viewer, program, &app.jurisdictions, query.batch())
+            board::town_counts(tx, &viewer, program, &app.jurisdictions(), query.batch())
         })?)
     })
     .await?;
@@ -296,7 +296,7 @@ async fn alerts(
                 tx,
                 &viewer,
                 &app.programs,
-                &app.jurisdictions,
+                &app.jurisdictions(),
                 query.since_ms,
                 limit,
             )
@@ -316,7 +316,7 @@ async fn tasks(
         let app = &console.app;
         let program = program(app, &query.program)?;
         Ok(app.store.transaction(|tx| {
-            board::tasks(tx, &viewer, program, &app.jurisdictions, query.batch())
+            board::tasks(tx, &viewer, program, &app.jurisdictions(), query.batch())
         })?)
     })
     .await?;
@@ -337,7 +337,13 @@ async fn flow(
     let found = blocking(move || {
         let app = &console.app;
         Ok(app.store.transaction(|tx| {
-            flow::task_flow(tx, &viewer, &app.programs, &app.jurisdictions, &query.task)
+            flow::task_flow(
+                tx,
+                &viewer,
+                &app.programs,
+                &app.jurisdictions(),
+                &query.task,
+            )
         })?)
     })
     .await?;
@@ -354,7 +360,7 @@ async fn devices(
         let now_ms = app.clock.now_ms();
         Ok(app
             .store
-            .transaction(|tx| board::sync_health(tx, &viewer, &app.jurisdictions, now_ms))?)
+            .transaction(|tx| board::sync_health(tx, &viewer, &app.jurisdictions(), now_ms))?)
     })
     .await?;
     Ok(Json(health))

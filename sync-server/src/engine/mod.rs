@@ -549,8 +549,8 @@ pub async fn run(
                 engine_.set_programs(&app_.settings.programs());
             }
             let now = app_.clock.now_ms();
-            let report = engine_.pass(&app_.store, &app_.jurisdictions, now)?;
-            engine_.notify(&app_.store, &app_.jurisdictions, &app_.notifier, now)?;
+            let report = engine_.pass(&app_.store, &app_.jurisdictions(), now)?;
+            engine_.notify(&app_.store, &app_.jurisdictions(), &app_.notifier, now)?;
             Ok(report.more)
         })
         .await;
