@@ -1,5 +1,6 @@
 // The console's administration views in headless Chromium against the fixture server (see
-// fixture.mjs): the jurisdiction tree searched by alias; a notification channel refused with a
+// fixture.mjs): the jurisdiction tree searched by alias, a community added (a bad code refused
+// beside the form), renamed, kept after a reload and withdrawn; a notification channel refused with a
 // Chinese message, then added with a route, still there after a reload, and shown as what the
 // town's claim alert reaches; a deadline refused out of order, then changed, saved and still
 // there after a reload; and none of it offered to a town user.
@@ -57,6 +58,57 @@ describe("the console's administration views in Chromium", () => {
     await testid("juris-search").fill("火星");
     await testid("juris-none").waitFor();
     await page.screenshot({ path: join(shots, "console-jurisdictions.png") });
+  });
+
+  it("adds a community below a town, renames it, refuses a bad code, withdraws it", async () => {
+    await testid("juris-search").fill("");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="juris-row"]').length > 10);
+    const row = (code) => page.locator(`[data-testid="juris-row"][data-code="${code}"]`);
+    await row("440115001").locator('[data-testid="juris-add-child"]').click();
+    await testid("juris-editor").waitFor();
+    assert.match(await testid("juris-editor").textContent(), /在“南沙街道”下新增社区\/村/);
+    // Checked before sending: the code must extend the town's, the name must not be a sibling's.
+    await testid("juris-form-code").fill("440115002003");
+    await testid("juris-form-name").fill("金沙社区");
+    await testid("juris-form-save").click();
+    assert.equal(await testid("juris-form-code-error").textContent(), "代码须为上级代码 440115001 加三位数字（不能是000）");
+    assert.equal(await testid("juris-form-name-error").textContent(), "同一上级下已有名为“金沙社区”的单位");
+    assert.equal(await testid("juris-form-name-en-error").textContent(), "请填写英文名称（拼音即可）");
+    await testid("juris-form-code").fill("440115001003");
+    await testid("juris-form-name").fill("滨海社区");
+    await testid("juris-form-name-en").fill("Binhai Community");
+    await testid("juris-form-aliases").fill("滨海，滨海居委");
+    await testid("juris-form-save").click();
+    await row("440115001003").waitFor();
+    assert.equal(await testid("juris-notice").textContent(), "已保存，立即生效；外勤设备下次同步即更新");
+    assert.match(await row("440115001003").textContent(), /滨海社区.*440115001003.*社区\/村.*滨海、滨海居委.*控制台新增/);
+    assert.match(await testid("juris-changes").textContent(), /控制台新增 1 个、修改 0 个单位/);
+
+    // Found by its alias; renamed; still there after a reload.
+    await testid("juris-search").fill("滨海居委");
+    await page.waitForFunction(() => document.querySelector('[data-testid="juris-count"]')?.textContent?.startsWith("找到 1"));
+    await row("440115001003").locator('[data-testid="juris-edit"]').click();
+    await testid("juris-form-name").fill("滨海湾社区");
+    await testid("juris-form-save").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="juris-row"][data-code="440115001003"]')?.textContent?.includes("滨海湾社区"));
+    await page.reload();
+    await testid("nav-jurisdictions").click();
+    await row("440115001003").waitFor();
+    assert.match(await row("440115001003").textContent(), /滨海湾社区/);
+
+    // A file's unit renamed shows as changed and goes back to the file's name.
+    await row("440115002").locator('[data-testid="juris-edit"]').click();
+    await testid("juris-form-aliases").fill("珠江");
+    await testid("juris-form-save").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="juris-row"][data-code="440115002"]')?.dataset.origin === "changed");
+    await row("440115002").locator('[data-testid="juris-restore"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="juris-row"][data-code="440115002"]')?.dataset.origin === "file");
+
+    // Withdrawn: nothing uses it yet.
+    await row("440115001003").locator('[data-testid="juris-withdraw"]').click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="juris-row"][data-code="440115001003"]'));
+    assert.equal(await testid("juris-notice").textContent(), "已撤销");
+    await page.screenshot({ path: join(shots, "console-jurisdictions-edit.png") });
   });
 
   it("adds a notification channel and a route, keeps them after a reload and shows who the alerts reach", async () => {

@@ -4,6 +4,9 @@ import { describe, it } from "node:test";
 import { type NotificationSettings } from "../src/console/api.js";
 import {
   checkChannelId,
+  checkUnitEntry,
+  childLevel,
+  splitAliases,
   checkDuration,
   checkLadder,
   checkTime,
@@ -129,5 +132,49 @@ describe("notification settings checks", () => {
       { code: "440115001001", parent: "440115001" },
     ]);
     assert.deepEqual([...d.values()], [0, 1, 2]);
+  });
+});
+
+describe("jurisdiction unit checks", () => {
+  const siblings = [
+    { code: "440115001001", name: "金沙社区" },
+    { code: "440115001002", name: "港前社区" },
+  ];
+  const entry = (code: string, name = "滨海社区", name_en = "Binhai") => ({ code, name, name_en });
+
+  it("accept a new community under its town", () => {
+    assert.equal(checkUnitEntry(entry("440115001003"), "440115001", siblings, true).size, 0);
+  });
+
+  it("want the parent's code and three digits other than 000, not taken", () => {
+    for (const bad of ["440115002003", "44011500100", "4401150010031", "440115001000", "440115001abc", ""]) {
+      assert.equal(checkUnitEntry(entry(bad), "440115001", siblings, true).get("code")?.key, "juris.err.code", bad);
+    }
+    assert.equal(checkUnitEntry(entry("440115001002", "新社区"), "440115001", siblings, true).get("code")?.key, "juris.err.code_taken");
+  });
+
+  it("want both names, and no sibling with the same name", () => {
+    const problems = checkUnitEntry(entry("440115001003", " ", ""), "440115001", siblings, true);
+    assert.equal(problems.get("name")?.key, "juris.err.name_empty");
+    assert.equal(problems.get("name_en")?.key, "juris.err.name_en_empty");
+    setCurrentLang("zh-CN");
+    const taken = checkUnitEntry(entry("440115001003", "金沙社区"), "440115001", siblings, true).get("name");
+    assert.equal(ct(taken!.key, taken!.params), "同一上级下已有名为“金沙社区”的单位");
+  });
+
+  it("let a rename keep its own name and skip the code", () => {
+    assert.equal(checkUnitEntry(entry("440115001001", "金沙社区"), "440115001", siblings, false).size, 0);
+    assert.equal(checkUnitEntry(entry("440115001001", "港前社区"), "440115001", siblings, false).get("name")?.key, "juris.err.name_taken");
+  });
+
+  it("split aliases on commas, 、 and spaces, without blanks or repeats", () => {
+    assert.deepEqual(splitAliases("南沙街, 南街，南沙、南沙  "), ["南沙街", "南街", "南沙"]);
+    assert.deepEqual(splitAliases(" "), []);
+  });
+
+  it("add towns below districts and communities below towns only", () => {
+    assert.equal(childLevel("district"), "town");
+    assert.equal(childLevel("town"), "community");
+    assert.equal(childLevel("community"), null);
   });
 });

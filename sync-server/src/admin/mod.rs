@@ -1,4 +1,4 @@
-//! Administration in the console (管理): the jurisdiction tree, notification channels and routes,
+//! Administration in the console (管理): the jurisdiction tree (区划维护), notification channels and routes,
 //! and program deadline settings — for the district administrator only.
 //!
 //! ```text
@@ -20,7 +20,8 @@
 //! viewer is the administrator. Changes are stored in the ledger database (`admin_settings`,
 //! one JSON row per setting) and put in force at once: notification routes and channels through
 //! [`crate::notify::Notifier::reconfigure`], deadlines through the engine's programs
-//! ([`Settings::programs`], which the engine loop picks up before its next pass). Instances
+//! ([`Settings::programs`], which the engine loop picks up before its next pass), the tree
+//! through [`Settings::jurisdictions`] (every request and pass takes a snapshot). Instances
 //! sharing a PostgreSQL database re-read the table every few seconds ([`Settings::refresh`]).
 //! The config file's `[notify]` and the program files stay the defaults underneath: what the
 //! console adds is on top of them, and a reset returns to them.

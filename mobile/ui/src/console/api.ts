@@ -236,12 +236,30 @@ export interface JurisdictionUnit {
   children: number;
   /** Matched the search (the others shown are its ancestors). */
   matched: boolean;
+  level_code: "district" | "town" | "community";
+  /** As the files have it, changed in the console, or added there. */
+  origin: "file" | "changed" | "added";
+  /** The name in the jurisdiction file (null for a unit added in the console). */
+  file_name: Text | null;
 }
 
 export interface JurisdictionTree {
   total: number;
   matches: number;
+  /** Units added and file units changed in the console. */
+  added: number;
+  changed: number;
+  updated_ms: number | null;
+  updated_by: string | null;
   units: JurisdictionUnit[];
+}
+
+/** A unit as the console adds or renames it. */
+export interface UnitEntry {
+  code: string;
+  name: string;
+  name_en: string;
+  aliases: string[];
 }
 
 /** A notification channel; its address and secret are never sent back. */
@@ -359,6 +377,13 @@ export interface ConsoleApi {
   revokeDevice(deviceId: string): Promise<void>;
   /** Administrator only: the jurisdiction tree, searched by code, name or alias. */
   jurisdictions(search: string): Promise<JurisdictionTree>;
+  /** Administrator only: a town or community added below an existing unit. */
+  addUnit(entry: UnitEntry): Promise<JurisdictionTree>;
+  /** Administrator only: a unit's names and aliases. */
+  renameUnit(entry: UnitEntry): Promise<JurisdictionTree>;
+  /** Administrator only: an added unit withdrawn (while nothing uses it), or a file's unit back
+   *  to the file's names. */
+  withdrawUnit(code: string): Promise<JurisdictionTree>;
   /** Administrator only: channels and routes; with `unit`, who each step reaches there. */
   notifications(unit: string | null): Promise<NotificationSettings>;
   saveNotifications(overlay: NotificationOverlay): Promise<NotificationSettings>;
@@ -537,6 +562,27 @@ export class HttpConsoleApi implements ConsoleApi {
   jurisdictions(search: string): Promise<JurisdictionTree> {
     const query = search.trim() === "" ? "" : `?search=${encodeURIComponent(search.trim())}`;
     return this.json(`/console/api/admin/jurisdictions${query}`);
+  }
+
+  addUnit(entry: UnitEntry): Promise<JurisdictionTree> {
+    return this.json("/console/api/admin/jurisdictions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(entry),
+    });
+  }
+
+  renameUnit(entry: UnitEntry): Promise<JurisdictionTree> {
+    const { name, name_en, aliases } = entry;
+    return this.json(`/console/api/admin/jurisdictions/${encodeURIComponent(entry.code)}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, name_en, aliases }),
+    });
+  }
+
+  withdrawUnit(code: string): Promise<JurisdictionTree> {
+    return this.json(`/console/api/admin/jurisdictions/${encodeURIComponent(code)}`, { method: "DELETE" });
   }
 
   notifications(unit: string | null): Promise<NotificationSettings> {

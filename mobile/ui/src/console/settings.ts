@@ -137,3 +137,48 @@ export function depths(units: { code: string; parent: string | null }[]): Map<st
   }
   return out;
 }
+
+/** The level a unit's children have, or null below a community (nothing can be added there). */
+export function childLevel(level: "district" | "town" | "community"): "town" | "community" | null {
+  if (level === "district") return "town";
+  if (level === "town") return "community";
+  return null;
+}
+
+/** Aliases as typed: separated by commas (either width), 、 or spaces; blanks and repeats left
+ *  out. */
+export function splitAliases(text: string): string[] {
+  const out: string[] = [];
+  for (const alias of text.split(/[,，、\s]+/u).map((a) => a.trim())) {
+    if (alias !== "" && !out.includes(alias)) out.push(alias);
+  }
+  return out;
+}
+
+/** What is wrong with a unit before it is sent, by field (`code`, `name`, `name_en`) — the
+ *  server's checks (`jurisdiction::overlay`) in short: a new unit's code is its parent's plus
+ *  three digits other than 000 and not taken; names are filled in; no sibling has the name.
+ *  `siblings` are the other units under the same parent. */
+export function checkUnitEntry(
+  entry: { code: string; name: string; name_en: string },
+  parentCode: string,
+  siblings: { code: string; name: string }[],
+  isNew: boolean,
+): Map<string, Problem> {
+  const problems = new Map<string, Problem>();
+  if (isNew) {
+    const own = entry.code.startsWith(parentCode) ? entry.code.slice(parentCode.length) : "";
+    if (!/^\d{3}$/.test(own) || own === "000") {
+      problems.set("code", { key: "juris.err.code", params: { parent: parentCode } });
+    } else if (siblings.some((s) => s.code === entry.code)) {
+      problems.set("code", { key: "juris.err.code_taken", params: { code: entry.code } });
+    }
+  }
+  const name = entry.name.trim();
+  if (name === "") problems.set("name", { key: "juris.err.name_empty" });
+  else if (siblings.some((s) => s.code !== entry.code && s.name === name)) {
+    problems.set("name", { key: "juris.err.name_taken", params: { name } });
+  }
+  if (entry.name_en.trim() === "") problems.set("name_en", { key: "juris.err.name_en_empty" });
+  return problems;
+}

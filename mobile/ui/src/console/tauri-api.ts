@@ -140,6 +140,9 @@ export class TauriConsoleApi implements ConsoleApi {
   adminDevices = (): Promise<never> => this.needsServer();
   revokeDevice = (): Promise<never> => this.needsServer();
   jurisdictions = (): Promise<never> => this.needsServer();
+  addUnit = (): Promise<never> => this.needsServer();
+  renameUnit = (): Promise<never> => this.needsServer();
+  withdrawUnit = (): Promise<never> => this.needsServer();
   notifications = (): Promise<never> => this.needsServer();
   saveNotifications = (): Promise<never> => this.needsServer();
   programSettings = (): Promise<never> => this.needsServer();
