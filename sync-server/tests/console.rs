@@ -85,6 +85,61 @@ fn requests_without_a_console_session_get_401_and_nothing() {
 }
 
 #[test]
+fn a_console_session_survives_a_restart_of_the_server_until_signed_out() {
+    for ledger in ledgers("sessions") {
+        sessions_across_a_restart(ledger);
+    }
+}
+
+fn sessions_across_a_restart(ledger: Option<String>) {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let database = ledger.unwrap_or_else(|| dir.path().join("ledger.db").display().to_string());
+    let mut fixture = Fixture::start_on(&runtime, T0, None, Some(database.clone()));
+    let town = fixture.console_session("nansha-worker");
+    let district = fixture.console_session("district-lead");
+    assert_eq!(
+        json(&fixture, &town, "/console/api/me")["viewer"]["unit"],
+        "440115001"
+    );
+    fixture.stop(&runtime);
+
+    // The same sessions after a restart on the same ledger, for the same people.
+    let mut fixture = Fixture::start_on(&runtime, T0 + 60_000, None, Some(database.clone()));
+    assert_eq!(
+        json(&fixture, &town, "/console/api/me")["viewer"]["unit"],
+        "440115001"
+    );
+    assert_eq!(
+        json(&fixture, &district, "/console/api/me")["viewer"]["user_id"],
+        "district-lead"
+    );
+    let signed_out = fixture
+        .client
+        .delete(format!("{}/console/api/session", fixture.url))
+        .bearer_auth(&town)
+        .send()
+        .unwrap();
+    assert_eq!(signed_out.status(), 204);
+    assert_eq!(get(&fixture, Some(&town), "/console/api/me").status(), 401);
+    fixture.stop(&runtime);
+
+    // Signed out stays signed out across the next restart; a session ends after its hours.
+    let mut fixture = Fixture::start_on(&runtime, T0 + 120_000, None, Some(database.clone()));
+    assert_eq!(get(&fixture, Some(&town), "/console/api/me").status(), 401);
+    assert_eq!(
+        get(&fixture, Some(&district), "/console/api/me").status(),
+        200
+    );
+    fixture.stop(&runtime);
+    let fixture = Fixture::start_on(&runtime, T0 + 13 * 3_600_000, None, Some(database));
+    assert_eq!(
+        get(&fixture, Some(&district), "/console/api/me").status(),
+        401
+    );
+}
+
+#[test]
 fn a_town_user_sees_only_their_town_and_a_district_user_sees_every_town() {
     for ledger in ledgers("access") {
         town_and_district_views(ledger);

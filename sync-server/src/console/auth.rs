@@ -4,8 +4,8 @@
 //! A user signs in with a one-time code the administrator issues for them (the same kind of code
 //! that enrols a device, `POST /admin/users/{id}/enrolment-codes`, stored only as a hash and
 //! spent on use). The server answers a random session token, kept only as its SHA-256 hash in
-//! memory for [`SESSION_HOURS`]: a restart signs everyone out, and several instances behind one
-//! address need sticky sessions. The administrator may present the admin token itself, which
+//! the ledger database (`console_sessions`) for [`SESSION_HOURS`]: a restart signs nobody out,
+//! and instances sharing a PostgreSQL database accept each other's sessions. The administrator may present the admin token itself, which
 //! sees the whole tree and may import lists.
 //!
 //! [`Caller`] is an extractor, so a handler's signature says that it needs a signed-in caller;
@@ -22,7 +22,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Console;
+use crate::AnyStore;
 use crate::service::ApiError;
+use crate::store::sessions::ConsoleSession;
 use crate::store::{Redeemed, Store, User};
 
 /// How long a console session lasts.
@@ -56,10 +58,18 @@ fn viewer_of(user: User) -> Viewer {
 struct Session {
     viewer: Viewer,
     expires_ms: i64,
+    /// When the database last said the session is open: re-asked after [`RECHECK_MS`], so a
+    /// sign-out on another instance ends it here too.
+    checked_ms: i64,
 }
 
-/// Live console sessions by the SHA-256 of their token. A std `Mutex` is right here: it is held
-/// for a map lookup or insert only, never across an await.
+/// How long a session found in memory is trusted before the database is asked again.
+const RECHECK_MS: i64 = 60_000;
+
+/// Console sessions: the `console_sessions` rows (which survive a restart and are shared by
+/// instances on one PostgreSQL database), and the ones this instance has met, in memory, so a
+/// wall screen's polling does not open a transaction per request. A std `Mutex` is right here:
+/// it is held for a map lookup or insert only, never across an await.
 #[derive(Default)]
 pub struct Sessions(Mutex<HashMap<[u8; 32], Session>>);
 
@@ -67,36 +77,96 @@ fn digest(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
+fn store_failed(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "cannot use the console sessions");
+    ApiError::internal()
+}
+
 impl Sessions {
-    fn insert(&self, viewer: Viewer, now_ms: i64) -> Result<String, ApiError> {
+    /// Opens a session for `viewer`: stored, then remembered. Blocking.
+    fn open(&self, store: &AnyStore, viewer: Viewer, now_ms: i64) -> Result<String, ApiError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
         let token = format!("console-{}", hex::encode(bytes));
-        let mut sessions = self.0.lock().map_err(|_| ApiError::internal())?;
-        sessions.retain(|_, s| s.expires_ms > now_ms);
-        sessions.insert(
-            digest(&token),
-            Session {
-                viewer,
-                expires_ms: now_ms + SESSION_HOURS * 3_600_000,
-            },
-        );
+        let hash = digest(&token);
+        let row = ConsoleSession {
+            token_hash: hex::encode(hash),
+            user_id: viewer.user_id.clone(),
+            administrator: viewer.administrator,
+            created_ms: now_ms,
+            expires_ms: now_ms + SESSION_HOURS * 3_600_000,
+        };
+        store
+            .transaction(|tx| tx.insert_console_session(&row, now_ms))
+            .map_err(store_failed)?;
+        self.remember(hash, viewer, row.expires_ms, now_ms);
         Ok(token)
     }
 
-    fn find(&self, token: &str, now_ms: i64) -> Option<Viewer> {
+    fn remember(&self, hash: [u8; 32], viewer: Viewer, expires_ms: i64, now_ms: i64) {
+        if let Ok(mut sessions) = self.0.lock() {
+            sessions.retain(|_, s| s.expires_ms > now_ms);
+            sessions.insert(
+                hash,
+                Session {
+                    viewer,
+                    expires_ms,
+                    checked_ms: now_ms,
+                },
+            );
+        }
+    }
+
+    /// The viewer of `token` if this instance met the session lately; `None` means "ask the
+    /// database" ([`Sessions::load`]).
+    fn recent(&self, token: &str, now_ms: i64) -> Option<Viewer> {
         let sessions = self.0.lock().ok()?;
         sessions
             .get(&digest(token))
-            .filter(|s| s.expires_ms > now_ms)
+            .filter(|s| s.expires_ms > now_ms && now_ms - s.checked_ms < RECHECK_MS)
             .map(|s| s.viewer.clone())
     }
 
-    /// Ends the session of `token`, if there is one.
-    pub fn remove(&self, token: &str) {
-        if let Ok(mut sessions) = self.0.lock() {
-            sessions.remove(&digest(token));
+    /// The viewer of `token` as the database has it (the user's current role and unit), now
+    /// remembered; `None` for no open session. Blocking.
+    fn load(&self, store: &AnyStore, token: &str, now_ms: i64) -> Result<Option<Viewer>, ApiError> {
+        let hash = digest(token);
+        let found = store
+            .transaction(|tx| {
+                let Some(row) = tx.console_session(&hex::encode(hash), now_ms)? else {
+                    return Ok(None);
+                };
+                let viewer = if row.administrator {
+                    Some(administrator())
+                } else {
+                    tx.user(&row.user_id)?.map(viewer_of)
+                };
+                Ok(viewer.map(|viewer| (viewer, row.expires_ms)))
+            })
+            .map_err(store_failed)?;
+        match found {
+            Some((viewer, expires_ms)) => {
+                self.remember(hash, viewer.clone(), expires_ms, now_ms);
+                Ok(Some(viewer))
+            }
+            None => {
+                if let Ok(mut sessions) = self.0.lock() {
+                    sessions.remove(&hash);
+                }
+                Ok(None)
+            }
         }
+    }
+
+    /// Ends the session of `token`, if there is one. Blocking.
+    pub fn close(&self, store: &AnyStore, token: &str) -> Result<(), ApiError> {
+        let hash = digest(token);
+        if let Ok(mut sessions) = self.0.lock() {
+            sessions.remove(&hash);
+        }
+        store
+            .transaction(|tx| tx.remove_console_session(&hex::encode(hash)))
+            .map_err(store_failed)
     }
 }
 
@@ -128,9 +198,13 @@ impl FromRequestParts<Arc<Console>> for Caller {
         if is_admin_token(console, token) {
             return Ok(Caller(administrator()));
         }
-        console
-            .sessions
-            .find(token, console.app.clock.now_ms())
+        let now_ms = console.app.clock.now_ms();
+        if let Some(viewer) = console.sessions.recent(token, now_ms) {
+            return Ok(Caller(viewer));
+        }
+        let (console, token) = (console.clone(), token.to_owned());
+        crate::http::blocking(move || console.sessions.load(&console.app.store, &token, now_ms))
+            .await?
             .map(Caller)
             .ok_or_else(unauthorized)
     }
@@ -183,7 +257,9 @@ pub fn sign_in(console: &Console, request: &SignIn) -> Result<Signed, ApiError> 
         }
         (None, None) => return Err(unauthorized()),
     };
-    let token = console.sessions.insert(viewer.clone(), now_ms)?;
+    let token = console
+        .sessions
+        .open(&console.app.store, viewer.clone(), now_ms)?;
     tracing::info!(user = %viewer.user_id, "console session opened");
     Ok(Signed {
         token,
@@ -206,17 +282,81 @@ mod tests {
         }
     }
 
+    fn store(dir: &std::path::Path) -> AnyStore {
+        let database = crate::config::Database::Sqlite(dir.join("ledger.db"));
+        let store = AnyStore::open(&database, 2).unwrap();
+        store
+            .transaction(|tx| {
+                tx.insert_user(&User {
+                    id: "nansha-worker".into(),
+                    display_name: "南沙".into(),
+                    role: "worker".into(),
+                    unit: "440115001".into(),
+                    created_at_ms: 0,
+                })
+            })
+            .unwrap();
+        store
+    }
+
     #[test]
     fn a_session_is_found_until_it_expires_and_not_after_sign_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
         let sessions = Sessions::default();
-        let token = sessions.insert(town_worker(), 1_000).unwrap();
-        assert_eq!(sessions.find(&token, 2_000), Some(town_worker()));
-        assert_eq!(sessions.find("console-other", 2_000), None);
+        let token = sessions.open(&store, town_worker(), 1_000).unwrap();
+        assert_eq!(sessions.recent(&token, 2_000), Some(town_worker()));
+        assert_eq!(sessions.recent("console-other", 2_000), None);
+        assert_eq!(sessions.load(&store, "console-other", 2_000).unwrap(), None);
         let end = 1_000 + SESSION_HOURS * 3_600_000;
-        assert_eq!(sessions.find(&token, end), None, "expired");
-        let again = sessions.insert(town_worker(), 5_000).unwrap();
-        sessions.remove(&again);
-        assert_eq!(sessions.find(&again, 6_000), None, "signed out");
+        assert_eq!(sessions.recent(&token, end), None, "expired");
+        assert_eq!(sessions.load(&store, &token, end).unwrap(), None);
+        let again = sessions.open(&store, town_worker(), 5_000).unwrap();
+        sessions.close(&store, &again).unwrap();
+        assert_eq!(sessions.recent(&again, 6_000), None, "signed out");
+        assert_eq!(sessions.load(&store, &again, 6_000).unwrap(), None);
+    }
+
+    #[test]
+    fn a_session_outlives_the_memory_that_opened_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let before = Sessions::default();
+        let worker = before.open(&store, town_worker(), 1_000).unwrap();
+        let admin = before.open(&store, administrator(), 1_000).unwrap();
+        // A restart, or another instance: nothing in memory, the database knows.
+        let after = Sessions::default();
+        assert_eq!(after.recent(&worker, 2_000), None);
+        assert_eq!(
+            after.load(&store, &worker, 2_000).unwrap(),
+            Some(town_worker())
+        );
+        assert_eq!(
+            after.recent(&worker, 3_000),
+            Some(town_worker()),
+            "now remembered"
+        );
+        assert_eq!(
+            after.load(&store, &admin, 2_000).unwrap(),
+            Some(administrator())
+        );
+        // Signed out elsewhere: this instance stops trusting its memory within a minute.
+        before.close(&store, &worker).unwrap();
+        assert_eq!(after.recent(&worker, 2_000 + RECHECK_MS), None);
+        assert_eq!(
+            after.load(&store, &worker, 2_000 + RECHECK_MS).unwrap(),
+            None
+        );
+        // Only the token's hash is stored.
+        let conn = rusqlite::Connection::open(dir.path().join("ledger.db")).unwrap();
+        let stored: Vec<String> = conn
+            .prepare("SELECT token_hash FROM console_sessions")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stored, [hex::encode(digest(&admin))]);
     }
 
     #[test]

@@ -139,11 +139,11 @@ async fn sign_out(
     State(console): State<Arc<Console>>,
     _caller: Caller,
     headers: HeaderMap,
-) -> StatusCode {
-    if let Some(token) = auth::bearer(&headers) {
-        console.sessions.remove(token);
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = auth::bearer(&headers).map(str::to_owned) {
+        blocking(move || console.sessions.close(&console.app.store, &token)).await?;
     }
-    StatusCode::NO_CONTENT
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[tracing::instrument(skip_all, err(level = "info", Debug))]

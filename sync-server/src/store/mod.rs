@@ -5,6 +5,7 @@
 //! the same protocol code ([`outpost_shared::sync::ledger`]); they only store rows.
 
 pub mod postgres;
+pub mod sessions;
 pub mod sqlite;
 pub mod tasks;
 
@@ -50,7 +51,7 @@ pub enum Redeemed {
 }
 
 /// Everything the server stores, inside one transaction.
-pub trait StoreTx: LedgerTx + TaskTx {
+pub trait StoreTx: LedgerTx + TaskTx + sessions::SessionTx {
     /// Fails with [`LedgerError::Refused`] if the user id is taken.
     fn insert_user(&mut self, user: &User) -> Result<(), LedgerError>;
     fn user(&mut self, id: &str) -> Result<Option<User>, LedgerError>;

@@ -23,6 +23,7 @@ use super::{
     storage, to_i64, to_u64, user_exists,
 };
 
+mod sessions;
 mod tasks;
 
 mod embedded {

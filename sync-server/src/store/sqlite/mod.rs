@@ -23,6 +23,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::{Store, StoreTx, storage, to_i64};
 
 mod rows;
+mod sessions;
 mod tasks;
 
 mod embedded {
