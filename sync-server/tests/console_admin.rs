@@ -361,7 +361,11 @@ fn bad_settings_are_refused_with_messages_in_chinese() {
         ),
         (
             json!({"channels": [{"id": "mail", "kind": "smtp", "url": "https://x.example"}]}),
-            "渠道类型须为 Webhook、企业微信、钉钉或飞书（邮件渠道请在配置文件中设置）",
+            "渠道 mail：请填写邮件服务器、发件人和收件人",
+        ),
+        (
+            json!({"channels": [{"id": "pager", "kind": "pager", "url": "https://x.example"}]}),
+            "渠道类型须为 Webhook、企业微信、钉钉、飞书或邮件",
         ),
         (
             json!({"channels": [{"id": "a", "kind": "webhook", "url": "ftp://x", "secret": "s"}]}),

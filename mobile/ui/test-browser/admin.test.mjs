@@ -1,9 +1,10 @@
 // The console's administration views in headless Chromium against the fixture server (see
 // fixture.mjs): the jurisdiction tree searched by alias, a community added (a bad code refused
-// beside the form), renamed, kept after a reload and withdrawn; a notification channel refused with a
-// Chinese message, then added with a route, still there after a reload, and shown as what the
-// town's claim alert reaches; a deadline refused out of order, then changed, saved and still
-// there after a reload; and none of it offered to a town user.
+// beside the form), renamed, kept after a reload and withdrawn; a notification channel refused
+// with a Chinese message, then added with a route, still there after a reload, and shown as what
+// the town's claim alert reaches; an e-mail channel refused for a bad recipient, then added
+// without its password ever coming back; a deadline refused out of order, then changed, saved
+// and still there after a reload; and none of it offered to a town user.
 //
 // Run: `npm run test:browser` (after `npm run build` and the fixture's cargo build).
 
@@ -151,6 +152,26 @@ describe("the console's administration views in Chromium", () => {
     const reach = page.locator('[data-testid="notify-reach-row"][data-rule="claim"][data-step="1"][data-recipient="town_leader"]');
     await reach.waitFor();
     assert.match(await reach.textContent(), /sms-adapter/);
+
+    // An e-mail channel: a bad recipient refused beside the form, then saved; the password
+    // never comes back, and the route added before is kept.
+    await testid("notify-channel-id").fill("duty-mail");
+    await testid("notify-channel-kind").selectOption("smtp");
+    assert.ok(await testid("notify-channel-url").isHidden(), "no push address for e-mail");
+    await testid("notify-smtp-host").fill("smtp.nansha.example");
+    await testid("notify-smtp-username").fill("outpost");
+    await testid("notify-smtp-password").fill("relay-password-4711");
+    await testid("notify-smtp-from").fill("Outpost 告警 <alerts@outpost.example>");
+    await testid("notify-smtp-to").fill("duty@nansha.example\n值班室");
+    await testid("notify-add-channel").click();
+    assert.equal(await testid("notify-channel-error").textContent(), "收件人 值班室 不是有效的邮箱地址");
+    await testid("notify-smtp-to").fill("duty@nansha.example；南沙街道领导 <leader@nansha.example>");
+    await testid("notify-add-channel").click();
+    const mail = page.locator('[data-testid="notify-channel-row"][data-channel="duty-mail"]');
+    await mail.waitFor();
+    assert.match(await mail.textContent(), /电子邮件.*smtp\.nansha\.example.*发往 duty@nansha\.example、南沙街道领导 <leader@nansha\.example>.*控制台/);
+    assert.ok(!(await page.content()).includes("relay-password-4711"), "the password is never shown");
+    await route.waitFor();
     await page.screenshot({ path: join(shots, "console-notifications.png"), fullPage: true });
   });
 

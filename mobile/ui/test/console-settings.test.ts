@@ -4,9 +4,11 @@ import { describe, it } from "node:test";
 import { type NotificationSettings } from "../src/console/api.js";
 import {
   checkChannelId,
+  checkSmtp,
   checkUnitEntry,
   childLevel,
   splitAliases,
+  splitMailboxes,
   checkDuration,
   checkLadder,
   checkTime,
@@ -106,8 +108,8 @@ describe("notification settings checks", () => {
     const text = { zh: "x", en: "x" };
     const settings: NotificationSettings = {
       channels: [
-        { id: "town-wecom", kind: "wecom", host: "qyapi", signed: false, source: "file" },
-        { id: "sms", kind: "webhook", host: "sms.example", signed: true, source: "console" },
+        { id: "town-wecom", kind: "wecom", host: "qyapi", signed: false, source: "file", smtp: null },
+        { id: "sms", kind: "webhook", host: "sms.example", signed: true, source: "console", smtp: null },
       ],
       routes: [
         { unit: "440115001", unit_name: text, recipient: "town_leader", channels: ["town-wecom"], include_descendants: false, source: "file" },
@@ -176,5 +178,31 @@ describe("jurisdiction unit checks", () => {
     assert.equal(childLevel("district"), "town");
     assert.equal(childLevel("town"), "community");
     assert.equal(childLevel("community"), null);
+  });
+});
+
+describe("e-mail channel checks", () => {
+  const good = { host: "smtp.example.org", tls: "starttls", from: "Outpost 告警 <alerts@outpost.example>", to: ["duty@nansha.example"] };
+
+  it("accept a relay with a sender and recipients, with or without a user", () => {
+    assert.equal(checkSmtp(good).size, 0);
+    assert.equal(checkSmtp({ ...good, port: 587, username: "outpost", password: "p" }).size, 0);
+  });
+
+  it("name the field that is wrong", () => {
+    const keys = (input: Parameters<typeof checkSmtp>[0]) => [...checkSmtp(input).entries()].map(([f, p]) => `${f}:${p.key}`);
+    assert.deepEqual(keys({ ...good, host: " " }), ["host:notify.err.smtp_host"]);
+    assert.deepEqual(keys({ ...good, port: 70_000 }), ["port:notify.err.smtp_port"]);
+    assert.deepEqual(keys({ ...good, username: "outpost" }), ["password:notify.err.smtp_credentials"]);
+    assert.deepEqual(keys({ ...good, password: "p" }), ["username:notify.err.smtp_credentials"]);
+    assert.deepEqual(keys({ ...good, from: "outpost" }), ["from:notify.err.smtp_from"]);
+    assert.deepEqual(keys({ ...good, to: [] }), ["to:notify.err.smtp_to_empty"]);
+    setCurrentLang("zh-CN");
+    const bad = checkSmtp({ ...good, to: ["duty@nansha.example", "值班室"] }).get("to");
+    assert.equal(ct(bad!.key, bad!.params), "收件人 值班室 不是有效的邮箱地址");
+  });
+
+  it("split recipients on lines, semicolons and commas", () => {
+    assert.deepEqual(splitMailboxes("a@x.cn; 南沙值班室 <b@x.cn>\n\n c@x.cn ；d@x.cn，e@x.cn, "), ["a@x.cn", "南沙值班室 <b@x.cn>", "c@x.cn", "d@x.cn", "e@x.cn"]);
   });
 });

@@ -3,11 +3,12 @@
 //! the console (stored as the `notify` overlay) — and, for a unit, which channels each recipient
 //! of each escalation step reaches.
 //!
-//! The console may add group robots (企业微信/粤政易, 钉钉, 飞书) and signed webhooks (e.g. an SMS
-//! gateway's adapter); e-mail channels, with their relay passwords, stay in the config file.
-//! A channel's address and secret are write-only: answers show the host and whether it is
-//! signed, never the URL (it carries the robot's key) or the secret, and a saved channel keeps
-//! them when it is sent back without them.
+//! The console may add group robots (企业微信/粤政易, 钉钉, 飞书), signed webhooks (e.g. an SMS
+//! gateway's adapter) and e-mail channels (a relay, its sender and recipients). A channel's
+//! address, secret and relay password are write-only: answers show the host and whether it is
+//! signed (an e-mail channel's sender and recipients too), never the URL (it carries the robot's
+//! key), the secret or the password, and a saved channel keeps them when it is sent back
+//! without them (a secret or password only while the address, or relay and user, is the same).
 
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ use crate::service::ApiError;
 use outpost_shared::console::unit_text;
 
 /// The kinds the console may add.
-const CONSOLE_KINDS: [&str; 4] = ["webhook", "wecom", "dingtalk", "feishu"];
+const CONSOLE_KINDS: [&str; 5] = ["webhook", "wecom", "dingtalk", "feishu", "smtp"];
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ShowQuery {
@@ -65,12 +66,25 @@ fn channel_view(channel: &ChannelConfig, source: &str) -> Value {
             .unwrap_or_default(),
         (_, None) => String::new(),
     };
+    // An e-mail channel's relay, sender and recipients are shown (officials' work addresses);
+    // its password never is.
+    let smtp = match &channel.target {
+        Target::Smtp(smtp) => json!({
+            "port": smtp.port,
+            "tls": smtp.tls.code(),
+            "username": smtp.credentials.as_ref().map(|(user, _)| user),
+            "from": smtp.from,
+            "to": smtp.to,
+        }),
+        _ => Value::Null,
+    };
     json!({
         "id": channel.id,
         "kind": channel.target.kind().code(),
         "host": host,
         "signed": signed,
         "source": source,
+        "smtp": smtp,
     })
 }
 
@@ -192,6 +206,117 @@ pub(super) struct ChannelInput {
     url: Option<String>,
     #[serde(default)]
     secret: Option<String>,
+    /// An e-mail channel's relay (`smtp`): without `host` the saved settings are kept.
+    #[serde(default)]
+    smtp: Option<SmtpInput>,
+}
+
+/// An e-mail channel as the console sends it: the relay, the sender and the recipients; the
+/// password left out keeps the saved one while host and user name are unchanged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SmtpInput {
+    host: String,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    tls: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    from: String,
+    to: Vec<String>,
+}
+
+/// Trimmed, `None` when blank.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// An e-mail channel from the console's input, checked with messages a person can act on; sent
+/// back without its settings, the saved channel as it was.
+fn smtp_channel(
+    id: String,
+    input: Option<SmtpInput>,
+    previous: Option<&ChannelFile>,
+) -> Result<ChannelFile, ApiError> {
+    let Some(input) = input else {
+        return previous.cloned().ok_or_else(|| {
+            invalid(
+                format!("channel {id}: give the mail relay, sender and recipients"),
+                format!("渠道 {id}：请填写邮件服务器、发件人和收件人"),
+            )
+        });
+    };
+    let host = input.host.trim().to_owned();
+    if host.is_empty() {
+        return Err(invalid(
+            format!("channel {id}: give the mail relay's host name"),
+            format!("渠道 {id}：请填写邮件服务器地址"),
+        ));
+    }
+    let tls = given(input.tls).unwrap_or_else(|| "starttls".into());
+    if !["none", "starttls", "tls"].contains(&tls.as_str()) {
+        return Err(invalid(
+            format!("channel {id}: the encryption is none, starttls or tls"),
+            format!("渠道 {id}：加密方式须为不加密、STARTTLS 或 TLS"),
+        ));
+    }
+    let username = given(input.username);
+    // Left blank: the saved password, only for the same relay and user, so a password never
+    // follows a channel to another server.
+    let password = given(input.password).or_else(|| {
+        previous
+            .filter(|p| p.host.as_deref() == Some(host.as_str()) && p.username == username)
+            .and_then(|p| p.password.clone())
+    });
+    if username.is_some() != password.is_some() {
+        return Err(invalid(
+            format!("channel {id}: give both the user name and the password, or neither"),
+            format!("渠道 {id}：用户名和密码须同时填写或同时不填"),
+        ));
+    }
+    let from = input.from.trim().to_owned();
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(invalid(
+            format!("channel {id}: the sender is not an e-mail address"),
+            format!("渠道 {id}：发件人不是有效的邮箱地址"),
+        ));
+    }
+    let to: Vec<String> = input
+        .to
+        .iter()
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if to.is_empty() {
+        return Err(invalid(
+            format!("channel {id}: give at least one recipient"),
+            format!("渠道 {id}：请至少填写一个收件人"),
+        ));
+    }
+    if let Some(bad) = to
+        .iter()
+        .find(|a| a.parse::<lettre::message::Mailbox>().is_err())
+    {
+        return Err(invalid(
+            format!("channel {id}: {bad} is not an e-mail address"),
+            format!("渠道 {id}：收件人 {bad} 不是有效的邮箱地址"),
+        ));
+    }
+    Ok(ChannelFile {
+        id,
+        kind: "smtp".into(),
+        host: Some(host),
+        port: input.port,
+        tls: Some(tls),
+        username,
+        password,
+        from: Some(from),
+        to: Some(to),
+        ..ChannelFile::default()
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,14 +365,18 @@ fn checked(
         }
         if !CONSOLE_KINDS.contains(&given.kind.as_str()) {
             return Err(invalid(
-                "the kind must be webhook, wecom, dingtalk or feishu (e-mail channels are set in the config file)".into(),
-                "渠道类型须为 Webhook、企业微信、钉钉或飞书（邮件渠道请在配置文件中设置）".into(),
+                "the kind must be webhook, wecom, dingtalk, feishu or smtp".into(),
+                "渠道类型须为 Webhook、企业微信、钉钉、飞书或邮件".into(),
             ));
         }
         let previous = saved
             .channels
             .iter()
             .find(|c| c.id == id && c.kind == given.kind);
+        if given.kind == "smtp" {
+            channels.push(smtp_channel(id, given.smtp, previous)?);
+            continue;
+        }
         let url = match given
             .url
             .map(|u| u.trim().to_owned())
@@ -348,6 +477,9 @@ fn zh(e: &NotifyConfigError) -> String {
         }
         NotifyConfigError::MissingField { channel, field, .. } => {
             format!("渠道 {channel} 须填写 {field}")
+        }
+        NotifyConfigError::BadSmtp { channel, .. } => {
+            format!("渠道 {channel} 的邮件设置有误（不加密时不能使用密码，除非邮件服务器在本机）")
         }
         other => other.to_string(),
     }

@@ -150,6 +150,17 @@ pub enum SmtpTls {
     Tls,
 }
 
+impl SmtpTls {
+    /// As the config file writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::StartTls => "starttls",
+            Self::Tls => "tls",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpSettings {
     pub host: String,

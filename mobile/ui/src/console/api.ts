@@ -270,6 +270,19 @@ export interface ChannelInfo {
   signed: boolean;
   /** "file": the server's config file (not editable here); "console": added here. */
   source: "file" | "console";
+  /** An e-mail channel's relay, sender and recipients (never its password). */
+  smtp: { port: number; tls: string; username: string | null; from: string; to: string[] } | null;
+}
+
+/** An e-mail channel as the console sends it; a blank password keeps the saved one. */
+export interface SmtpInput {
+  host: string;
+  port?: number;
+  tls: string;
+  username?: string;
+  password?: string;
+  from: string;
+  to: string[];
 }
 
 export interface RouteInfo {
@@ -304,7 +317,7 @@ export interface NotificationSettings {
 
 /** What the console saves: its own channels (url/secret left out keep the saved ones) and routes. */
 export interface NotificationOverlay {
-  channels: { id: string; kind: string; url?: string; secret?: string }[];
+  channels: { id: string; kind: string; url?: string; secret?: string; smtp?: SmtpInput }[];
   routes: { unit: string; recipient: string; channels: string[]; include_descendants: boolean }[];
 }
 

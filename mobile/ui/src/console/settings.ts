@@ -3,7 +3,7 @@
 // mistake is shown beside its field before anything is sent; the server checks again and its
 // message is shown when it refuses.
 
-import { type NotificationOverlay, type NotificationSettings, type StepSettings } from "./api.js";
+import { type NotificationOverlay, type NotificationSettings, type SmtpInput, type StepSettings } from "./api.js";
 import { type ConsoleKey } from "./strings.js";
 
 /** The longest a deadline may be, in days (the server's `MAX_DAYS`). */
@@ -180,5 +180,42 @@ export function checkUnitEntry(
     problems.set("name", { key: "juris.err.name_taken", params: { name } });
   }
   if (entry.name_en.trim() === "") problems.set("name_en", { key: "juris.err.name_en_empty" });
+  return problems;
+}
+
+/** An e-mail address as people write it, bare or with a display name (`值班室 <duty@x.cn>`):
+ *  enough to catch a typo; the server parses it properly. */
+function looksLikeMailbox(text: string): boolean {
+  const inner = /<([^<>]+)>\s*$/.exec(text.trim());
+  return /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test((inner ? inner[1] : text).trim());
+}
+
+/** Recipients as typed: one per line, or separated by ; or , (either width). */
+export function splitMailboxes(text: string): string[] {
+  return text
+    .split(/[\n;；,，]+/u)
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+}
+
+/** What is wrong with an e-mail channel before it is sent, by field. */
+export function checkSmtp(input: SmtpInput): Map<string, Problem> {
+  const problems = new Map<string, Problem>();
+  if (input.host.trim() === "") problems.set("host", { key: "notify.err.smtp_host" });
+  if (input.port !== undefined && (!Number.isInteger(input.port) || input.port < 1 || input.port > 65_535)) {
+    problems.set("port", { key: "notify.err.smtp_port" });
+  }
+  if ((input.username ?? "").trim() !== "" && (input.password ?? "").trim() === "") {
+    problems.set("password", { key: "notify.err.smtp_credentials" });
+  }
+  if ((input.username ?? "").trim() === "" && (input.password ?? "").trim() !== "") {
+    problems.set("username", { key: "notify.err.smtp_credentials" });
+  }
+  if (!looksLikeMailbox(input.from)) problems.set("from", { key: "notify.err.smtp_from" });
+  if (input.to.length === 0) problems.set("to", { key: "notify.err.smtp_to_empty" });
+  else {
+    const bad = input.to.find((a) => !looksLikeMailbox(a));
+    if (bad !== undefined) problems.set("to", { key: "notify.err.smtp_to", params: { address: bad } });
+  }
   return problems;
 }

@@ -5,9 +5,9 @@
 
 import { fill, h, select } from "../../dom.js";
 import { formatDateTime } from "../../logic/time.js";
-import { type JurisdictionUnit, type NotificationOverlay, type NotificationSettings, type StepReach } from "../api.js";
+import { type JurisdictionUnit, type NotificationOverlay, type NotificationSettings, type SmtpInput, type StepReach } from "../api.js";
 import { type ConsoleCtx } from "../ctx.js";
-import { type Problem, checkChannelId, checkUrl, consoleOverlay } from "../settings.js";
+import { type Problem, checkChannelId, checkSmtp, checkUrl, consoleOverlay, splitMailboxes } from "../settings.js";
 import { type ConsoleKey, ct, tx } from "../strings.js";
 
 const KIND_KEYS: Record<string, ConsoleKey> = {
@@ -90,7 +90,7 @@ export function notificationsView(root: HTMLElement, ctx: ConsoleCtx): void {
               { testid: "notify-channel-row", "data-channel": c.id },
               h("td", {}, h("code", {}, c.id)),
               h("td", {}, kindName(c.kind)),
-              h("td", {}, c.host),
+              h("td", {}, c.host, c.smtp ? h("div", { class: "muted" }, ct("notify.smtp.to_count", { to: c.smtp.to.join("、") })) : null),
               h("td", {}, yes(c.signed)),
               h("td", {}, h("span", { class: "badge" }, ct(c.source === "file" ? "notify.source.file" : "notify.source.console"))),
               h("td", {}, action),
@@ -153,25 +153,69 @@ export function notificationsView(root: HTMLElement, ctx: ConsoleCtx): void {
     const kind = select({ testid: "notify-channel-kind" }, current.kinds.map((k) => ({ value: k, label: kindName(k) })), "webhook", null);
     const url = h("input", { type: "url", testid: "notify-channel-url", autocomplete: "off", title: ct("notify.url_hint") });
     const secret = h("input", { type: "password", testid: "notify-channel-secret", autocomplete: "new-password", title: ct("notify.secret_hint") });
+    // An e-mail channel's fields, shown instead of the address and secret.
+    const mail = {
+      host: h("input", { type: "text", testid: "notify-smtp-host", autocomplete: "off" }),
+      port: h("input", { type: "number", min: 1, max: 65535, testid: "notify-smtp-port" }),
+      tls: select(
+        { testid: "notify-smtp-tls" },
+        (["starttls", "tls", "none"] as const).map((t) => ({ value: t, label: ct(`notify.smtp.tls.${t}`) })),
+        "starttls",
+        null,
+      ),
+      username: h("input", { type: "text", testid: "notify-smtp-username", autocomplete: "off" }),
+      password: h("input", { type: "password", testid: "notify-smtp-password", autocomplete: "new-password" }),
+      from: h("input", { type: "text", testid: "notify-smtp-from", autocomplete: "off" }),
+      to: h("textarea", { testid: "notify-smtp-to", rows: 2 }),
+    };
+    const field = (key: ConsoleKey, input: HTMLElement) => h("label", { class: "filter" }, h("span", {}, ct(key)), input);
+    const hookFields = [field("notify.url", url), field("notify.secret", secret)];
+    const mailFields = [
+      field("notify.smtp.host", mail.host),
+      field("notify.smtp.port", mail.port),
+      field("notify.smtp.tls", mail.tls),
+      field("notify.smtp.username", mail.username),
+      field("notify.smtp.password", mail.password),
+      field("notify.smtp.from", mail.from),
+      field("notify.smtp.to", mail.to),
+    ];
+    const showKind = () => {
+      const isMail = kind.value === "smtp";
+      for (const el of hookFields) el.hidden = isMail;
+      for (const el of mailFields) el.hidden = !isMail;
+    };
+    kind.addEventListener("change", showKind);
     const error = h("p", { class: "settings-error", testid: "notify-channel-error", role: "alert", hidden: true });
     fill(
       channelForm,
-      h("label", { class: "filter" }, h("span", {}, ct("notify.col.id")), id),
-      h("label", { class: "filter" }, h("span", {}, ct("notify.col.kind")), kind),
-      h("label", { class: "filter" }, h("span", {}, ct("notify.url")), url),
-      h("label", { class: "filter" }, h("span", {}, ct("notify.secret")), secret),
+      field("notify.col.id", id),
+      field("notify.col.kind", kind),
+      hookFields,
+      mailFields,
       h("button", { class: "primary", type: "submit", testid: "notify-add-channel" }, ct("notify.add")),
       error,
     );
+    showKind();
+    const readMail = (): SmtpInput => {
+      const input: SmtpInput = { host: mail.host.value.trim(), tls: mail.tls.value, from: mail.from.value.trim(), to: splitMailboxes(mail.to.value) };
+      if (mail.port.value.trim() !== "") input.port = Number(mail.port.value);
+      if (mail.username.value.trim() !== "") input.username = mail.username.value.trim();
+      if (mail.password.value !== "") input.password = mail.password.value;
+      return input;
+    };
     channelForm.onsubmit = (event) => {
       event.preventDefault();
-      for (const el of [id, url, secret]) el.classList.remove("invalid");
+      const all = [id, url, secret, ...Object.values(mail)];
+      for (const el of all) el.classList.remove("invalid");
       const taken = current.channels.map((c) => c.id);
-      const problems: [HTMLElement, Problem | null][] = [
-        [id, checkChannelId(id.value.trim(), taken)],
-        [url, checkUrl(url.value)],
-        [secret, kind.value === "webhook" && secret.value.trim() === "" ? { key: "notify.err.secret" } : null],
-      ];
+      const problems: [HTMLElement, Problem | null][] = [[id, checkChannelId(id.value.trim(), taken)]];
+      if (kind.value === "smtp") {
+        const found = checkSmtp(readMail());
+        for (const [key, el] of Object.entries(mail)) problems.push([el, found.get(key) ?? null]);
+      } else {
+        problems.push([url, checkUrl(url.value)]);
+        problems.push([secret, kind.value === "webhook" && secret.value.trim() === "" ? { key: "notify.err.secret" } : null]);
+      }
       const first = problems.find(([, p]) => p !== null);
       if (first) {
         first[0].classList.add("invalid");
@@ -181,8 +225,12 @@ export function notificationsView(root: HTMLElement, ctx: ConsoleCtx): void {
       }
       error.hidden = true;
       const overlay = consoleOverlay(current);
-      const added: NotificationOverlay["channels"][number] = { id: id.value.trim(), kind: kind.value, url: url.value.trim() };
-      if (secret.value.trim() !== "") added.secret = secret.value.trim();
+      const added: NotificationOverlay["channels"][number] = { id: id.value.trim(), kind: kind.value };
+      if (kind.value === "smtp") added.smtp = readMail();
+      else {
+        added.url = url.value.trim();
+        if (secret.value.trim() !== "") added.secret = secret.value.trim();
+      }
       overlay.channels.push(added);
       void save(overlay);
     };
