@@ -72,13 +72,15 @@ impl AppCore {
     /// `console_me`: the viewer, programs, towns and units in scope.
     pub fn console_me(&self) -> Result<Me, AppError> {
         self.session()?;
-        Ok(Me::of(
+        let mut me = Me::of(
             self.viewer()?,
             &self.programs,
             self.jurisdictions(),
             self.now_ms(),
             "replica",
-        ))
+        );
+        me.server_url = self.device.as_ref().map(|d| d.server_url.clone());
+        Ok(me)
     }
 
     /// The list rows of the persons of `program` within `prefix` (none when `None`),

@@ -135,6 +135,11 @@ fn a_district_leader_sees_the_districts_work_and_alerts_offline() {
     // Offline from here: the figures come from the replica, and agree with the server's.
     let me = leader.console_me().unwrap();
     assert_eq!(me.source, "replica");
+    assert_eq!(
+        me.server_url,
+        Some(server.url()),
+        "where imports and administration are"
+    );
     assert_eq!(me.viewer.unit, "440115");
     assert!(!me.viewer.administrator);
     assert!(me.towns.iter().any(|t| t.name.zh == "南沙街道"));

@@ -145,6 +145,12 @@ fn a_district_leader_opens_the_console_offline_in_the_desktop_app() {
 
     // The wall screen from the replica: counts per town, the alerts, a task's flow.
     assert!(window.text("console-source").contains("本机"));
+    // What the offline console leaves out is named, with where to find it.
+    assert!(window.text("console-server-hint").contains("行政区划"));
+    assert_eq!(
+        window.text("console-server-url"),
+        format!("{}/console/", server.url())
+    );
     window.wait_until("the towns' counts", |w| {
         cell(w, "440115001", "answered") == "1"
     });

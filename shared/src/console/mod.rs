@@ -239,6 +239,10 @@ pub struct Me {
     /// Where the figures come from: `server` (the central ledger) or `replica` (this
     /// device's copy, as of its last sync plus what was done on it since).
     pub source: &'static str,
+    /// In the desktop app: the sync server, whose web console (`<server>/console/`) has what the
+    /// offline console leaves out (imports and administration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
 }
 
 impl Me {
@@ -257,6 +261,7 @@ impl Me {
             roles: role_choices(),
             now_ms,
             source,
+            server_url: None,
             viewer,
         }
     }

@@ -134,14 +134,20 @@ fn refused(error: &JurisdictionError) -> ApiError {
     invalid(error.describe(Lang::En), error.describe(Lang::Zh))
 }
 
-/// Stores `next` (or the files' tree when nothing is left) and answers the new tree. The edit
-/// lock is held by the caller from reading the overlay to here, so two administrators' changes
-/// never overwrite each other.
-fn put_in_force(app: &App, next: &JurisdictionOverlay, user: &str) -> Result<Value, ApiError> {
+/// Applies `change` to the overlay in force and stores the result (the files' tree when nothing
+/// is left), answering the new tree. The edit lock is held from reading the overlay to storing
+/// the next, so two administrators' changes never overwrite each other. Blocking.
+fn edit(
+    app: &App,
+    user: &str,
+    change: impl FnOnce(&JurisdictionOverlay) -> Result<JurisdictionOverlay, ApiError>,
+) -> Result<Value, ApiError> {
+    let _edit = app.settings.lock_jurisdiction_edits();
+    let next = change(&app.settings.jurisdiction_overlay())?;
     store_setting(
         app,
         JURISDICTIONS_KEY,
-        (!next.is_empty()).then_some(next),
+        (!next.is_empty()).then_some(&next),
         user,
     )?;
     Ok(view(app, ""))
@@ -157,14 +163,14 @@ pub(super) async fn add(
     let entry: UnitEntry = serde_json::from_slice(&body).map_err(malformed)?;
     blocking(move || {
         let app = &console.app;
-        let _edit = app.settings.lock_jurisdiction_edits();
-        let (next, _) = app
-            .settings
-            .jurisdiction_overlay()
-            .adding(app.settings.files_jurisdictions(), &entry)
-            .map_err(|e| refused(&e))?;
+        let tree = edit(app, &viewer.user_id, |overlay| {
+            let (next, _) = overlay
+                .adding(app.settings.files_jurisdictions(), &entry)
+                .map_err(|e| refused(&e))?;
+            Ok(next)
+        })?;
         tracing::info!(unit = %entry.code.trim(), by = %viewer.user_id, "unit added to the jurisdiction tree");
-        Ok(Json(put_in_force(app, &next, &viewer.user_id)?))
+        Ok(Json(tree))
     })
     .await
 }
@@ -186,13 +192,13 @@ pub(super) async fn rename(
     };
     blocking(move || {
         let app = &console.app;
-        let _edit = app.settings.lock_jurisdiction_edits();
-        let (next, _) = app
-            .settings
-            .jurisdiction_overlay()
-            .changing(app.settings.files_jurisdictions(), &entry)
-            .map_err(|e| refused(&e))?;
-        Ok(Json(put_in_force(app, &next, &viewer.user_id)?))
+        let tree = edit(app, &viewer.user_id, |overlay| {
+            let (next, _) = overlay
+                .changing(app.settings.files_jurisdictions(), &entry)
+                .map_err(|e| refused(&e))?;
+            Ok(next)
+        })?;
+        Ok(Json(tree))
     })
     .await
 }
@@ -206,30 +212,33 @@ pub(super) async fn withdraw(
     require_administrator(&viewer)?;
     blocking(move || {
         let app = &console.app;
-        let _edit = app.settings.lock_jurisdiction_edits();
-        let overlay = app.settings.jurisdiction_overlay();
-        if overlay.added.iter().any(|u| u.code == code) {
-            if let Some(user) = in_use(app, &code)? {
+        let tree = edit(app, &viewer.user_id, |overlay| {
+            if overlay.added.iter().any(|u| u.code == code) {
+                if let Some(user) = in_use(app, &code)? {
+                    return Err(ApiError::new(
+                        409,
+                        "unit_in_use",
+                        format!("{code} cannot be withdrawn: {} uses it", user.en),
+                        format!("{code} 不能撤销：{}", user.zh),
+                    ));
+                }
+            } else if !overlay.changed.iter().any(|u| u.code == code) {
                 return Err(ApiError::new(
                     409,
-                    "unit_in_use",
-                    format!("{code} cannot be withdrawn: {} uses it", user.en),
-                    format!("{code} 不能撤销：{}", user.zh),
+                    "unit_from_file",
+                    format!(
+                        "{code} is as the jurisdiction files have it: there is nothing to undo"
+                    ),
+                    format!("{code} 来自区划数据文件，未在控制台修改过，无可撤销"),
                 ));
             }
-        } else if !overlay.changed.iter().any(|u| u.code == code) {
-            return Err(ApiError::new(
-                409,
-                "unit_from_file",
-                format!("{code} is as the jurisdiction files have it: there is nothing to undo"),
-                format!("{code} 来自区划数据文件，未在控制台修改过，无可撤销"),
-            ));
-        }
-        let (next, _) = overlay
-            .without(app.settings.files_jurisdictions(), &code)
-            .map_err(|e| refused(&e))?;
+            let (next, _) = overlay
+                .without(app.settings.files_jurisdictions(), &code)
+                .map_err(|e| refused(&e))?;
+            Ok(next)
+        })?;
         tracing::info!(unit = %code, by = %viewer.user_id, "console change to the jurisdiction tree withdrawn");
-        Ok(Json(put_in_force(app, &next, &viewer.user_id)?))
+        Ok(Json(tree))
     })
     .await
 }

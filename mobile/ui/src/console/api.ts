@@ -50,6 +50,8 @@ export interface Me {
   now_ms: number;
   /** "server": the central ledger; "replica": this device's copy (the desktop app, offline). */
   source?: "server" | "replica";
+  /** In the desktop app: the sync server, whose web console has imports and administration. */
+  server_url?: string;
 }
 
 /** An export: the file for the browser to download, or where the desktop app saved it. */

@@ -149,9 +149,17 @@ function show(id: string): void {
     : h("button", { type: "button", testid: "console-sign-out" }, ct("console.sign_out"));
   signOutButton.addEventListener("click", signOut);
   // Offline figures say where they come from: this device's copy, as of its last sync.
+  // What it leaves out is in the server's web console, named so an administrator knows where.
   const source =
     me.source === "replica"
-      ? h("p", { class: "console-source", testid: "console-source" }, ct("console.from_replica"))
+      ? h(
+          "div",
+          { class: "console-source" },
+          h("p", { testid: "console-source" }, ct("console.from_replica")),
+          me.server_url
+            ? h("p", { testid: "console-server-hint" }, ct("console.server_hint"), " ", h("code", { testid: "console-server-url" }, `${me.server_url.replace(/\/+$/, "")}/console/`))
+            : null,
+        )
       : null;
   const root = h("main", { class: "console-main", testid: `view-${current}` });
   fill(

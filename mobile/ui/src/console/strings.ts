@@ -13,6 +13,7 @@ const zh = {
   "console.signed_in_as": "{name}（{unit}）",
   "console.sign_out": "退出登录",
   "console.back_to_app": "返回外勤端",
+  "console.server_hint": "导入名单和管理功能（用户与设备、行政区划、推送设置、时限设置）需连接服务器，请在办公电脑的浏览器中打开服务器控制台：",
   "console.from_replica": "离线控制台：数据来自本机副本（最近一次同步的内容加上本机此后的操作）；告警以服务器已下发的为准，同步状态仅含本机",
   "console.all_units": "全区",
 
@@ -269,6 +270,7 @@ const en: Record<Key, string> = {
   "console.signed_in_as": "{name} ({unit})",
   "console.sign_out": "Sign out",
   "console.back_to_app": "Back to the field app",
+  "console.server_hint": "Imports and administration (users and devices, jurisdictions, notifications, deadlines) need the server: open the server's console in a browser:",
   "console.from_replica": "Offline console: figures from this device's copy (the last sync plus what was done here since); alerts are those the server has sent, sync health covers this device only",
   "console.all_units": "Whole district",
 
