@@ -27,6 +27,7 @@
 //! console adds is on top of them, and a reset returns to them.
 
 mod deadlines;
+mod email_channel;
 mod jurisdictions;
 mod notifications;
 pub mod storage;
