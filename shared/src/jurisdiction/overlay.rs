@@ -125,9 +125,7 @@ impl JurisdictionOverlay {
             });
         }
         next.added.push(entry);
-        next.added.sort_by(|a, b| a.code.cmp(&b.code));
-        let tree = files.with_overlay(&next)?;
-        Ok((next, tree))
+        next.checked(files)
     }
 
     /// This overlay with new names and aliases for an existing unit (a file's, or one added
@@ -143,15 +141,25 @@ impl JurisdictionOverlay {
             next.changed.retain(|u| u.code != entry.code);
             if entry != UnitEntry::of(file_unit).tidy() {
                 next.changed.push(entry);
-                next.changed.sort_by(|a, b| a.code.cmp(&b.code));
             }
         } else if let Some(added) = next.added.iter_mut().find(|u| u.code == entry.code) {
             *added = entry;
         } else {
             return Err(JurisdictionError::UnknownUnit { code: entry.code });
         }
-        let tree = files.with_overlay(&next)?;
-        Ok((next, tree))
+        next.checked(files)
+    }
+
+    /// This overlay in code order (so a stored overlay compares equal however it was built),
+    /// with the tree it makes of `files` — or why it makes none.
+    fn checked(
+        mut self,
+        files: &Jurisdictions,
+    ) -> Result<(Self, Jurisdictions), JurisdictionError> {
+        self.added.sort_by(|a, b| a.code.cmp(&b.code));
+        self.changed.sort_by(|a, b| a.code.cmp(&b.code));
+        let tree = files.with_overlay(&self)?;
+        Ok((self, tree))
     }
 
     /// This overlay without the console's entry for `code`: an added unit withdrawn (refused
@@ -175,8 +183,7 @@ impl JurisdictionOverlay {
         }
         next.added.retain(|u| u.code != code);
         next.changed.retain(|u| u.code != code);
-        let tree = files.with_overlay(&next)?;
-        Ok((next, tree))
+        next.checked(files)
     }
 }
 
