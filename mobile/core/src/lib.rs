@@ -20,6 +20,7 @@ pub mod actions;
 pub mod console;
 pub mod device;
 pub mod error;
+mod server_settings;
 pub mod syncing;
 pub mod transfer_chain;
 pub mod vault;
@@ -33,11 +34,10 @@ use std::time::Duration;
 use outpost_shared::hlc::{Clock, DeviceId, HlcClock};
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::{self, JurisdictionOverlay, Jurisdictions, Level};
-use outpost_shared::program::{self, DeadlineSettings, JurisdictionLevel, Program};
+use outpost_shared::program::{self, JurisdictionLevel, Program};
 use outpost_shared::record::{Author, UserId};
 use outpost_shared::replica::{EncryptionKey, Replica, ReplicaError};
 use outpost_shared::supply::Catalogue;
-use outpost_shared::sync::client::SyncReport;
 use outpost_shared::sync::message::{EnrolRequest, Enrolled, ErrorBody, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 
@@ -110,36 +110,6 @@ pub struct AppCore {
     sync: Arc<SyncMonitor>,
 }
 
-/// The presets with `deadlines` applied; a program whose settings no longer fit this build's
-/// file (a rule the server knows and the app does not) keeps the file's, and says so in the log.
-fn with_deadlines(
-    presets: &[Program],
-    deadlines: Option<&BTreeMap<String, DeadlineSettings>>,
-) -> Vec<Program> {
-    presets
-        .iter()
-        .map(|program| match deadlines.and_then(|d| d.get(program.id())) {
-            None => program.clone(),
-            Some(settings) => program.with_deadline_settings(settings).unwrap_or_else(|error| {
-                tracing::warn!(program = program.id(), %error, "the server's deadline settings do not fit; the file's kept");
-                program.clone()
-            }),
-        })
-        .collect()
-}
-
-/// The compiled-in tree with the server's overlay; an overlay this build's files cannot take
-/// (a unit added below one this build does not have) leaves the files' tree, and says so.
-fn with_overlay(files: &Jurisdictions, overlay: Option<&JurisdictionOverlay>) -> Jurisdictions {
-    match overlay.filter(|o| !o.is_empty()) {
-        None => files.clone(),
-        Some(overlay) => files.with_overlay(overlay).unwrap_or_else(|error| {
-            tracing::warn!(%error, "the server's jurisdiction changes do not fit; the files' tree kept");
-            files.clone()
-        }),
-    }
-}
-
 fn role_label(role: &str, lang: Lang) -> String {
     outpost_shared::console::role_name(role, lang).to_owned()
 }
@@ -169,8 +139,9 @@ impl AppCore {
         let catalogue = Catalogue::preset().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let device = DeviceFile::load(&dir).map_err(|e| AppError::internal(Lang::Zh, e))?;
         let lang = device.as_ref().map_or(Lang::Zh, |d| d.lang);
-        let programs = with_deadlines(&presets, device.as_ref().map(|d| &d.deadlines));
-        let jurisdictions = with_overlay(
+        let programs =
+            server_settings::with_deadlines(&presets, device.as_ref().map(|d| &d.deadlines));
+        let jurisdictions = server_settings::with_overlay(
             &files_jurisdictions,
             device.as_ref().map(|d| &d.jurisdictions),
         );
@@ -191,69 +162,6 @@ impl AppCore {
 
     pub fn lang(&self) -> Lang {
         self.lang
-    }
-
-    /// Takes the deadline settings a sync brought (`SyncReport::deadlines`): when they differ
-    /// from those in force, keeps them in the device file and applies them, so that countdowns
-    /// and reminders follow what an administrator changed in the console. Nothing from a server
-    /// that does not send them. Returns whether anything changed.
-    pub fn apply_deadlines(
-        &mut self,
-        deadlines: &BTreeMap<String, DeadlineSettings>,
-    ) -> Result<bool, AppError> {
-        let lang = self.lang;
-        let Some(device) = self.device.as_mut() else {
-            return Ok(false);
-        };
-        if deadlines.is_empty() || device.deadlines == *deadlines {
-            return Ok(false);
-        }
-        device.deadlines = deadlines.clone();
-        device
-            .save(&self.dir)
-            .map_err(|e| AppError::internal(lang, e))?;
-        self.programs = with_deadlines(&self.presets, Some(deadlines));
-        tracing::info!(
-            programs = deadlines.len(),
-            "deadline settings from the server applied"
-        );
-        Ok(true)
-    }
-
-    /// Takes the jurisdiction changes a sync brought (`SyncReport::jurisdictions`): when they
-    /// differ from those in force, keeps them in the device file and applies them, so that a
-    /// community added in the console can be chosen and is named here too. Nothing from a
-    /// server that does not send them. Returns whether anything changed.
-    pub fn apply_jurisdictions(
-        &mut self,
-        overlay: Option<&JurisdictionOverlay>,
-    ) -> Result<bool, AppError> {
-        let lang = self.lang;
-        let (Some(device), Some(overlay)) = (self.device.as_mut(), overlay) else {
-            return Ok(false);
-        };
-        if device.jurisdictions == *overlay {
-            return Ok(false);
-        }
-        device.jurisdictions = overlay.clone();
-        device
-            .save(&self.dir)
-            .map_err(|e| AppError::internal(lang, e))?;
-        self.jurisdictions = with_overlay(&self.files_jurisdictions, Some(overlay));
-        tracing::info!(
-            added = overlay.added.len(),
-            changed = overlay.changed.len(),
-            "jurisdiction changes from the server applied"
-        );
-        Ok(true)
-    }
-
-    /// Everything a sync brought besides records: the deadline settings and the jurisdiction
-    /// changes in force on the server.
-    pub fn apply_server_settings(&mut self, report: &SyncReport) -> Result<bool, AppError> {
-        let deadlines = self.apply_deadlines(&report.deadlines)?;
-        let jurisdictions = self.apply_jurisdictions(report.jurisdictions.as_ref())?;
-        Ok(deadlines || jurisdictions)
     }
 
     pub fn now_ms(&self) -> i64 {

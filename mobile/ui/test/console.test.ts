@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { type FeedItem, filterQuery } from "../src/console/api.js";
+import { type FeedItem } from "../src/console/api.js";
+import { filterQuery } from "../src/console/http-api.js";
 import { barWidths, curvePoints, mergeFeed, outcomeOptions, percent } from "../src/console/logic.js";
 import { CONSOLE_DICTIONARY, ct } from "../src/console/strings.js";
 import { setCurrentLang } from "../src/i18n.js";

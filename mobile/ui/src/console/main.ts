@@ -6,7 +6,8 @@
 
 import { fill, h, select } from "../dom.js";
 import { LANGS, currentLang, setCurrentLang } from "../i18n.js";
-import { type ConsoleApi, HttpConsoleApi, type Lang, type Me } from "./api.js";
+import { type ConsoleApi, type Lang, type Me } from "./api.js";
+import { HttpConsoleApi } from "./http-api.js";
 import { type ConsoleCtx, type View, isConsoleError } from "./ctx.js";
 import { ct, tx } from "./strings.js";
 import { adminView } from "./views/admin.js";
