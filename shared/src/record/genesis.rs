@@ -21,7 +21,8 @@ use crate::hlc::{DeviceId, Hlc};
 /// The device and user named by genesis events.
 const GENESIS: &str = "genesis";
 
-fn genesis_actor(id: &str) -> ActorId {
+/// The Automerge actor of a record's genesis change: fixed by the record id alone.
+pub(crate) fn genesis_actor(id: &str) -> ActorId {
     let digest = Sha256::digest(format!("outpost-genesis:{id}").as_bytes());
     ActorId::from(&digest[..16])
 }

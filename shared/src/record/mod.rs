@@ -47,6 +47,7 @@ pub use fold::{
     AlertResolution, RecordState, Stamp, StandingAnswer, SupplyIssue, TagBinding, fold,
 };
 pub(crate) use fold::{Causality, in_clock_order, settles, stamp};
+pub(crate) use genesis::genesis_actor;
 pub use review::{ReviewMark, ReviewReason};
 
 use crate::hlc::{DeviceId, HlcClock};
@@ -81,6 +82,33 @@ pub enum RecordError {
     BadId(#[from] InvalidIdentifier),
     #[error("field key `{0}` is invalid: use 1–64 lower-case letters, digits or '_'")]
     BadFieldKey(String),
+    /// Automerge failed on the data (it panicked): the data is refused, nothing was changed.
+    #[error("the record data cannot be applied: {0}")]
+    Unappliable(String),
+    /// A change rewrote what a record's first change fixes (its id, kind, program, or the maps
+    /// holding its fields and events).
+    #[error("a change rewrites the record's `{0}`, which only its first change may set")]
+    RewritesRoot(&'static str),
+}
+
+/// Runs Automerge on data from elsewhere. Automerge can panic on changes that parse but do not
+/// fit the document (a sequence gap, an operation on an object that does not exist): this is
+/// the boundary where such a panic becomes a typed refusal, so that no lock held by a caller is
+/// poisoned and no request takes the process down. Callers run it on data they can discard.
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, RecordError>) -> Result<T, RecordError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "Automerge failed".to_owned());
+            // Automerge's messages name operations and counters, never field values.
+            let detail: String = detail.chars().take(200).collect();
+            Err(RecordError::Unappliable(detail))
+        }
+    }
 }
 
 /// The current value of a field, with every concurrent value when there is a conflict.
@@ -132,6 +160,56 @@ fn valid_field_key(key: &str) -> bool {
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// Chunk types that hold one change: plain and DEFLATE-compressed.
 const CHANGE_CHUNK_TYPES: [u8; 2] = [1, 2];
+
+/// The entries a record's first change writes at the root of its document.
+struct Root {
+    id: RecordId,
+    kind: RecordKind,
+    program: String,
+    fields: ObjId,
+    events: ObjId,
+}
+
+fn read_root(doc: &AutoCommit) -> Result<Root, RecordError> {
+    // One pass over the root map rather than a `get` (a seek through the op set) per key:
+    // it takes about a seventh off loading a record.
+    let mut schema = None;
+    let (mut id, mut kind, mut program) = (None, None, None);
+    let (mut fields, mut events) = (None, None);
+    for item in doc.map_range(ROOT, ..) {
+        let text = || match &item.value {
+            ValueRef::Scalar(ScalarValueRef::Str(text)) => Some(text.to_string()),
+            _ => None,
+        };
+        let map = || match &item.value {
+            ValueRef::Object(ObjType::Map) => Some(item.id()),
+            _ => None,
+        };
+        match item.key.as_ref() {
+            "schema" => {
+                schema = item.value.clone().into_value().as_u64();
+            }
+            "id" => id = text(),
+            "kind" => kind = text(),
+            "program" => program = text(),
+            "fields" => fields = map(),
+            "events" => events = map(),
+            _ => {}
+        }
+    }
+    let schema = schema.ok_or(RecordError::MissingRoot("schema"))?;
+    if schema > SCHEMA_VERSION {
+        return Err(RecordError::NewerSchema { found: schema });
+    }
+    Ok(Root {
+        id: RecordId::new(id.ok_or(RecordError::MissingRoot("id"))?)?,
+        kind: RecordKind::from_code(&kind.ok_or(RecordError::MissingRoot("kind"))?)
+            .ok_or(RecordError::MissingRoot("kind"))?,
+        program: program.ok_or(RecordError::MissingRoot("program"))?,
+        fields: fields.ok_or(RecordError::MissingRoot("fields"))?,
+        events: events.ok_or(RecordError::MissingRoot("events"))?,
+    })
+}
 
 /// Parses `bytes` as a run of change chunks, each strictly (columns, and the checksum Automerge's
 /// own loader checks). `None` if anything else is there — a document chunk, a bundle, damaged
@@ -273,59 +351,58 @@ impl Record {
 
     /// Loads a record from saved bytes (a snapshot, optionally followed by incremental chunks).
     pub fn load(bytes: &[u8]) -> Result<Self, RecordError> {
-        Self::from_doc(AutoCommit::load(bytes)?)
+        guarded(|| Self::from_doc(AutoCommit::load(bytes)?))
     }
 
     /// Loads bytes this process wrote itself (the replica's own store), skipping the re-hashing
     /// of every change that [`Record::load`] does for data from elsewhere.
     pub fn load_own(bytes: &[u8]) -> Result<Self, RecordError> {
-        Self::from_doc(AutoCommit::load_unverified_heads(bytes)?)
+        guarded(|| Self::from_doc(AutoCommit::load_unverified_heads(bytes)?))
+    }
+
+    /// Checks that the document still is the record its first change made: a received change may
+    /// add fields and events but never replace the root entries the first change wrote (a device
+    /// that put a new `events` map would hide the history from the server).
+    fn check_shape(&self) -> Result<(), RecordError> {
+        let root = read_root(&self.doc)?;
+        let unchanged = [
+            ("id", root.id == self.id),
+            ("kind", root.kind == self.kind),
+            ("program", root.program == self.program),
+            ("fields", root.fields == self.fields),
+            ("events", root.events == self.events),
+        ];
+        match unchanged.into_iter().find(|(_, same)| !same) {
+            Some((entry, _)) => Err(RecordError::RewritesRoot(entry)),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `apply` on a copy of the document, behind [`guarded`], and keeps the copy only if it
+    /// worked and the record kept its shape: received data never leaves a record half changed.
+    fn apply_guarded(
+        &mut self,
+        apply: impl FnOnce(&mut AutoCommit) -> Result<(), RecordError>,
+    ) -> Result<(), RecordError> {
+        let mut scratch = self.doc.clone();
+        guarded(|| apply(&mut scratch))?;
+        let before = std::mem::replace(&mut self.doc, scratch);
+        if let Err(error) = guarded(|| self.check_shape()) {
+            self.doc = before;
+            return Err(error);
+        }
+        Ok(())
     }
 
     fn from_doc(doc: AutoCommit) -> Result<Self, RecordError> {
-        // One pass over the root map rather than a `get` (a seek through the op set) per key:
-        // it takes about a seventh off loading a record.
-        let mut schema = None;
-        let (mut id, mut kind, mut program) = (None, None, None);
-        let (mut fields, mut events) = (None, None);
-        for item in doc.map_range(ROOT, ..) {
-            let text = || match &item.value {
-                ValueRef::Scalar(ScalarValueRef::Str(text)) => Some(text.to_string()),
-                _ => None,
-            };
-            let map = || match &item.value {
-                ValueRef::Object(ObjType::Map) => Some(item.id()),
-                _ => None,
-            };
-            match item.key.as_ref() {
-                "schema" => {
-                    schema = item.value.clone().into_value().as_u64();
-                }
-                "id" => id = text(),
-                "kind" => kind = text(),
-                "program" => program = text(),
-                "fields" => fields = map(),
-                "events" => events = map(),
-                _ => {}
-            }
-        }
-        let schema = schema.ok_or(RecordError::MissingRoot("schema"))?;
-        if schema > SCHEMA_VERSION {
-            return Err(RecordError::NewerSchema { found: schema });
-        }
-        let id = RecordId::new(id.ok_or(RecordError::MissingRoot("id"))?)?;
-        let kind = RecordKind::from_code(&kind.ok_or(RecordError::MissingRoot("kind"))?)
-            .ok_or(RecordError::MissingRoot("kind"))?;
-        let program = program.ok_or(RecordError::MissingRoot("program"))?;
-        let fields = fields.ok_or(RecordError::MissingRoot("fields"))?;
-        let events = events.ok_or(RecordError::MissingRoot("events"))?;
+        let root = read_root(&doc)?;
         Ok(Self {
             doc,
-            id,
-            kind,
-            program,
-            fields,
-            events,
+            id: root.id,
+            kind: root.kind,
+            program: root.program,
+            fields: root.fields,
+            events: root.events,
         })
     }
 
@@ -504,21 +581,24 @@ impl Record {
         // half-applied. The usual message, a run of change chunks, is parsed chunk by chunk and
         // applied as parsed; anything else goes through Automerge's strict loader first.
         if let Some(changes) = parse_change_chunks(bytes) {
-            self.doc.apply_changes(changes)?;
-            return Ok(());
+            return self.apply_guarded(|doc| Ok(doc.apply_changes(changes)?));
         }
         // Changes whose dependencies are elsewhere parse fine and only then report `MissingDeps`.
-        match Automerge::load_with_options(
-            bytes,
-            LoadOptions::new()
-                .on_partial_load(OnPartialLoad::Error)
-                .verification_mode(VerificationMode::DontCheck),
-        ) {
-            Ok(_) | Err(AutomergeError::MissingDeps) => {}
-            Err(damaged) => return Err(damaged.into()),
-        }
-        self.doc.load_incremental(bytes)?;
-        Ok(())
+        guarded(|| {
+            match Automerge::load_with_options(
+                bytes,
+                LoadOptions::new()
+                    .on_partial_load(OnPartialLoad::Error)
+                    .verification_mode(VerificationMode::DontCheck),
+            ) {
+                Ok(_) | Err(AutomergeError::MissingDeps) => Ok(()),
+                Err(damaged) => Err(damaged.into()),
+            }
+        })?;
+        self.apply_guarded(|doc| {
+            doc.load_incremental(bytes)?;
+            Ok(())
+        })
     }
 
     /// Applies individually encoded changes (see [`Record::changes_since`]). Each is parsed
@@ -528,8 +608,18 @@ impl Record {
             .iter()
             .map(|bytes| Change::from_bytes(bytes.clone()))
             .collect::<Result<Vec<_>, _>>()?;
-        self.doc.apply_changes(parsed)?;
-        Ok(())
+        self.apply_guarded(|doc| Ok(doc.apply_changes(parsed)?))
+    }
+
+    /// Each change's actor and sequence number (for checking that received changes continue
+    /// their actors' numbering).
+    pub(crate) fn actor_seqs(&mut self) -> Vec<(ActorId, u64)> {
+        self.doc
+            .document()
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|meta| (meta.actor.into_owned(), meta.seq))
+            .collect()
     }
 
     /// Whether this copy contains every change named by `heads`.

@@ -144,6 +144,7 @@ pub fn sync(
             report.jurisdictions = response.jurisdictions.clone();
         }
         resend.extend(round.waiting);
+        resend.extend(response.deferred.iter().cloned());
         report.damaged.extend(round.damaged);
         let forgot_any = response
             .push

@@ -23,7 +23,7 @@ use crate::record::{CreatedRecord, Event, RecordId, RecordKind, TaskStatus, fold
 
 mod push;
 
-pub use push::push;
+pub use push::{push, push_admitted};
 
 /// A record as the ledger tracks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,6 +382,54 @@ pub struct Page {
     pub items: Vec<PullItem>,
     pub cursor: Cursor,
     pub more: bool,
+    /// Records asked for whole that did not fit in the page's budget.
+    pub deferred: Vec<RecordId>,
+}
+
+/// The records a device asked for whole, once each and within the page's budget: the first
+/// one in scope always goes (a record larger than the budget still travels, alone); once the
+/// budget is spent the rest are deferred unread, so a request naming thousands of large
+/// records costs one page, not all of them.
+fn resend(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    head: u64,
+    resend_whole: &[RecordId],
+    limits: PageLimits,
+) -> Result<(Vec<PullItem>, Vec<RecordId>), LedgerError> {
+    let mut asked: HashSet<&RecordId> = HashSet::new();
+    let mut resent = Vec::new();
+    let mut deferred = Vec::new();
+    let (mut bytes, mut changes) = (0usize, 0usize);
+    for id in resend_whole {
+        if !asked.insert(id) {
+            continue;
+        }
+        let spent = bytes >= limits.max_bytes as usize || changes >= limits.max_changes as usize;
+        if spent {
+            deferred.push(id.clone());
+            continue;
+        }
+        let unit = tx.record(id)?.and_then(|r| r.unit);
+        if !peer.scope.contains_at(id, unit.as_deref(), Cursor(head)) {
+            continue;
+        }
+        let record_changes = tx.changes_of(id, 0, head, None)?;
+        let size: usize = record_changes.iter().map(Vec::len).sum();
+        let over = bytes + size > limits.max_bytes as usize
+            || changes + record_changes.len() > limits.max_changes as usize;
+        if over && !resent.is_empty() {
+            deferred.push(id.clone());
+            continue;
+        }
+        bytes += size;
+        changes += record_changes.len();
+        resent.push(PullItem::Whole {
+            record: id.clone(),
+            changes: record_changes,
+        });
+    }
+    Ok((resent, deferred))
 }
 
 /// Everything in the peer's scope after `cursor`, one bounded page at a time. Records asked for
@@ -404,17 +452,7 @@ pub fn pull_page(
             format!("设备的同步位置 {after} 超出服务器账本 {head}，需要从头重新同步"),
         )));
     }
-    let mut resent = Vec::new();
-    for id in resend_whole {
-        let unit = tx.record(id)?.and_then(|r| r.unit);
-        if peer.scope.contains_at(id, unit.as_deref(), Cursor(head)) {
-            let changes = tx.changes_of(id, 0, head, None)?;
-            resent.push(PullItem::Whole {
-                record: id.clone(),
-                changes,
-            });
-        }
-    }
+    let (resent, deferred) = resend(tx, peer, head, resend_whole, limits)?;
     // Records whose unit changed since the cursor, up to the head (which bounds the read of
     // every record's current unit); read once for all the page sizes tried below.
     let placed: HashSet<RecordId> = tx.placed_between(after, head)?.into_iter().collect();
@@ -433,6 +471,7 @@ pub fn pull_page(
             items: all,
             cursor: Cursor(upto_now),
             more: upto_now < head,
+            deferred,
         });
     }
 }

@@ -148,8 +148,18 @@ pub enum RejectReason {
     /// The change depends on changes the server does not have: the device sends the record's
     /// whole history next time.
     MissingDependencies,
-    /// The bytes are not a valid change of this record.
+    /// The bytes are not a valid change of this record, or cannot be applied to it.
     Invalid { detail: String },
+    /// The server's copy of the record cannot be read: it is quarantined for the administrator
+    /// and takes no changes until then.
+    Unreadable { detail: String },
+    /// A workflow event in the changes was refused on its own terms (its author, role or what
+    /// the record was when it was made); `detail_zh` is for the device's user.
+    EventRefused {
+        event: String,
+        detail: String,
+        detail_zh: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,7 +214,9 @@ impl PullItem {
             PullItem::Changes { changes, .. } | PullItem::Whole { changes, .. } => {
                 changes.iter().map(Vec::len).sum()
             }
-            PullItem::Remove { .. } => 0,
+            // A removal carries no changes, but a page of a million of them is still a large
+            // answer: each counts as its id and the item's framing.
+            PullItem::Remove { record } => record.as_str().len() + 32,
         }
     }
 }
@@ -231,6 +243,10 @@ pub struct SyncResponse {
     /// match the server's. Empty when nothing was changed; absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdictions: Option<JurisdictionOverlay>,
+    /// Records asked for in `resend_whole` that did not fit in this page's budget: the device
+    /// asks for them again in its next round. (Absent from older servers.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<RecordId>,
 }
 
 /// An error answer: a stable code for programs and a message in both languages for people.

@@ -15,11 +15,14 @@
 //! - [`message`]: the wire messages and their limits, versioned by [`PROTOCOL_VERSION`];
 //! - [`scope`]: which records a device may hold — enforced in one place, [`ledger::pull_page`]
 //!   and [`ledger::push`];
+//! - [`admission`]: what the server checks before it accepts a record's changes — that they
+//!   apply, who wrote them, and that each new event passes the check its device ran;
 //! - [`change`]: strict parsing of received change bytes, and the record facts (id, events) the
 //!   server reads from them without loading whole documents;
 //! - [`ledger`]: the server side of an exchange as a pure algorithm over a storage trait;
 //! - [`client`]: the device side, driving a [`crate::replica::Replica`] through a [`client::Transport`].
 
+pub mod admission;
 pub mod change;
 pub mod client;
 #[cfg(feature = "http-client")]

@@ -58,6 +58,7 @@ impl Server {
             server_time_ms: 0,
             deadlines: Default::default(),
             jurisdictions: None,
+            deferred: page.deferred,
         })
     }
 }

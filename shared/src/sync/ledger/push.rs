@@ -18,18 +18,36 @@ use super::{
     RecordRow, RecordUpdate, in_scope_at, refused_change,
 };
 use crate::record::{Event, RecordId, TaskStatus, fold};
+use crate::sync::admission::Refusal;
 use crate::sync::change::ParsedChange;
 use crate::sync::message::{Cursor, PushReport, RecordChanges, RejectReason, Rejected};
 
 /// Accepts a device's changes into the ledger. Every change is parsed before anything is
 /// written: damaged bytes refuse the whole push. Records outside the device's scope, and changes
 /// whose dependencies the ledger lacks, are rejected one record at a time and reported.
+///
+/// For changes the server made itself (imports, the deadline engine); a device's push goes
+/// through [`push_admitted`].
 pub fn push(
     tx: &mut dyn LedgerTx,
     peer: Peer<'_>,
     cursor: Cursor,
     received_at_ms: i64,
     records: &[RecordChanges],
+) -> Result<PushReport, LedgerError> {
+    push_admitted(tx, peer, cursor, received_at_ms, records, &HashMap::new())
+}
+
+/// [`push`] for a device's changes, after [`crate::sync::admission::admit`] ran on each record
+/// outside the transaction: the records in `refused` are rejected with their refusal's reason
+/// (after the scope check, so that a device learns nothing of records outside its scope).
+pub fn push_admitted(
+    tx: &mut dyn LedgerTx,
+    peer: Peer<'_>,
+    cursor: Cursor,
+    received_at_ms: i64,
+    records: &[RecordChanges],
+    refused: &HashMap<RecordId, Refusal>,
 ) -> Result<PushReport, LedgerError> {
     let mut parsed = Vec::with_capacity(records.len());
     for group in records {
@@ -55,6 +73,7 @@ pub fn push(
             group,
             changes,
             events_of,
+            refused.get(&group.record),
             &mut writes,
             &mut report,
         )? {
@@ -180,6 +199,7 @@ impl Known {
         group: &'a RecordChanges,
         changes: &'a [ParsedChange],
         events_of: Option<EventsOf>,
+        refusal: Option<&Refusal>,
         writes: &mut Writes<'a>,
         report: &mut PushReport,
     ) -> Result<Option<RejectReason>, LedgerError> {
@@ -219,6 +239,9 @@ impl Known {
             {
                 return Ok(Some(RejectReason::OutOfScope));
             }
+        }
+        if let Some(refusal) = refusal {
+            return Ok(Some(refusal.reason()));
         }
         let events_of = events_of.per_change;
         let mut accepted_here: HashSet<ChangeHash> = HashSet::new();

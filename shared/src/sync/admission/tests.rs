@@ -1,0 +1,362 @@
+//! Admission against hostile pushes: each change below is what an enrolled device could send.
+
+use automerge::legacy::{ObjectId, OpId};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, Change, ChangeHash, ExpandedChange, ObjType, ROOT, ReadDoc};
+
+use super::*;
+use crate::jurisdiction;
+use crate::program;
+use crate::record::NewRecord;
+use crate::test_support::Worker;
+
+const W1: &str = "w1-close-contact-whereabouts";
+const W2: &str = "w2-community-verification";
+const TOWN: &str = "440115001";
+
+struct Setup {
+    programs: Vec<Program>,
+    jurisdictions: Jurisdictions,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self {
+            programs: program::load_presets().unwrap(),
+            jurisdictions: jurisdiction::load_presets().unwrap(),
+        }
+    }
+
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            programs: &self.programs,
+            jurisdictions: &self.jurisdictions,
+        }
+    }
+}
+
+const WORKER: Pusher<'static> = Pusher {
+    user: "worker-1",
+    device: "device-1",
+    role: "worker",
+};
+
+/// A person the server imported: its creation is the only stored change.
+fn imported(id: &str, program: &str, fields: Vec<(String, String)>) -> Record {
+    let mut import = Worker::new("import", "server-import");
+    Record::create(
+        NewRecord {
+            id: RecordId::new(id).unwrap(),
+            kind: RecordKind::Person,
+            program: program.into(),
+            unit: TOWN.into(),
+            batch: Some("954428744670892032".into()),
+            fields,
+        },
+        &import.author,
+        &mut import.clock,
+        1_000,
+    )
+    .unwrap()
+}
+
+fn all_changes(record: &mut Record) -> Vec<Vec<u8>> {
+    since(record, &[])
+}
+
+fn since(record: &mut Record, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+    record
+        .changes_since(heads)
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .collect()
+}
+
+fn stored(record: &mut Record) -> Stored {
+    Stored::load(&all_changes(record)).unwrap()
+}
+
+fn admit_one(
+    stored: &Stored,
+    record: &Record,
+    pushed: &[Vec<u8>],
+    pusher: Pusher<'_>,
+) -> Result<(), Refusal> {
+    let setup = Setup::new();
+    admit(record.id(), stored, pushed, pusher, setup.rules())
+}
+
+/// Re-encodes a change after `edit`, as a device that writes its own bytes could.
+fn forged(bytes: &[u8], edit: impl FnOnce(&mut ExpandedChange)) -> Vec<u8> {
+    let change = Change::try_from(bytes).unwrap();
+    let mut expanded = change.decode();
+    expanded.hash = None;
+    edit(&mut expanded);
+    Change::from(expanded).bytes().into_owned()
+}
+
+fn event_refused(result: Result<(), Refusal>) -> (String, String) {
+    match result {
+        Err(Refusal::Event {
+            detail, detail_zh, ..
+        }) => (detail, detail_zh),
+        other => panic!("expected an event refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_claim_and_answer_are_admitted() {
+    let mut record = imported("p-1", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    let pushed = since(&mut record, &heads);
+    assert_eq!(admit_one(&base, &record, &pushed, WORKER), Ok(()));
+}
+
+#[test]
+fn a_change_that_skips_a_sequence_number_is_refused_without_panicking() {
+    let mut record = imported("p-2", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    let claim = since(&mut record, &heads).remove(0);
+    let gap = forged(&claim, |c| c.seq = 3);
+    let refusal = admit_one(&base, &record, &[gap], WORKER).unwrap_err();
+    assert!(
+        matches!(&refusal, Refusal::Unappliable { index: 0, detail } if detail.contains("expects number 1")),
+        "{refusal:?}"
+    );
+}
+
+#[test]
+fn a_put_into_an_object_that_does_not_exist_is_refused_without_panicking() {
+    let mut record = imported("p-3", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    let claim = since(&mut record, &heads).remove(0);
+    let hostile = forged(&claim, |c| {
+        let actor = c.actor_id.clone();
+        for op in &mut c.operations {
+            op.obj = ObjectId::Id(OpId(9_999, actor.clone()));
+        }
+    });
+    let refusal = admit_one(&base, &record, &[hostile], WORKER).unwrap_err();
+    assert!(
+        matches!(refusal, Refusal::Unappliable { .. }),
+        "{refusal:?}"
+    );
+}
+
+/// The record's creation, a claim by device-1, and another change of device-1's actor with
+/// the same sequence number (made on a copy that had not seen the claim).
+type Changes = Vec<Vec<u8>>;
+
+fn two_changes_numbered_one(id: &str) -> (Record, Changes, Changes, Changes) {
+    let mut record = imported(id, W1, Vec::new());
+    let creation = all_changes(&mut record);
+    let mut fork = record.clone();
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    let first = since(&mut record, &heads);
+    let mut again = Worker::new("worker-1", "device-1");
+    again.act(
+        &mut fork,
+        2_500,
+        Action::Reassigned {
+            to_unit: "440115002".into(),
+            reason: None,
+        },
+    );
+    let second = since(&mut fork, &heads);
+    (record, creation, first, second)
+}
+
+#[test]
+fn a_sequence_number_used_twice_is_refused() {
+    let (record, creation, first, second) = two_changes_numbered_one("p-4");
+    let after_first = Stored::load(&[creation, first].concat()).unwrap();
+    let refusal = admit_one(&after_first, &record, &second, WORKER).unwrap_err();
+    assert!(
+        matches!(&refusal, Refusal::Unappliable { detail, .. } if detail.contains("expects number 2")),
+        "{refusal:?}"
+    );
+}
+
+#[test]
+fn a_change_of_another_devices_actor_is_refused() {
+    let mut record = imported("p-5", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut other = Worker::new("worker-1", "device-2");
+    other.act(&mut record, 2_000, Action::Claimed);
+    let pushed = since(&mut record, &heads);
+    assert_eq!(
+        admit_one(&base, &record, &pushed, WORKER),
+        Err(Refusal::ForeignActor { index: 0 })
+    );
+}
+
+#[test]
+fn an_event_in_another_users_name_is_refused() {
+    let mut record = imported("p-6", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    // device-1's actor, but the event says a leader made it.
+    let mut forger = Worker::new("leader-1", "device-1");
+    forger.act(&mut record, 2_000, Action::Claimed);
+    let pushed = since(&mut record, &heads);
+    let (detail, zh) = event_refused(admit_one(&base, &record, &pushed, WORKER));
+    assert!(detail.contains("another user or device"), "{detail}");
+    assert_eq!(zh, "操作记录的用户或设备与上传设备不符");
+}
+
+#[test]
+fn a_cdc_judgement_is_admitted_only_from_the_cdc() {
+    let fields = vec![(SUPPLEMENTARY_OF.to_owned(), "p-0".to_owned())];
+    let mut record = imported("p-7", W2, fields);
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(
+        &mut record,
+        2_000,
+        Action::CdcJudged {
+            accepted: true,
+            note: None,
+        },
+    );
+    let pushed = since(&mut record, &heads);
+    let (_, zh) = event_refused(admit_one(&base, &record, &pushed, WORKER));
+    assert_eq!(zh, "只有疾控人员可以判定");
+    let cdc = Pusher {
+        role: "cdc",
+        ..WORKER
+    };
+    assert_eq!(admit_one(&base, &record, &pushed, cdc), Ok(()));
+}
+
+#[test]
+fn an_alert_resolution_from_a_device_is_refused() {
+    let mut engine = Worker::new("engine", "server-engine");
+    let mut alert = Record::create(
+        NewRecord {
+            id: RecordId::new("alert-1").unwrap(),
+            kind: RecordKind::Alert,
+            program: W1.into(),
+            unit: TOWN.into(),
+            batch: None,
+            fields: Vec::new(),
+        },
+        &engine.author,
+        &mut engine.clock,
+        1_000,
+    )
+    .unwrap();
+    let base = stored(&mut alert);
+    let heads = alert.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(
+        &mut alert,
+        2_000,
+        Action::AlertResolved {
+            completed_ms: 2_000,
+            synced_ms: 2_000,
+        },
+    );
+    let pushed = since(&mut alert, &heads);
+    let (_, zh) = event_refused(admit_one(&base, &alert, &pushed, WORKER));
+    assert_eq!(zh, "该操作只能由服务器记录");
+}
+
+#[test]
+fn a_claim_made_after_seeing_a_claim_is_refused_but_a_concurrent_one_stays() {
+    let mut record = imported("p-8", W1, Vec::new());
+    let mut unaware = record.clone();
+    let base_heads = record.heads();
+    let mut other = Worker::new("worker-2", "device-2");
+    other.act(&mut record, 2_000, Action::Claimed);
+    let mut server = record.clone();
+    let base = stored(&mut server);
+    // device-1 had synced the other claim and claims again: its own app would have refused.
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 3_000, Action::Claimed);
+    let seen = since(&mut record, &heads);
+    let (_, zh) = event_refused(admit_one(&base, &record, &seen, WORKER));
+    assert_eq!(zh, "该任务已被认领");
+    // device-1 offline, not having seen it: a concurrent claim, kept for review by the fold.
+    let mut offline = Worker::new("worker-1", "device-1");
+    offline.act(&mut unaware, 2_500, Action::Claimed);
+    let concurrent = since(&mut unaware, &base_heads);
+    assert_eq!(admit_one(&base, &unaware, &concurrent, WORKER), Ok(()));
+}
+
+/// A change written with Automerge directly by device-1's actor on top of the stored record.
+fn raw_change(record: &mut Record, edit: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
+    let mut doc = AutoCommit::load(&record.save()).unwrap();
+    let device = DeviceId::new("device-1").unwrap();
+    doc.set_actor(actor_for(&device));
+    edit(&mut doc);
+    doc.commit();
+    let heads = record.heads();
+    doc.get_changes(&heads)
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn a_new_events_map_that_would_hide_the_history_is_refused() {
+    let mut record = imported("p-9", W1, Vec::new());
+    let base = stored(&mut record);
+    let hostile = raw_change(&mut record, |doc| {
+        doc.put_object(ROOT, "events", ObjType::Map).unwrap();
+    });
+    let refusal = admit_one(&base, &record, &[hostile], WORKER).unwrap_err();
+    assert!(
+        matches!(&refusal, Refusal::Unappliable { detail, .. } if detail.contains("`events`")),
+        "{refusal:?}"
+    );
+}
+
+#[test]
+fn rewriting_a_recorded_event_is_refused() {
+    let mut record = imported("p-10", W1, Vec::new());
+    let base = stored(&mut record);
+    let (events, _) = record.events();
+    let dispatch = events[0].clone();
+    let hostile = raw_change(&mut record, |doc| {
+        let (_, map) = doc.get(ROOT, "events").unwrap().unwrap();
+        let mut moved = dispatch.clone();
+        moved.action = Action::Dispatched {
+            unit: "440115002".into(),
+            batch: None,
+        };
+        doc.put(
+            &map,
+            dispatch.id.as_str(),
+            serde_json::to_string(&moved).unwrap(),
+        )
+        .unwrap();
+    });
+    let (_, zh) = event_refused(admit_one(&base, &record, &[hostile], WORKER));
+    assert_eq!(zh, "已有的操作记录不能修改或删除");
+}
+
+#[test]
+fn a_stored_record_that_cannot_be_loaded_is_unreadable() {
+    // What main accepted and relayed: two changes of one actor with one sequence number.
+    let (_, creation, first, second) = two_changes_numbered_one("p-11");
+    let stored = [creation, first, second].concat();
+    assert!(matches!(
+        Stored::load(&stored),
+        Err(Refusal::Unreadable { .. })
+    ));
+}
