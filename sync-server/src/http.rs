@@ -1,5 +1,8 @@
 //! The HTTP transport: thin handlers that parse, authenticate, call [`crate::service`] on a
-//! blocking thread and encode the answer. Errors are JSON [`ErrorBody`]s with a 4xx/5xx status.
+//! blocking thread and encode the answer. Errors are JSON [`ErrorBody`]s with a 4xx/5xx status
+//! (also a body over the limit: 413 `too_large`, see [`crate::guard::response`]). Enrolment
+//! codes, device credentials and the admin token go through [`crate::guard`]'s lockouts; the
+//! `/admin` endpoints take the [`Administrator`] extractor.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,11 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use outpost_shared::record::RecordId;
+use outpost_shared::sync::admission::Rules;
 use outpost_shared::sync::message::{ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::guard::throttle::Kind;
+use crate::guard::{Administrator, Refusal, Source, response};
 use crate::service::{self, ApiError, EnrolRequest, NewUser};
 use crate::store::Store;
 use crate::{App, http_import};
@@ -58,6 +64,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .merge(crate::console::routes(app.clone()))
         .layer(DefaultBodyLimit::max(app.config.max_request_bytes))
+        .layer(middleware::from_fn_with_state(
+            app.config.max_request_bytes,
+            response::harden,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
 }
@@ -103,22 +113,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-pub(crate) fn require_admin(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = bearer(headers).unwrap_or_default();
-    // Compare hashes so that the comparison time says nothing about the token.
-    use sha2::{Digest, Sha256};
-    if Sha256::digest(given.as_bytes()) == Sha256::digest(app.config.admin_token.as_bytes())
-        && !given.is_empty()
-    {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "administrator credential required",
-            "需要管理员凭证",
-        ))
-    }
-}
-
 /// Runs blocking store work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -141,21 +135,45 @@ async fn health(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, 
     })))
 }
 
-async fn enrol(State(app): State<Arc<App>>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+/// Whether an enrolment's refusal is about the code (a failed guess), not the request.
+fn is_code_refused(error: &ApiError) -> bool {
+    matches!(
+        error.body.error.as_str(),
+        "code_unknown" | "code_used" | "code_expired"
+    )
+}
+
+async fn enrol(
+    State(app): State<Arc<App>>,
+    Source(source): Source,
+    body: Bytes,
+) -> Result<impl IntoResponse, Refusal> {
     let request: EnrolRequest = parse(&body)?;
-    let enrolled = blocking(move || service::enrol(&app.store, &request, now_ms())).await?;
+    let code = service::normalise_code(&request.code);
+    let attempt = app
+        .guard
+        .begin(Kind::EnrolmentCode, source, &code, app.clock.now_ms())?;
+    let worker = app.clone();
+    let enrolled = blocking(move || Ok(service::enrol(&worker.store, &request, now_ms()))).await?;
+    app.guard
+        .settle(&attempt, &enrolled, is_code_refused, app.clock.now_ms());
+    let enrolled = enrolled?;
     tracing::info!(device = %enrolled.device_id, user = %enrolled.user_id, "device enrolled");
     Ok((StatusCode::CREATED, Json(enrolled)))
 }
 
 async fn sync(
     State(app): State<Arc<App>>,
+    Source(source): Source,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refusal> {
     let token = bearer(&headers)
         .ok_or_else(|| ApiError::unauthorized("device credential required", "需要设备凭证"))?
         .to_owned();
+    let attempt = app
+        .guard
+        .begin(Kind::DeviceCredential, source, &token, app.clock.now_ms())?;
     // The version is checked before anything else, so an app of another version gets the
     // update message even if the rest of its request has another shape.
     #[derive(Deserialize)]
@@ -168,21 +186,37 @@ async fn sync(
         return Err(ApiError {
             status: 426,
             body: ErrorBody::incompatible(v),
-        });
+        }
+        .into());
     }
     let request: SyncRequest = parse(&body)?;
     let started = Instant::now();
     let worker = app.clone();
     let synced = blocking(move || {
-        service::sync(
+        let programs = worker.settings.programs();
+        let jurisdictions = worker.jurisdictions();
+        let admission = service::Admission {
+            rules: Rules {
+                programs: &programs,
+                jurisdictions: &jurisdictions,
+            },
+            turns: &worker.push_turns,
+            quarantine: &worker.quarantine,
+        };
+        Ok(service::sync(
             &worker.store,
             &token,
             request,
             PageLimits::DEFAULT,
             now_ms(),
-        )
+            &admission,
+        ))
     })
     .await?;
+    // Only an unknown credential is a failed guess (a revoked device is told so, not locked).
+    app.guard
+        .settle(&attempt, &synced, |e| e.status == 401, app.clock.now_ms());
+    let synced = synced?;
     let (mut response, device) = (synced.response, synced.device);
     if !response.more {
         response.deadlines = app
@@ -208,10 +242,9 @@ async fn sync(
 
 async fn create_user(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let new: NewUser = parse(&body)?;
     let user = blocking(move || {
         service::create_user(
@@ -227,9 +260,8 @@ async fn create_user(
 
 async fn list_users(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let users = blocking(move || Ok(app.store.transaction(|tx| tx.users())?)).await?;
     Ok(Json(users))
 }
@@ -237,9 +269,8 @@ async fn list_users(
 async fn issue_code(
     State(app): State<Arc<App>>,
     Path(user): Path<String>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let worker = app.clone();
     let code = blocking(move || {
         let hours = i64::from(worker.config.enrolment_code_hours);
@@ -269,10 +300,9 @@ struct GrantRequest {
 async fn grant(
     State(app): State<Arc<App>>,
     Path(user): Path<String>,
-    headers: HeaderMap,
+    _admin: Administrator,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let request: GrantRequest = parse(&body)?;
     let at = blocking(move || service::grant(&app.store, &user, &request.record)).await?;
     Ok(Json(serde_json::json!({ "granted_at": at })))
@@ -280,9 +310,8 @@ async fn grant(
 
 async fn list_devices(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let devices = blocking(move || Ok(app.store.transaction(|tx| tx.devices())?)).await?;
     Ok(Json(devices))
 }
@@ -290,9 +319,8 @@ async fn list_devices(
 async fn revoke_device(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let found = blocking(move || {
         Ok(app
             .store
@@ -313,9 +341,8 @@ async fn revoke_device(
 
 async fn metrics(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let counters = app.metrics.snapshot();
     let (devices, head) = blocking(move || {
         Ok(app

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use outpost_shared::i18n::{Describe, Lang};
 use serde::Deserialize;
 
 use crate::App;
-use crate::http::{blocking, require_admin};
+use crate::guard::Administrator;
+use crate::http::blocking;
 use crate::import::{self, ImportError, ImportRequest};
 use crate::service::ApiError;
 use crate::store::Store;
@@ -68,9 +69,8 @@ pub async fn template(
     State(app): State<Arc<App>>,
     Path(program): Path<String>,
     Query(query): Query<TemplateQuery>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<Response, ApiError> {
-    require_admin(&app, &headers)?;
     let (bytes, name) = blocking(move || {
         let program = app
             .programs
@@ -105,10 +105,9 @@ pub struct ImportQuery {
 pub async fn import_list(
     State(app): State<Arc<App>>,
     Query(query): Query<ImportQuery>,
-    headers: HeaderMap,
+    _admin: Administrator,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let outcome = blocking(move || {
         let creator = query.creator.as_deref().unwrap_or("admin");
         import::import_list(
@@ -136,9 +135,8 @@ pub async fn import_list(
 /// `GET /admin/imports`: the latest batches.
 pub async fn batches(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let batches = blocking(move || Ok(app.store.transaction(|tx| tx.batches(200))?)).await?;
     Ok(Json(batches))
 }
@@ -147,9 +145,8 @@ pub async fn batches(
 pub async fn failures(
     State(app): State<Arc<App>>,
     Path(batch): Path<String>,
-    headers: HeaderMap,
+    _admin: Administrator,
 ) -> Result<Response, ApiError> {
-    require_admin(&app, &headers)?;
     let found = blocking(move || Ok(app.store.transaction(|tx| tx.batch(&batch))?)).await?;
     match found {
         Some(batch) => match batch.failures {

@@ -12,12 +12,14 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod engine;
+pub mod guard;
 pub mod http;
 mod http_import;
 pub mod import;
 pub mod labels;
 pub mod metrics;
 pub mod notify;
+pub mod quarantine;
 pub mod service;
 pub mod store;
 
@@ -100,6 +102,14 @@ pub struct App {
     /// What the administrator changed in the console (notification routes, deadlines, the
     /// jurisdiction tree), in force over the files: the engine schedules `settings.programs()`.
     pub settings: admin::Settings,
+    /// Console sessions this instance has met (the rows are in the ledger database).
+    pub sessions: console::auth::Sessions,
+    /// Failed attempts and lockouts of codes, tokens and device credentials.
+    pub guard: guard::Guard,
+    /// Records met that cannot be read, left out of lists and shown to the administrator.
+    pub quarantine: quarantine::Quarantine,
+    /// One sync exchange at a time per device, while its push is admitted.
+    pub push_turns: quarantine::PushTurns,
 }
 
 impl App {
@@ -149,6 +159,10 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
         clock,
         notifier,
         settings,
+        sessions: console::auth::Sessions::default(),
+        guard: guard::Guard::default(),
+        quarantine: quarantine::Quarantine::default(),
+        push_turns: quarantine::PushTurns::default(),
     }))
 }
 
@@ -190,7 +204,9 @@ pub async fn serve_app(
         let _ = worker_stopped.wait_for(|stop| *stop).await;
     }));
     let stop_on_shutdown = stop.clone();
-    let served = axum::serve(listener, http::router(app))
+    // The peer's address is the source that lockouts count against (`guard::Source`).
+    let service = http::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_on_shutdown.send(true);

@@ -14,6 +14,8 @@
 //!                                                   and as the program file has them
 //! PUT    /console/api/admin/programs/{id}/deadlines  new durations, times and recipients
 //! DELETE /console/api/admin/programs/{id}/deadlines  back to the program file
+//! GET    /console/api/admin/lockouts            current lockouts of codes and tokens
+//! DELETE /console/api/admin/lockouts/{id}       one lifted
 //! ```
 //!
 //! Every endpoint takes a [`crate::console::auth::Caller`] (401 without a credential) and answers 403 unless the
@@ -29,6 +31,7 @@
 mod deadlines;
 mod email_channel;
 mod jurisdictions;
+mod lockouts;
 mod notifications;
 pub mod storage;
 
@@ -36,7 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::{delete, get, put};
 use outpost_shared::jurisdiction::{JurisdictionOverlay, Jurisdictions};
 use outpost_shared::program::{DeadlineSettings, Program};
 use tracing::warn;
@@ -78,6 +81,8 @@ pub fn routes() -> Router<Arc<Console>> {
             "/console/api/admin/programs/{id}/deadlines",
             put(deadlines::save).delete(deadlines::reset),
         )
+        .route("/console/api/admin/lockouts", get(lockouts::list))
+        .route("/console/api/admin/lockouts/{id}", delete(lockouts::lift))
 }
 
 /// 403 for anyone but the administrator (the caller is signed in: the extractor answered 401

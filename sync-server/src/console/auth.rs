@@ -5,13 +5,20 @@
 //! that enrols a device, `POST /admin/users/{id}/enrolment-codes`, stored only as a hash and
 //! spent on use). The server answers a random session token, kept only as its SHA-256 hash in
 //! the ledger database (`console_sessions`) for [`SESSION_HOURS`]: a restart signs nobody out,
-//! and instances sharing a PostgreSQL database accept each other's sessions. The administrator may present the admin token itself, which
-//! sees the whole tree and may import lists.
+//! and instances sharing a PostgreSQL database accept each other's sessions. The administrator
+//! signs in with the admin token the same way and gets an administrator's session, which sees
+//! the whole tree and may import lists: the browser console keeps only that session token, never
+//! the admin token. Non-browser clients (the CLI's imports, scripts, tests) may still present
+//! the admin token itself as the bearer.
+//!
+//! Every code and admin token presented here goes through [`crate::guard`] first: too many
+//! failures from one address, or with one value, answer 429 for a while, even for a right one.
 //!
 //! [`Caller`] is an extractor, so a handler's signature says that it needs a signed-in caller;
 //! a request without a valid credential gets 401 before any handler code runs.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
@@ -22,10 +29,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Console;
-use crate::AnyStore;
+use crate::guard::throttle::Kind;
+use crate::guard::{Refusal, Source};
 use crate::service::ApiError;
 use crate::store::sessions::ConsoleSession;
 use crate::store::{Redeemed, Store, User};
+use crate::{AnyStore, App};
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -87,7 +96,7 @@ impl Sessions {
     fn open(&self, store: &AnyStore, viewer: Viewer, now_ms: i64) -> Result<String, ApiError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
-        let token = format!("console-{}", hex::encode(bytes));
+        let token = format!("{SESSION_PREFIX}{}", hex::encode(bytes));
         let hash = digest(&token);
         let row = ConsoleSession {
             token_hash: hex::encode(hash),
@@ -182,31 +191,57 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-fn is_admin_token(console: &Console, given: &str) -> bool {
+/// How a console session token begins (the admin token may not, see [`viewer_of_bearer`]).
+const SESSION_PREFIX: &str = "console-";
+
+pub(crate) fn is_admin_token(app: &App, given: &str) -> bool {
     // Compare hashes so that the comparison time says nothing about the token.
-    !given.is_empty() && digest(given) == digest(&console.app.config.admin_token)
+    !given.is_empty() && digest(given) == digest(&app.config.admin_token)
+}
+
+/// Who a bearer credential is: the administrator (the admin token), the user of an open
+/// console session, or nobody (`None`). Anything but a session token counts as an admin-token
+/// attempt: refused while its source or value is locked, a failure when wrong. Session tokens
+/// (256 random bits) are looked up without counting, so a locked-out address keeps the
+/// sessions it already has.
+pub(crate) async fn viewer_of_bearer(
+    app: &Arc<App>,
+    Source(source): Source,
+    token: &str,
+) -> Result<Option<Viewer>, Refusal> {
+    let now_ms = app.clock.now_ms();
+    let admin = is_admin_token(app, token);
+    if !admin && token.starts_with(SESSION_PREFIX) {
+        if let Some(viewer) = app.sessions.recent(token, now_ms) {
+            return Ok(Some(viewer));
+        }
+        let (app, token) = (app.clone(), token.to_owned());
+        return Ok(
+            crate::http::blocking(move || app.sessions.load(&app.store, &token, now_ms)).await?,
+        );
+    }
+    let attempt = app.guard.begin(Kind::AdminToken, source, token, now_ms)?;
+    if admin {
+        app.guard.succeeded(&attempt);
+        Ok(Some(administrator()))
+    } else {
+        app.guard.failed(&attempt, now_ms);
+        Ok(None)
+    }
 }
 
 impl FromRequestParts<Arc<Console>> for Caller {
-    type Rejection = ApiError;
+    type Rejection = Refusal;
 
     async fn from_request_parts(
         parts: &mut Parts,
         console: &Arc<Console>,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
-        if is_admin_token(console, token) {
-            return Ok(Caller(administrator()));
-        }
-        let now_ms = console.app.clock.now_ms();
-        if let Some(viewer) = console.sessions.recent(token, now_ms) {
-            return Ok(Caller(viewer));
-        }
-        let (console, token) = (console.clone(), token.to_owned());
-        crate::http::blocking(move || console.sessions.load(&console.app.store, &token, now_ms))
+        viewer_of_bearer(&console.app, Source::of(parts), token)
             .await?
             .map(Caller)
-            .ok_or_else(unauthorized)
+            .ok_or_else(|| unauthorized().into())
     }
 }
 
@@ -226,40 +261,53 @@ pub struct Signed {
     pub expires_in_ms: i64,
 }
 
-/// Checks a sign-in and opens a session. Blocking (the code is redeemed in the store).
-pub fn sign_in(console: &Console, request: &SignIn) -> Result<Signed, ApiError> {
-    let now_ms = console.app.clock.now_ms();
+/// Checks a sign-in from `source` and opens a session. Blocking (the code is redeemed in the
+/// store). A locked source or value is refused before the code is looked at, so a right code
+/// is not spent by a refused attempt.
+pub fn sign_in(console: &Console, request: &SignIn, source: IpAddr) -> Result<Signed, Refusal> {
+    let app = &console.app;
+    let now_ms = app.clock.now_ms();
     let viewer = match (&request.code, &request.admin_token) {
-        (_, Some(token)) if is_admin_token(console, token) => administrator(),
-        (_, Some(_)) => {
-            return Err(ApiError::unauthorized(
-                "the administrator token is not right",
-                "管理员凭证不正确",
-            ));
+        (_, Some(token)) => {
+            let attempt = app.guard.begin(Kind::AdminToken, source, token, now_ms)?;
+            if !is_admin_token(app, token) {
+                app.guard.failed(&attempt, now_ms);
+                return Err(ApiError::unauthorized(
+                    "the administrator token is not right",
+                    "管理员凭证不正确",
+                )
+                .into());
+            }
+            app.guard.succeeded(&attempt);
+            administrator()
         }
         (Some(code), None) => {
-            let hash = hex::encode(digest(&crate::service::normalise_code(code)));
-            let user = console.app.store.transaction(|tx| {
-                Ok(match tx.redeem_enrolment_code(&hash, now_ms)? {
-                    Redeemed::User(id) => tx.user(&id)?,
-                    Redeemed::Unknown | Redeemed::AlreadyUsed | Redeemed::Expired => None,
+            let code = crate::service::normalise_code(code);
+            let attempt = app.guard.begin(Kind::SignInCode, source, &code, now_ms)?;
+            let hash = hex::encode(digest(&code));
+            let user = app
+                .store
+                .transaction(|tx| {
+                    Ok(match tx.redeem_enrolment_code(&hash, now_ms)? {
+                        Redeemed::User(id) => tx.user(&id)?,
+                        Redeemed::Unknown | Redeemed::AlreadyUsed | Redeemed::Expired => None,
+                    })
                 })
-            })?;
-            match user {
-                Some(user) => viewer_of(user),
-                None => {
-                    return Err(ApiError::unauthorized(
-                        "this sign-in code is unknown, used or expired: ask the administrator for a new one",
-                        "登录码无效、已使用或已过期，请向管理员申请新的登录码",
-                    ));
-                }
-            }
+                .map_err(ApiError::from)?;
+            let Some(user) = user else {
+                app.guard.failed(&attempt, now_ms);
+                return Err(ApiError::unauthorized(
+                    "this sign-in code is unknown, used or expired: ask the administrator for a new one",
+                    "登录码无效、已使用或已过期，请向管理员申请新的登录码",
+                )
+                .into());
+            };
+            app.guard.succeeded(&attempt);
+            viewer_of(user)
         }
-        (None, None) => return Err(unauthorized()),
+        (None, None) => return Err(unauthorized().into()),
     };
-    let token = console
-        .sessions
-        .open(&console.app.store, viewer.clone(), now_ms)?;
+    let token = app.sessions.open(&app.store, viewer.clone(), now_ms)?;
     tracing::info!(user = %viewer.user_id, "console session opened");
     Ok(Signed {
         token,

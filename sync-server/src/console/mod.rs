@@ -1,7 +1,7 @@
 //! The supervisor console (指挥部控制台): JSON endpoints under `/console/api/` for the browser
 //! console and wall screen (大屏), and the console's static files at `/console/`.
 //!
-//! Every endpoint but sign-in takes a [`auth::Viewer`] — a console session or the admin token —
+//! Every endpoint but sign-in takes a [`auth::Caller`] — a console session or the admin token —
 //! and answers only what lies in the viewer's unit subtree: a town user sees their town, a
 //! district user and the administrator see all. The reads reuse the ledger's folded rows
 //! (`records`, `record_events`, `task_members`, `tasks`, `deadlines`, `devices`) and load record
@@ -48,25 +48,22 @@ use outpost_shared::program::Program;
 use outpost_shared::record::RecordId;
 use serde::Deserialize;
 
-use self::auth::{Caller, Sessions, SignIn};
+use self::auth::{Caller, SignIn};
 use crate::App;
+use crate::guard::{Refusal, Source};
 use crate::http::blocking;
 use crate::service::ApiError;
 use crate::store::Store;
 
-/// The console's state: the server's, plus the console sessions.
+/// The console's state: the server's (whose `sessions` are the console sessions).
 pub struct Console {
     pub app: Arc<App>,
-    pub sessions: Sessions,
 }
 
 /// The console's routes, ready to merge into the server's router.
 pub fn routes<S: Clone + Send + Sync + 'static>(app: Arc<App>) -> Router<S> {
     site::warn_if_missing(&app.config.console_dir);
-    let console = Arc::new(Console {
-        app,
-        sessions: Sessions::default(),
-    });
+    let console = Arc::new(Console { app });
     Router::new()
         .route("/console/api/session", post(sign_in).delete(sign_out))
         .route("/console/api/me", get(me))
@@ -128,10 +125,11 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
 #[tracing::instrument(skip_all, err(level = "info", Debug))]
 async fn sign_in(
     State(console): State<Arc<Console>>,
+    Source(source): Source,
     body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let request: SignIn = parse_body(&body)?;
-    let signed = blocking(move || auth::sign_in(&console, &request)).await?;
+    let signed = blocking(move || Ok(auth::sign_in(&console, &request, source))).await??;
     Ok((StatusCode::CREATED, Json(signed)))
 }
 
@@ -141,7 +139,7 @@ async fn sign_out(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     if let Some(token) = auth::bearer(&headers).map(str::to_owned) {
-        blocking(move || console.sessions.close(&console.app.store, &token)).await?;
+        blocking(move || console.app.sessions.close(&console.app.store, &token)).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

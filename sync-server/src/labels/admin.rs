@@ -2,17 +2,16 @@
 //! wristband labels as a file. `format=png` answers one page (`page=N`, default 1) and says how
 //! many there are in `X-Page-Count`. Administrator only, like the rest of `/admin`.
 
-use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderName, header};
+use axum::extract::Query;
+use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use outpost_shared::i18n::{Describe, Lang};
 use serde::Deserialize;
 
 use super::{Format, LabelError, LabelRange};
-use crate::App;
-use crate::http::{blocking, require_admin};
+use crate::guard::Administrator;
+use crate::http::blocking;
 use crate::service::ApiError;
 
 /// The header that tells how many pages a PNG request's range has.
@@ -54,11 +53,9 @@ fn bad_request(error: &LabelError) -> ApiError {
 /// `GET /admin/wristbands/labels`.
 #[tracing::instrument(skip_all, err(level = "warn", Debug))]
 pub async fn labels(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
     Query(query): Query<LabelsQuery>,
 ) -> Result<Response, ApiError> {
-    require_admin(&app, &headers)?;
     let parsed = (|| -> Result<(LabelRange, Format, u32), LabelError> {
         let from = number(query.from.as_deref(), "from")?.unwrap_or(1);
         let count = number(query.count.as_deref(), "count")?.ok_or(LabelError::Empty)?;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use crate::App;
-use crate::http::{blocking, require_admin};
+use crate::guard::Administrator;
+use crate::http::blocking;
 use crate::service::ApiError;
 
 #[derive(Debug, Deserialize)]
@@ -24,10 +24,9 @@ pub struct DeliveriesQuery {
 
 pub async fn notifications(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    _admin: Administrator,
     Query(query): Query<DeliveriesQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    require_admin(&app, &headers)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let (counts, recent) = blocking(move || {
         let failed = |e: super::NotifyError| {
