@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use super::limits::{MAX_CELLS, MAX_COLUMNS, MAX_ROWS, SheetLimit};
 use crate::i18n::{Describe, Lang};
 
 /// What is wrong with a workbook as a whole, or why one could not be written.
@@ -40,6 +41,13 @@ pub enum SheetError {
         header_row: u32,
         missing: Vec<String>,
     },
+    #[error(
+        "worksheet \"{sheet}\" is too large ({}): a worksheet may have at most {MAX_ROWS} rows, \
+         {MAX_COLUMNS} columns and {MAX_CELLS} filled cells; delete the extra rows and columns, \
+         or split the list into several files and import them one by one",
+        .limit.describe(Lang::En)
+    )]
+    SheetTooLarge { sheet: String, limit: SheetLimit },
     #[error("unit {code} is not in the loaded jurisdictions: check the importer's unit")]
     UnknownUnit { code: String },
     #[error("the workbook could not be written: {detail}")]
@@ -87,7 +95,27 @@ impl Describe for SheetError {
             Self::UnknownUnit { code } => {
                 format!("单位代码 {code} 不在已加载的行政区划中：请检查导入人所属单位")
             }
+            Self::SheetTooLarge { sheet, limit } => format!(
+                "工作表「{sheet}」过大（{}）：每个工作表最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列、\
+                 {MAX_CELLS} 个有内容的单元格。请删除多余的行和列，或把名单拆成几个文件分别导入",
+                limit.describe(Lang::Zh)
+            ),
             Self::Write { detail } => format!("生成 Excel 文件失败：{detail}"),
+        }
+    }
+}
+
+impl Describe for SheetLimit {
+    fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::Rows, Lang::Zh) => format!("有内容的行超过了第 {MAX_ROWS} 行"),
+            (Self::Columns, Lang::Zh) => format!("有内容的列超过了第 {MAX_COLUMNS} 列"),
+            (Self::Cells, Lang::Zh) => format!("单元格超过 {MAX_CELLS} 个"),
+            (Self::Rows, Lang::En) => format!("cells with a value below row {MAX_ROWS}"),
+            (Self::Columns, Lang::En) => {
+                format!("cells with a value right of column {MAX_COLUMNS}")
+            }
+            (Self::Cells, Lang::En) => format!("more than {MAX_CELLS} cells"),
         }
     }
 }

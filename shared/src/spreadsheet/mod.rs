@@ -30,6 +30,7 @@ mod cell;
 mod error;
 mod field;
 mod header;
+mod limits;
 mod pipeline;
 mod read;
 mod rows;
@@ -42,6 +43,7 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use error::SheetError;
+pub use limits::{MAX_CELLS, MAX_COLUMNS, MAX_ROWS, SheetLimit};
 pub use template::template;
 pub use write::{ExportColumn, export, failure_workbook};
 

@@ -8,6 +8,7 @@ use calamine::{Reader, SheetType, Sheets, open_workbook_auto_from_rs};
 use super::cell::{SheetCell, display_text, is_blank};
 use super::field::{Checker, ColumnCheck};
 use super::header::{self, Columns, HEADER_SCAN_ROWS};
+use super::limits;
 use super::pipeline;
 use super::rows::{CellRows, OwnedRow, RangeRows, Row, RowError, RowSource};
 use super::template::is_notes_row;
@@ -28,7 +29,7 @@ const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 pub(super) enum SheetOutcome {
     /// No header row in the first rows: try the next sheet.
     NoHeader,
-    /// The streaming reader met cells out of order: read the sheet again as a range.
+    /// The streaming reader met cells out of order: read the sheet again and sort its cells.
     OutOfOrder,
 }
 
@@ -66,35 +67,62 @@ pub(super) fn read_list(
         let unreadable = || SheetError::UnreadableSheet {
             sheet: sheet.clone(),
         };
-        if let Sheets::Xlsx(xlsx) = &mut workbook {
-            let parallel = if two_cores {
-                let reader = xlsx
+        // .xlsx and .xlsb are streamed (see `limits`): one fresh cell reader per attempt.
+        macro_rules! cells {
+            ($book:expr) => {{
+                let mut reader = $book
                     .worksheet_cells_reader(&sheet)
                     .map_err(|_| unreadable())?;
-                pipeline::in_parallel(CellRows::new(reader), |rows| {
-                    read_sheet(&sheet, rows, options, progress)
+                let last_row = reader.dimensions().end.0;
+                CellRows::new(last_row, move || {
+                    reader
+                        .next_cell()
+                        .map(|cell| {
+                            cell.map(|cell| (cell.get_position(), cell.get_value().clone()))
+                        })
+                        .map_err(|_| RowError::Unreadable)
                 })
-            } else {
-                None
-            };
-            let outcome = match parallel {
-                Some(outcome) => outcome,
-                None => {
-                    let reader = xlsx
-                        .worksheet_cells_reader(&sheet)
-                        .map_err(|_| unreadable())?;
-                    read_sheet(&sheet, CellRows::new(reader), options, progress)
-                }
-            };
-            match outcome? {
-                Ok(list) => return Ok(list),
-                Err(SheetOutcome::NoHeader) => continue,
-                // Read again below as a range, which puts the cells in order.
-                Err(SheetOutcome::OutOfOrder) => {}
-            }
+            }};
         }
-        let range = workbook.worksheet_range(&sheet).map_err(|_| unreadable())?;
-        match read_sheet(&sheet, RangeRows::new(&range), options, progress)? {
+        macro_rules! streamed {
+            ($book:expr) => {{
+                let parallel = if two_cores {
+                    pipeline::in_parallel(cells!($book), |rows| {
+                        read_sheet(&sheet, rows, options, progress)
+                    })
+                } else {
+                    None
+                };
+                let outcome = match parallel {
+                    Some(outcome) => outcome,
+                    None => read_sheet(&sheet, cells!($book), options, progress),
+                };
+                match outcome? {
+                    Ok(list) => return Ok(list),
+                    Err(SheetOutcome::NoHeader) => continue,
+                    Err(SheetOutcome::OutOfOrder) => {
+                        let sorted = cells!($book)
+                            .into_sorted()
+                            .map_err(|error| row_error(&sheet, error))?;
+                        read_sheet(&sheet, sorted, options, progress)?
+                    }
+                }
+            }};
+        }
+        let outcome = match &mut workbook {
+            Sheets::Xlsx(book) => streamed!(book),
+            Sheets::Xlsb(book) => streamed!(book),
+            // Parsed whole when the workbook was opened: checked before any row is read.
+            Sheets::Xls(_) | Sheets::Ods(_) => {
+                let range = workbook.worksheet_range(&sheet).map_err(|_| unreadable())?;
+                limits::check_range(&range).map_err(|limit| SheetError::SheetTooLarge {
+                    sheet: sheet.clone(),
+                    limit,
+                })?;
+                read_sheet(&sheet, RangeRows::new(&range), options, progress)?
+            }
+        };
+        match outcome {
             Ok(list) => return Ok(list),
             Err(_) => continue,
         }
@@ -123,17 +151,14 @@ pub(super) fn read_sheet<S: RowSource>(
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Result<ParsedList, SheetOutcome>, SheetError> {
-    let unreadable = || SheetError::UnreadableSheet {
-        sheet: sheet.to_owned(),
-    };
     let program = options.program;
     let mut head: Vec<OwnedRow<S::Cell>> = Vec::new();
     while head.len() < HEADER_SCAN_ROWS as usize {
         match source.next_row() {
             Ok(Some(row)) => head.push(row.to_owned()),
             Ok(None) => break,
-            Err(RowError::Unreadable) => return Err(unreadable()),
             Err(RowError::OutOfOrder(_)) => return Ok(Err(SheetOutcome::OutOfOrder)),
+            Err(error) => return Err(row_error(sheet, error)),
         }
     }
     let Some(header_index) = header::find_header_row(program, head.iter().map(OwnedRow::view))
@@ -192,8 +217,8 @@ pub(super) fn read_sheet<S: RowSource>(
         match source.next_row() {
             Ok(Some(row)) => reader.read(row),
             Ok(None) => break,
-            Err(RowError::Unreadable) => return Err(unreadable()),
             Err(RowError::OutOfOrder(_)) => return Ok(Err(SheetOutcome::OutOfOrder)),
+            Err(error) => return Err(row_error(sheet, error)),
         }
     }
     let (rows_done, progress) = (reader.rows_done, reader.progress);
@@ -202,6 +227,19 @@ pub(super) fn read_sheet<S: RowSource>(
         rows_total: rows_done,
     });
     Ok(Ok(reader.list))
+}
+
+/// The error a row source's failure makes of the whole sheet.
+fn row_error(sheet: &str, error: RowError) -> SheetError {
+    match error {
+        RowError::TooLarge(limit) => SheetError::SheetTooLarge {
+            sheet: sheet.to_owned(),
+            limit,
+        },
+        RowError::Unreadable | RowError::OutOfOrder(_) => SheetError::UnreadableSheet {
+            sheet: sheet.to_owned(),
+        },
+    }
 }
 
 fn header_of<'c>(checks: &'c [ColumnCheck], key: &str) -> Option<&'c str> {

@@ -1,16 +1,16 @@
 //! A sheet's rows, one at a time, from either calamine reader.
 //!
-//! .xlsx sheets are streamed cell by cell ([`CellRows`]): a 100,000-row list is checked as it is
-//! parsed, without first building a grid of every cell or copying each shared string into each
-//! cell that uses it. Other formats come as a calamine `Range` ([`RangeRows`]). Both yield every
+//! .xlsx and .xlsb sheets are streamed cell by cell ([`CellRows`]): a 100,000-row list is checked
+//! as it is parsed, without first building a grid of every cell or copying each shared string
+//! into each cell that uses it, and no cell beyond the limits of `limits` is ever kept. .xls and
+//! .ods come as a calamine `Range` ([`RangeRows`]), checked by `limits::check_range` first. Both yield every
 //! row from the first one with a value, rows without any cell included, with cells counted from
 //! column A, so row and column numbers are the ones Excel shows.
 
-use std::io::{Read, Seek};
-
-use calamine::{Data, DataRef, DataType, Range, XlsxCellReader};
+use calamine::{Data, DataRef, DataType, Range};
 
 use super::cell::{SheetCell, Value};
+use super::limits::{CellBudget, MAX_ROWS, SheetLimit};
 
 /// One row: its 0-based index in the sheet and its cells, the first of which sits in column
 /// `offset` (0 is column A).
@@ -87,7 +87,7 @@ impl<T> OwnedRow<T> {
 }
 
 /// The streaming reader met cells out of row order, which Excel never writes; the sheet is then
-/// read again as a range, which sorts its cells.
+/// read again and its cells sorted ([`CellRows::into_sorted`]).
 #[derive(Debug)]
 pub(super) struct OutOfOrder;
 
@@ -97,6 +97,8 @@ pub(super) enum RowError {
     /// The sheet's XML is damaged.
     Unreadable,
     OutOfOrder(OutOfOrder),
+    /// The sheet has a cell beyond a limit; see `limits`.
+    TooLarge(SheetLimit),
 }
 
 /// A source of rows.
@@ -150,12 +152,18 @@ impl RowSource for RangeRows<'_> {
     }
 }
 
-/// A cell with a value and its 0-based (row, column).
-type PlacedCell<'a> = ((u32, u32), DataRef<'a>);
+/// A cell and its 0-based (row, column).
+pub(super) type PlacedCell<'a> = ((u32, u32), DataRef<'a>);
 
-/// The rows of an .xlsx sheet, assembled from its cells as they are parsed.
-pub(super) struct CellRows<'a, RS: Read + Seek> {
-    reader: XlsxCellReader<'a, RS>,
+/// What a streaming reader gives next: a cell, the end of the sheet, or why it cannot go on.
+pub(super) type NextCell<'a> = Result<Option<PlacedCell<'a>>, RowError>;
+
+/// The rows of a streamed sheet (.xlsx, .xlsb), assembled from its cells as they are parsed.
+/// `next` is the format's cell reader; every cell it gives is admitted by a [`CellBudget`]
+/// before it is kept, so no row, column or cell count beyond the limits is ever stored.
+pub(super) struct CellRows<'a, N> {
+    next: N,
+    budget: CellBudget,
     /// The first cell of the next row, already read.
     pending: Option<PlacedCell<'a>>,
     finished: bool,
@@ -165,12 +173,14 @@ pub(super) struct CellRows<'a, RS: Read + Seek> {
     hint: usize,
 }
 
-impl<'a, RS: Read + Seek> CellRows<'a, RS> {
-    pub(super) fn new(reader: XlsxCellReader<'a, RS>) -> Self {
-        let dimensions = reader.dimensions();
+impl<'a, N: FnMut() -> NextCell<'a>> CellRows<'a, N> {
+    /// `last_row` is the sheet's declared last row (0-based), a progress hint only: it is
+    /// capped at [`MAX_ROWS`] because nothing checks it.
+    pub(super) fn new(last_row: u32, next: N) -> Self {
         Self {
-            hint: usize::try_from(dimensions.end.0.saturating_add(1)).unwrap_or(0),
-            reader,
+            hint: usize::try_from(last_row.saturating_add(1).min(MAX_ROWS)).unwrap_or(0),
+            next,
+            budget: CellBudget::default(),
             pending: None,
             finished: false,
             next_index: None,
@@ -180,21 +190,51 @@ impl<'a, RS: Read + Seek> CellRows<'a, RS> {
 
     /// The next cell with a value; empty cells (formatting only) are skipped, as calamine's
     /// range reader skips them.
-    fn next_cell(&mut self) -> Result<Option<PlacedCell<'a>>, RowError> {
+    fn next_cell(&mut self) -> NextCell<'a> {
         loop {
-            match self.reader.next_cell() {
-                Ok(Some(cell)) if cell.get_value().is_empty() => {}
-                Ok(Some(cell)) => {
-                    return Ok(Some((cell.get_position(), cell.get_value().clone())));
+            match (self.next)()? {
+                Some((position, value)) => {
+                    let empty = value.is_empty();
+                    self.budget
+                        .admit(position, empty)
+                        .map_err(RowError::TooLarge)?;
+                    if !empty {
+                        return Ok(Some((position, value)));
+                    }
                 }
-                Ok(None) => return Ok(None),
-                Err(_) => return Err(RowError::Unreadable),
+                None => return Ok(None),
             }
         }
     }
+
+    /// The same sheet with its cells put in order, for a sheet whose cells came out of order
+    /// (which Excel never writes): `self` must not have been read from yet, and is drained into
+    /// a list of at most [`super::limits::MAX_CELLS`] cells, which is sorted — never into a grid
+    /// from the first cell to the last, which is what calamine's range reader would allocate.
+    pub(super) fn into_sorted(
+        mut self,
+    ) -> Result<CellRows<'a, impl FnMut() -> NextCell<'a> + Send>, RowError> {
+        let mut cells = Vec::new();
+        while let Some(cell) = self.next_cell()? {
+            cells.push(cell);
+        }
+        // Stable, so of two cells at one place the later one in the file is kept, as calamine's
+        // range reader keeps it.
+        cells.sort_by_key(|(position, _)| *position);
+        cells.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut cells = cells.into_iter();
+        let last_row = u32::try_from(self.hint.saturating_sub(1)).unwrap_or(0);
+        Ok(CellRows::new(last_row, move || Ok(cells.next())))
+    }
 }
 
-impl<'a, RS: Read + Seek> RowSource for CellRows<'a, RS> {
+impl<'a, N: FnMut() -> NextCell<'a>> RowSource for CellRows<'a, N> {
     type Cell = DataRef<'a>;
 
     fn next_row(&mut self) -> Result<Option<Row<'_, DataRef<'a>>>, RowError> {

@@ -3,6 +3,7 @@
 
 mod import;
 mod import_rules;
+mod limits;
 mod output;
 mod rows;
 mod template;
