@@ -360,8 +360,29 @@ export interface ProgramSettings {
 }
 
 export interface Session {
+  /** The console session's token: the only credential the browser keeps. */
   token: string;
   viewer: Viewer;
+}
+
+/** A lockout after repeated failed attempts (administrator only): the source address, or the
+ *  first hex digits of the guessed value's hash — never the value. */
+export interface Lockout {
+  id: string;
+  kind: "enrolment_code" | "sign_in_code" | "admin_token" | "device_credential";
+  kind_label: Text;
+  subject: "source" | "credential";
+  key: string;
+  failures: number;
+  lockouts: number;
+  locked_until_ms: number;
+  /** The end in Beijing time, as the server wrote it. */
+  locked_until: string;
+}
+
+export interface Lockouts {
+  now_ms: number;
+  lockouts: Lockout[];
 }
 
 export interface ConsoleApi {
@@ -406,4 +427,7 @@ export interface ConsoleApi {
   programSettings(): Promise<ProgramSettings[]>;
   saveDeadlines(program: string, settings: DeadlineSettings): Promise<ProgramSettings>;
   resetDeadlines(program: string): Promise<ProgramSettings>;
+  /** Administrator only: the current lockouts of codes and tokens, and lifting one. */
+  lockouts(): Promise<Lockouts>;
+  liftLockout(id: string): Promise<void>;
 }

@@ -1,6 +1,8 @@
 // `ConsoleApi` over HTTP (the browser's console): fetch to the sync server's /console/api/ and
-// /admin/imports, with the session token as a bearer credential. Every method rejects with a
-// `ConsoleError`, never a bare string.
+// /admin/…, with the console session's token as the bearer credential — also for the
+// administrator, who signs in with the admin token once and then holds a revocable session like
+// everyone else: the admin token is sent once, at sign-in, and never kept. Every method rejects
+// with a `ConsoleError`, never a bare string.
 
 import {
   type Batch,
@@ -17,6 +19,7 @@ import {
   type IssuedCode,
   type JurisdictionTree,
   type Lang,
+  type Lockouts,
   type Me,
   type NewUser,
   type NotificationOverlay,
@@ -102,8 +105,9 @@ export class HttpConsoleApi implements ConsoleApi {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(credential),
     });
-    // The administrator keeps presenting the admin token: /admin/imports takes only that.
-    this.token = "admin_token" in credential ? credential.admin_token : session.token;
+    // Only the session's token is kept, whoever signed in (the server accepts an administrator's
+    // session wherever the admin token is accepted).
+    this.token = session.token;
     return session;
   }
 
@@ -250,5 +254,13 @@ export class HttpConsoleApi implements ConsoleApi {
 
   resetDeadlines(program: string): Promise<ProgramSettings> {
     return this.json(`/console/api/admin/programs/${encodeURIComponent(program)}/deadlines`, { method: "DELETE" });
+  }
+
+  lockouts(): Promise<Lockouts> {
+    return this.json("/console/api/admin/lockouts");
+  }
+
+  async liftLockout(id: string): Promise<void> {
+    await this.request(`/console/api/admin/lockouts/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 }

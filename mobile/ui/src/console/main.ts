@@ -14,6 +14,7 @@ import { adminView } from "./views/admin.js";
 import { healthView } from "./views/health.js";
 import { importView } from "./views/import.js";
 import { jurisdictionsView } from "./views/jurisdictions.js";
+import { lockoutsView } from "./views/lockouts.js";
 import { notificationsView } from "./views/notifications.js";
 import { programsView } from "./views/programs.js";
 import { resultsView } from "./views/results.js";
@@ -21,6 +22,8 @@ import { TauriConsoleApi, tauriInvoke } from "./tauri-api.js";
 import { signInView } from "./views/signin.js";
 import { wallView } from "./views/wall.js";
 
+/** Where the tab keeps its console session's token — only ever a session token, which a
+ *  sign-out revokes on the server; the admin token is sent once at sign-in and never stored. */
 const TOKEN_KEY = "outpost-console-token";
 const LANG_KEY = "outpost-console-lang";
 
@@ -36,6 +39,7 @@ const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: bo
   { id: "jurisdictions", key: "nav.jurisdictions", view: jurisdictionsView, admin: true },
   { id: "notifications", key: "nav.notifications", view: notificationsView, admin: true },
   { id: "programs", key: "nav.programs", view: programsView, admin: true },
+  { id: "lockouts", key: "nav.lockouts", view: lockoutsView, admin: true, server: true },
 ];
 
 const app = document.getElementById("app") as HTMLElement;
@@ -94,8 +98,8 @@ function showSignIn(): void {
   const root = h("main", { class: "console-main" });
   fill(app, h("header", { class: "console-head" }, h("strong", {}, ct("console.title")), langSelect(showSignIn)), root);
   signInView(root, api, (session) => {
-    if (http?.sessionToken) sessionStorage.setItem(TOKEN_KEY, http.sessionToken);
-    void session;
+    // The session's token only, whoever signed in: never the admin token typed in the form.
+    if (http) sessionStorage.setItem(TOKEN_KEY, session.token);
     void start();
   });
 }

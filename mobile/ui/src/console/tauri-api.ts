@@ -148,4 +148,6 @@ export class TauriConsoleApi implements ConsoleApi {
   programSettings = (): Promise<never> => this.needsServer();
   saveDeadlines = (): Promise<never> => this.needsServer();
   resetDeadlines = (): Promise<never> => this.needsServer();
+  lockouts = (): Promise<never> => this.needsServer();
+  liftLockout = (): Promise<never> => this.needsServer();
 }

@@ -1,4 +1,5 @@
-// Sign-in (登录): a one-time code for a user, or the administrator token.
+// Sign-in (登录): a one-time code for a user, or the administrator token — sent once to open a
+// session and cleared from the form at once, so the page never holds it after sign-in.
 
 import { h } from "../../dom.js";
 import { type ConsoleApi, type Session } from "../api.js";
@@ -31,6 +32,7 @@ export function signInView(root: HTMLElement, api: ConsoleApi, signedIn: (s: Ses
     event.preventDefault();
     const adminToken = token.value.trim();
     const typed = code.value.trim();
+    token.value = "";
     if (!adminToken && !typed) {
       error.textContent = ct("signin.required");
       error.hidden = false;
