@@ -268,6 +268,20 @@ impl Fixture {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Signs the administrator in with the admin token, as the browser console does; the
+    /// administrator's session token.
+    pub fn console_session_as_admin(&self) -> String {
+        let response = self
+            .client
+            .post(format!("{}/console/api/session", self.url))
+            .json(&serde_json::json!({"admin_token": TOKEN}))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     /// Imports a list through the admin API and waits for the engine to take it up; the answer
     /// (batch, counts).
     pub fn import(&self, list: Vec<u8>) -> serde_json::Value {
