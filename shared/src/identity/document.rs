@@ -90,8 +90,8 @@ pub enum DocumentKind {
 pub const DOCUMENT_KINDS: [(DocumentKind, &str, &str, &str); 7] = [
     (DocumentKind::ResidentId, "resident-id", "居民身份证", "Resident ID card"),
     (DocumentKind::Passport, "passport", "护照", "Passport"),
-    (DocumentKind::HongKongMacaoPermit, "hk-macao-permit", "港澳通行证", "HK/Macao permit"),
-    (DocumentKind::TaiwanPermit, "taiwan-permit", "台胞证", "Taiwan compatriot permit"),
+    (DocumentKind::HongKongMacaoPermit, "hk-macao-permit", "港澳居民来往内地通行证", "Mainland travel permit for HK/Macao residents"),
+    (DocumentKind::TaiwanPermit, "taiwan-permit", "台胞证", "Mainland travel permit for Taiwan residents"),
     (DocumentKind::MilitaryOfficerId, "military-officer-id", "军官证", "Military officer ID"),
     (DocumentKind::ForeignPermanentResidentId, "foreign-resident-id", "外国人永居证", "Foreign permanent resident ID"),
     (DocumentKind::Other, "other", "其他证件", "Other document"),
@@ -126,10 +126,104 @@ impl DocumentKind {
     }
 }
 
+impl DocumentKind {
+    /// The kind [`IdentityDocument::parse_guess`] reads `number` as, from its shape alone (no
+    /// check character is computed): for a number parse_guess has already normalised, as the
+    /// importer stores it, this names its kind without reading it again. `None` for a number
+    /// parse_guess refuses.
+    pub fn of_number(number: &str) -> Option<Self> {
+        match Shape::of(&normalise_id_text(number)) {
+            Shape::Resident => Some(Self::ResidentId),
+            Shape::Passport => Some(Self::Passport),
+            Shape::Permit(kind) => Some(kind),
+            Shape::Phone | Shape::Unrecognised => None,
+        }
+    }
+}
+
+/// What a number looks like, before it is checked as that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Resident,
+    /// A permit or card whose number has a fixed shape but no check character.
+    Permit(DocumentKind),
+    Phone,
+    Passport,
+    Unrecognised,
+}
+
+impl Shape {
+    /// Tells the kind by shape, on normalised text (upper case, no spaces). The order matters:
+    ///
+    /// - 14–19 characters, all digits but at most one: a resident ID, mistyped or not, so a
+    ///   missing digit or a stray letter is reported as such instead of slipping through as a
+    ///   "passport". (18-digit residence permits of Hong Kong, Macao and Taiwan residents,
+    ///   81/82/83…, and the 2023 foreigner's permanent residence card, 9…, are numbered and
+    ///   checked the same way.)
+    /// - H or M and 8 or 10 digits: 港澳居民来往内地通行证 (回乡证).
+    /// - 8 digits, or 10 digits and a letter (the old form, 1234567890(B)): 台胞证.
+    /// - 3 letters and 12 digits: the old foreigner's permanent residence card (外国人永居证).
+    /// - 11 digits starting 13–19: a mobile phone number in the wrong column.
+    /// - otherwise 5–20 letters and digits: a passport, Chinese (E12345678, EA1234567,
+    ///   G12345678) or foreign (K1234567; a Taiwan passport's 9 digits).
+    fn of(text: &str) -> Self {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let letters = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase());
+        let non_digits = text.bytes().filter(|b| !b.is_ascii_digit()).count();
+        if (14..=19).contains(&text.len()) && non_digits <= 1 {
+            return Self::Resident;
+        }
+        let (head, tail) = text.split_at(text.find(|c: char| c.is_ascii_digit()).unwrap_or(0));
+        match (head, tail.len()) {
+            ("H" | "M", 8 | 10) if digits(tail) => {
+                return Self::Permit(DocumentKind::HongKongMacaoPermit);
+            }
+            (head, 12) if head.len() == 3 && letters(head) && digits(tail) => {
+                return Self::Permit(DocumentKind::ForeignPermanentResidentId);
+            }
+            _ => {}
+        }
+        let old_taiwan = text
+            .strip_suffix(')')
+            .and_then(|rest| rest.strip_suffix(|c: char| c.is_ascii_uppercase()))
+            .and_then(|rest| rest.strip_suffix('('))
+            .or_else(|| text.strip_suffix(|c: char| c.is_ascii_uppercase()));
+        if (text.len() == 8 && digits(text))
+            || old_taiwan.is_some_and(|d| d.len() == 10 && digits(d))
+        {
+            return Self::Permit(DocumentKind::TaiwanPermit);
+        }
+        if text.len() == 11
+            && digits(text)
+            && matches!(text.as_bytes().get(1), Some(b'3'..=b'9'))
+            && text.starts_with('1')
+        {
+            return Self::Phone;
+        }
+        if (5..=20).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Self::Passport;
+        }
+        Self::Unrecognised
+    }
+}
+
 impl Describe for DocumentKind {
     fn describe(&self, lang: Lang) -> String {
         self.label().get(lang).to_owned()
     }
+}
+
+/// The key of the field that records which document a number field holds: `id_number_kind`
+/// beside `id_number`, with a [`DocumentKind`] code (`passport`, `hk-macao-permit`, …) as its
+/// value.
+///
+/// A record keeps its fields as flat text (`fields: {key: text}`), so the kind is a sibling
+/// field rather than a prefix of the number: the number stays exactly what search, duplicate
+/// checks and masking compare and show. The sibling is written only for documents other than
+/// the resident ID card, so records of resident IDs are the same as before documents were
+/// read: no sibling means a resident ID (or a record made before kinds were recorded).
+pub fn document_kind_key(field_key: &str) -> String {
+    format!("{field_key}_kind")
 }
 
 /// What is wrong with a typed document number of any kind.
@@ -142,10 +236,15 @@ pub enum DocumentError {
     #[error("the document number is empty: enter the number printed on the document")]
     EmptyNumber,
     #[error(
-        "this is neither an ID number (18 or 15 digits) nor a passport number (5 to 20 letters \
-         and digits): choose the document type and enter the number again"
+        "this is neither an ID number (18 or 15 digits), a passport number (5 to 20 letters \
+         and digits) nor a permit number: choose the document type and enter the number again"
     )]
     Unrecognised,
+    #[error(
+        "this is a mobile phone number, not a document number: put it in the phone column and \
+         enter the ID or passport number here"
+    )]
+    PhoneNumberGiven,
 }
 
 impl Describe for DocumentError {
@@ -156,7 +255,11 @@ impl Describe for DocumentError {
             (_, Lang::En) => self.to_string(),
             (Self::EmptyNumber, Lang::Zh) => "证件号码为空：请填写证件上的号码".to_owned(),
             (Self::Unrecognised, Lang::Zh) => {
-                "无法识别证件类型：既不是身份证号（18或15位），也不是护照号码（5–20位字母和数字），请选择证件类型后重新填写"
+                "无法识别证件类型：既不是身份证号（18或15位），也不是护照号码（5–20位字母和数字）或通行证号码，请选择证件类型后重新填写"
+                    .to_owned()
+            }
+            (Self::PhoneNumberGiven, Lang::Zh) => {
+                "这是手机号码，不是证件号码：请把它填到手机号码一栏，这里填写身份证号或护照号码"
                     .to_owned()
             }
         }
@@ -201,10 +304,10 @@ impl IdentityDocument {
         }
     }
 
-    /// Guesses the kind when a sheet has one "证件号码" column: digits (with a final X) of
-    /// resident-ID length are a resident ID; letters and digits of passport length are a
-    /// passport. Digit strings of 14–19 characters are treated as a mistyped resident ID, so a
-    /// missing digit is reported as such instead of slipping through as a "passport".
+    /// Reads a number whose kind nobody gave, as a list's one 身份证号码 / 证件号码 column
+    /// carries it: the kind is told by the number's shape ([`DocumentKind::of_number`]), and a
+    /// resident ID is then checked strictly (length, birth date, check character). Mobile phone
+    /// numbers and Excel's rounded floats are refused, not taken for passports.
     pub fn parse_guess(raw: &str) -> Result<Self, DocumentError> {
         let text = normalise_id_text(raw);
         if text.is_empty() {
@@ -213,14 +316,19 @@ impl IdentityDocument {
         if looks_like_excel_scientific(&text) {
             return Err(IdNumberError::ExcelNumberLostDigits.into());
         }
-        let body = text.strip_suffix('X').unwrap_or(&text);
-        let digits_only = body.bytes().all(|b| b.is_ascii_digit());
-        if digits_only && (14..=19).contains(&text.len()) {
-            return Self::parse_resident(&text);
+        match Shape::of(&text) {
+            Shape::Resident => Self::parse_resident(&text),
+            Shape::Phone => Err(DocumentError::PhoneNumberGiven),
+            Shape::Passport => Passport::parse(&text)
+                .map(Self::Passport)
+                .map_err(|_| DocumentError::Unrecognised),
+            Shape::Permit(kind) => Ok(Self::Other {
+                kind: kind.code().to_owned(),
+                // The old Taiwan permit's letter is printed in brackets: 1234567890(B).
+                number: text.replace(['(', ')'], ""),
+            }),
+            Shape::Unrecognised => Err(DocumentError::Unrecognised),
         }
-        Passport::parse(&text)
-            .map(Self::Passport)
-            .map_err(|_| DocumentError::Unrecognised)
     }
 
     fn parse_resident(raw: &str) -> Result<Self, DocumentError> {

@@ -24,6 +24,7 @@ mod phone;
 
 pub use document::{
     DOCUMENT_KINDS, DocumentError, DocumentKind, IdentityDocument, Passport, PassportError,
+    document_kind_key,
 };
 use mask::mask_middle;
 pub use mask::{mask_id_number, mask_name, mask_phone};

@@ -167,6 +167,91 @@ fn documents_are_guessed_from_the_shape_of_the_number() {
 }
 
 #[test]
+fn passports_and_permits_in_one_id_column_are_read_as_what_they_are() {
+    let kind = |raw| {
+        let document = IdentityDocument::parse_guess(raw).expect(raw);
+        (document.kind(), document.number().to_owned())
+    };
+    let passport = |number: &str| (DocumentKind::Passport, number.to_owned());
+    // Chinese passports, old and new, and foreign ones (a Taiwan passport has 9 digits).
+    assert_eq!(kind("E12345678"), passport("E12345678"));
+    assert_eq!(kind("ea1234567"), passport("EA1234567"));
+    assert_eq!(kind("G12345678"), passport("G12345678"));
+    assert_eq!(kind("K1234567"), passport("K1234567"));
+    assert_eq!(kind("830000000"), passport("830000000"));
+    // 港澳居民来往内地通行证 (H… for Hong Kong, M… for Macao), 台胞证 new and old, 永居证.
+    let permit = (DocumentKind::HongKongMacaoPermit, "H12345678".to_owned());
+    assert_eq!(kind("h12345678"), permit);
+    assert_eq!(kind("M1234567890").0, DocumentKind::HongKongMacaoPermit);
+    assert_eq!(
+        kind("12345678"),
+        (DocumentKind::TaiwanPermit, "12345678".to_owned())
+    );
+    assert_eq!(
+        kind("1234567890(B)"),
+        (DocumentKind::TaiwanPermit, "1234567890B".to_owned())
+    );
+    assert_eq!(
+        kind("USA310012345678").0,
+        DocumentKind::ForeignPermanentResidentId
+    );
+    // The kind of an already normalised number, without reading it again.
+    for raw in [
+        "E12345678",
+        "H12345678",
+        "12345678",
+        "1234567890(B)",
+        STANDARD_EXAMPLE,
+    ] {
+        let document = IdentityDocument::parse_guess(raw).expect(raw);
+        assert_eq!(
+            DocumentKind::of_number(document.number()),
+            Some(document.kind())
+        );
+    }
+    assert_eq!(document_kind_key("id_number"), "id_number_kind");
+}
+
+#[test]
+fn a_guessed_resident_id_is_still_checked_strictly() {
+    // A wrong check character, a stray letter in an 18-character number, a missing digit, an
+    // Excel float: all resident IDs gone wrong, never passports.
+    let mut wrong = NANSHA_ID.to_owned();
+    wrong.replace_range(17.., "9");
+    assert!(matches!(
+        IdentityDocument::parse_guess(&wrong),
+        Err(DocumentError::IdNumber(
+            IdNumberError::CheckCharacterMismatch { .. }
+        ))
+    ));
+    assert!(matches!(
+        IdentityDocument::parse_guess("44011519900307123A"),
+        Err(DocumentError::IdNumber(IdNumberError::InvalidCharacter {
+            character: 'A',
+            position: 18
+        }))
+    ));
+    assert!(matches!(
+        IdentityDocument::parse_guess("44011519900307123"),
+        Err(DocumentError::IdNumber(IdNumberError::WrongLength { .. }))
+    ));
+    assert_eq!(
+        IdentityDocument::parse_guess("4.40115199003071E+17"),
+        Err(IdNumberError::ExcelNumberLostDigits.into())
+    );
+    // A mobile number in the ID column is not a passport.
+    assert_eq!(
+        IdentityDocument::parse_guess("13800138000"),
+        Err(DocumentError::PhoneNumberGiven)
+    );
+    assert!(
+        DocumentError::PhoneNumberGiven
+            .describe(Lang::Zh)
+            .contains("手机号码")
+    );
+}
+
+#[test]
 fn documents_of_a_chosen_kind_are_checked_by_that_kind() {
     let permit = IdentityDocument::parse(DocumentKind::HongKongMacaoPermit, "\u{3000}Ｈ12345678 ");
     let permit = permit.unwrap();

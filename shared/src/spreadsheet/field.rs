@@ -8,7 +8,8 @@ use super::cell::{DateParts, Value, display_text, is_blank, number_text, trim};
 use super::header::MappedColumn;
 use crate::i18n::{Describe, Lang};
 use crate::identity::{
-    DocumentError, IdNumberError, IdentityDocument, LegacyResidentId, PhoneNumber, ResidentId,
+    DocumentError, DocumentKind, IdNumberError, IdentityDocument, LegacyResidentId, PhoneNumber,
+    ResidentId, document_kind_key,
 };
 use crate::jurisdiction::{Jurisdictions, Level, NameLookupError, Unit};
 use crate::program::{FieldType, JurisdictionLevel, Program};
@@ -119,6 +120,18 @@ impl<'p> ColumnCheck<'p> {
 
     pub(super) fn is_identity(&self) -> bool {
         matches!(self.kind, Kind::ResidentId | Kind::IdDocument)
+    }
+
+    /// For a document column, the sibling field that records which document `value` (this
+    /// column's checked, normalised number) is, when it is not a resident ID card; see
+    /// [`document_kind_key`].
+    pub(super) fn document_kind_field(&self, value: &str) -> Option<(String, String)> {
+        if !matches!(self.kind, Kind::IdDocument) {
+            return None;
+        }
+        DocumentKind::of_number(value)
+            .filter(|kind| *kind != DocumentKind::ResidentId)
+            .map(|kind| (document_kind_key(self.key), kind.code().to_owned()))
     }
 }
 
@@ -405,12 +418,20 @@ fn resident_id(data: Value, text: &str) -> Result<String, String> {
     }
 }
 
+/// Any identity document in one column: the kind is read from the number's shape (a passport,
+/// a permit, or a resident ID, which is still checked strictly), and an Excel-rounded number is
+/// refused as in a resident-ID column. A first-generation ID is taken in its 18-character form,
+/// as [`resident_id`] takes it.
 fn id_document(data: Value, text: &str) -> Result<String, String> {
     if lost_digits(data) {
         return Err(EXCEL_LOST_DIGITS.to_owned());
     }
     IdentityDocument::parse_guess(text)
-        .map(|document| document.number().to_owned())
+        .map(|document| match document {
+            // In its 18-character form, as in a resident-ID column, for the same reasons.
+            IdentityDocument::LegacyResident(legacy) => legacy.to_eighteen().as_str().to_owned(),
+            other => other.number().to_owned(),
+        })
         .map_err(|error| match error {
             DocumentError::IdNumber(error) => id_reason(&error),
             other => other.describe(Lang::Zh),

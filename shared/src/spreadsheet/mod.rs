@@ -98,7 +98,9 @@ pub struct ListRow {
     pub original: Vec<String>,
     /// Normalised values by field key, in the sheet's column order: ID numbers and phones in
     /// their canonical form, choices as option codes, jurisdictions as unit codes. Empty
-    /// optional cells are left out.
+    /// optional cells are left out. A document column's number is followed by the kind of
+    /// document it is when that is not a resident ID card (`id_number_kind` = `passport`; see
+    /// [`crate::identity::document_kind_key`]).
     pub fields: Vec<(String, String)>,
     /// The code of the unit the row is dispatched to (at the program's dispatch level).
     pub unit: String,

@@ -304,7 +304,9 @@ impl ListReader<'_, '_, '_> {
                     if check.is_identity() && identity.is_none() {
                         identity = Some((identity_key(&value), check.header.as_str()));
                     }
+                    let document_kind = check.document_kind_field(&value);
                     fields.push((check.key.to_owned(), value));
+                    fields.extend(document_kind);
                 }
                 Ok(None) => {}
                 Err(reason) => reasons.push(reason),

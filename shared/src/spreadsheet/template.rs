@@ -54,7 +54,7 @@ pub(super) fn note_stem(program: &Program, field: &Field) -> String {
         FieldType::Text if field.required => "必填".to_owned(),
         FieldType::Text => "选填".to_owned(),
         FieldType::ResidentId => "18 位身份证号码，请设为文本格式".to_owned(),
-        FieldType::IdDocument => "身份证号码或护照号码，请设为文本格式".to_owned(),
+        FieldType::IdDocument => "身份证号码，或护照、港澳台通行证号码，请设为文本格式".to_owned(),
         FieldType::Phone => "11 位手机号码".to_owned(),
         FieldType::Jurisdiction if is_dispatch(program, field) => {
             format!("填写{}名称", program.dispatch().level.describe(Lang::Zh))

@@ -1,6 +1,7 @@
 //! Tests of the spreadsheet module. Every input workbook is built here with rust_xlsxwriter, so
 //! each test shows the sheet it reads; outputs are read back with calamine.
 
+mod documents;
 mod import;
 mod import_rules;
 mod limits;

@@ -38,7 +38,11 @@ fn the_w1_template_offers_the_import_columns_with_notes_lists_and_text_format() 
     );
     let text: Vec<bool> = columns.iter().map(|c| c.text).collect();
     assert_eq!(text, [false, false, true, true, false, false, false]);
-    assert_eq!(columns[3].note, "18 位身份证号码，请设为文本格式");
+    // W1's 身份证号码 column takes passports and permits too.
+    assert_eq!(
+        columns[3].note,
+        "身份证号码，或护照、港澳台通行证号码，请设为文本格式"
+    );
     assert_eq!(columns[2].note, "11 位手机号码");
     assert_eq!(
         columns[5].note,
