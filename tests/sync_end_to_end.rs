@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use outpost_e2e::Device;
@@ -14,12 +15,29 @@ use outpost_e2e::server::{
     Admin, Faults, FaultyTransport, ServerProcess, child_server_main, free_address,
 };
 use outpost_shared::demo::DemoRng;
-use outpost_shared::record::{Action, EventId, NewRecord, Record, RecordId, RecordKind};
+use outpost_shared::jurisdiction::Jurisdictions;
+use outpost_shared::program::Program;
+use outpost_shared::record::{Action, EventId, RecordId};
 use outpost_shared::replica::ReplicaError;
 use outpost_shared::sync::client::{SyncError, SyncOptions, TransportError, sync};
 use outpost_shared::sync::{PageLimits, Scope};
+use outpost_shared::task::command::{Command, Context, check};
 
 const DISTRICT: &str = "440115";
+const W1: &str = "w1-close-contact-whereabouts";
+
+/// W1 and the shipped tree, for the checks a device makes before it acts.
+static RULES: LazyLock<(Program, Jurisdictions)> = LazyLock::new(|| {
+    let program = outpost_shared::program::load_presets()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id() == W1)
+        .unwrap();
+    (
+        program,
+        outpost_shared::jurisdiction::load_presets().unwrap(),
+    )
+});
 const TOWN_A: &str = "440115001";
 const TOWN_B: &str = "440115002";
 
@@ -124,6 +142,30 @@ fn work(d: &mut FieldDevice, rng: &mut DemoRng, step: u64) {
             return;
         }
     };
+    // What the app does: the action is checked against what this replica knows, and a device
+    // never writes what its own check refuses (the server would refuse it too).
+    let state = d.device.replica.load(&id).unwrap().unwrap().state();
+    let command = match &action {
+        Action::Claimed => Command::Claim,
+        Action::Answered { outcome, note } => Command::Answer {
+            outcome: outcome.clone(),
+            note: note.clone(),
+        },
+        Action::Reassigned { to_unit, reason } => Command::Reassign {
+            to_unit: to_unit.clone(),
+            reason: reason.clone(),
+        },
+        _ => return,
+    };
+    let rules = &*RULES;
+    let context = Context {
+        program: &rules.0,
+        jurisdictions: &rules.1,
+        role: "worker",
+    };
+    if check(&context, &state, false, &command).is_err() {
+        return;
+    }
     let author = d.device.author.clone();
     let clock = &mut d.device.clock;
     let event = d
@@ -141,35 +183,34 @@ fn work(d: &mut FieldDevice, rng: &mut DemoRng, step: u64) {
     d.made.push((id, event));
 }
 
-fn seed_records(d: &mut FieldDevice, count: usize) {
-    let author = d.device.author.clone();
-    let clock = &mut d.device.clock;
-    d.device
-        .replica
-        .write(|w| {
-            for n in 0..count {
-                let unit = if n % 2 == 0 { TOWN_A } else { TOWN_B };
-                let mut record = Record::create(
-                    NewRecord {
-                        id: RecordId::new(format!("w1-e2e-{n:03}")).unwrap(),
-                        kind: RecordKind::Person,
-                        program: "w1-close-contact-whereabouts".into(),
-                        unit: unit.into(),
-                        batch: Some("e2e".into()),
-                        fields: vec![
-                            ("name".into(), format!("测试{n}")),
-                            ("phone".into(), "13800000000".into()),
-                        ],
-                    },
-                    &author,
-                    clock,
-                    now(),
-                )
-                .map_err(|e| ReplicaError::record("new", e))?;
-                w.save(&mut record)?;
-            }
-            Ok(())
+/// The district's list: `count` persons imported through the server, alternately for town A
+/// (南沙街道) and town B (珠江街道), as the district administrator imports them.
+fn import_list(admin: &Admin, count: usize) {
+    let rows: Vec<Vec<String>> = outpost_shared::demo::people(11, count, &[TOWN_A, TOWN_B])
+        .into_iter()
+        .enumerate()
+        .map(|(n, p)| {
+            let town = if n % 2 == 0 {
+                "南沙街道"
+            } else {
+                "珠江街道"
+            };
+            vec![
+                p.name,
+                p.phone,
+                p.id_number,
+                "密接".to_owned(),
+                town.to_owned(),
+            ]
         })
+        .collect();
+    admin
+        .import(
+            W1,
+            DISTRICT,
+            &["姓名", "手机号码", "身份证号码", "密接类型", "所属镇街"],
+            &rows,
+        )
         .unwrap();
 }
 
@@ -203,7 +244,7 @@ fn scenario(servers: &mut [ServerProcess], seed: u64) {
             online: true,
         });
     }
-    seed_records(&mut devices[0], 40);
+    import_list(&admin, 40);
     // The district's list goes up without faults first, so that everyone has work.
     devices[0].transport.faults = Faults {
         drop_request: 0,

@@ -113,6 +113,15 @@ pub struct App {
 }
 
 impl App {
+    /// Where the console's reads note records they cannot load.
+    pub fn console_noter(&self) -> quarantine::Noter<'_> {
+        quarantine::Noter {
+            quarantine: &self.quarantine,
+            found_by: "console",
+            now_ms: self.clock.now_ms(),
+        }
+    }
+
     /// The jurisdiction tree in force: the files' with the console's changes. A snapshot: a
     /// request or an engine pass works with one tree from start to end.
     pub fn jurisdictions(&self) -> Arc<Jurisdictions> {

@@ -2,8 +2,11 @@
 //! devices, administer users. Every function takes the store explicitly and does its work in one
 //! transaction.
 
+use std::collections::{BTreeMap, HashMap};
+
 use outpost_shared::console::ROLES;
 use outpost_shared::record::RecordId;
+use outpost_shared::sync::admission::{self, Pusher, Refusal, Rules, Stored};
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::message::{
     ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse,
@@ -12,6 +15,7 @@ use outpost_shared::sync::{Cursor, Scope};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::quarantine::{PushTurns, Quarantine};
 use crate::store::{Device, Redeemed, Store, StoreTx, User};
 
 /// An error answer: HTTP status plus the body the client shows.
@@ -135,14 +139,28 @@ pub struct Synced {
     pub response: SyncResponse,
 }
 
-/// One sync exchange: authenticates the device credential and runs the exchange, in one
-/// transaction that the store may commit together with concurrent exchanges.
+/// What a device's push is admitted against (see `outpost_shared::sync::admission`).
+pub struct Admission<'a> {
+    pub rules: Rules<'a>,
+    /// Keeps each device's exchanges in order while its push is admitted.
+    pub turns: &'a PushTurns,
+    /// Where stored records that cannot be read are noted.
+    pub quarantine: &'a Quarantine,
+}
+
+/// One sync exchange: authenticates the device credential, admits what it pushes, and runs the
+/// exchange in one transaction that the store may commit together with concurrent exchanges.
+///
+/// Admission loads each pushed record and applies the changes to a scratch copy, which can take
+/// a while and runs Automerge on the device's data: it happens between a read transaction and
+/// the write, outside every lock but the device's own turn (see `PushTurns`).
 pub fn sync(
     store: &impl Store,
     token: &str,
     request: SyncRequest,
     limits: PageLimits,
     now_ms: i64,
+    admission: &Admission<'_>,
 ) -> Result<Synced, ApiError> {
     request.check_bounds().map_err(|body| ApiError {
         status: if body.error == "incompatible_protocol" {
@@ -154,6 +172,12 @@ pub fn sync(
     })?;
     let limits = request.limits.unwrap_or(limits).clamp(limits);
     let token_hash = sha256_hex(token);
+    let _turn = admission.turns.turn(&token_hash);
+    let refused = if request.push.is_empty() {
+        HashMap::new()
+    } else {
+        admit_push(store, &token_hash, &request, admission, now_ms)?
+    };
     store
         .transaction_grouped(move |tx| {
             let (device, user) = match device_of(tx, &token_hash)? {
@@ -165,7 +189,8 @@ pub fn sync(
                 device: &device.id,
                 scope: &scope,
             };
-            let push = ledger::push(tx, peer, request.cursor, now_ms, &request.push)?;
+            let push =
+                ledger::push_admitted(tx, peer, request.cursor, now_ms, &request.push, &refused)?;
             let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
             tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
             Ok(Ok(Synced {
@@ -180,10 +205,74 @@ pub fn sync(
                     // Filled by the HTTP layer, which holds the settings in force.
                     deadlines: Default::default(),
                     jurisdictions: None,
+                    deferred: page.deferred,
                 },
             }))
         })
         .map_err(ApiError::from)?
+}
+
+/// Reads what the ledger holds of each pushed record and admits the push record by record; the
+/// refused records with their refusals. An unknown credential refuses nothing here: the
+/// exchange itself answers it.
+fn admit_push(
+    store: &impl Store,
+    token_hash: &str,
+    request: &SyncRequest,
+    admission: &Admission<'_>,
+    now_ms: i64,
+) -> Result<HashMap<RecordId, Refusal>, ApiError> {
+    // A record may be named by several groups of one push: admitted with all its changes.
+    let mut pushed: BTreeMap<&RecordId, Vec<Vec<u8>>> = BTreeMap::new();
+    for group in &request.push {
+        pushed
+            .entry(&group.record)
+            .or_default()
+            .extend(group.changes.iter().cloned());
+    }
+    let read = store.transaction(|tx| {
+        let Ok((device, user)) = device_of(tx, token_hash)? else {
+            return Ok(None);
+        };
+        let head = tx.max_seq()?;
+        let mut stored = Vec::with_capacity(pushed.len());
+        for &id in pushed.keys() {
+            stored.push(tx.changes_of(id, 0, head, None)?);
+        }
+        Ok(Some((device, user, stored)))
+    })?;
+    let Some((device, user, stored)) = read else {
+        return Ok(HashMap::new());
+    };
+    let pusher = Pusher {
+        user: &user.id,
+        device: &device.id,
+        role: &user.role,
+    };
+    let mut refused = HashMap::new();
+    for ((id, changes), stored) in pushed.iter().zip(stored) {
+        let verdict = Stored::load(&stored)
+            .and_then(|stored| admission::admit(id, &stored, changes, pusher, admission.rules));
+        if let Err(refusal) = verdict {
+            if let Refusal::Unreadable { detail } = &refusal {
+                admission.quarantine.note(id, detail, "sync", now_ms);
+            }
+            tracing::warn!(record = %id, device = %device.id, refusal = ?refusal_kind(&refusal), "pushed changes refused");
+            refused.insert((*id).clone(), refusal);
+        }
+    }
+    Ok(refused)
+}
+
+/// A refusal's kind, for logs (the details can name event ids, which are not personal data,
+/// but the kind is what an operator scans for).
+fn refusal_kind(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::Unreadable { .. } => "stored record unreadable",
+        Refusal::Unappliable { .. } => "change cannot be applied",
+        Refusal::ForeignActor { .. } => "change of another device",
+        Refusal::Event { .. } => "event refused",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

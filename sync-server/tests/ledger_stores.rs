@@ -4,10 +4,15 @@
 
 use outpost_shared::hlc::{DeviceId, HlcClock};
 use outpost_shared::record::{Action, Author, NewRecord, Record, RecordId, RecordKind, UserId};
-use outpost_shared::sync::message::{PageLimits, PullItem, RecordChanges, SyncRequest};
-use outpost_shared::sync::{Cursor, RejectReason};
+use outpost_shared::sync::admission::Rules;
+use outpost_shared::sync::ledger::{self, Peer};
+use outpost_shared::sync::message::{
+    PageLimits, PullItem, RecordChanges, SyncRequest, SyncResponse,
+};
+use outpost_shared::sync::{Cursor, RejectReason, Scope};
 use outpost_sync_server::AnyStore;
 use outpost_sync_server::config::Database;
+use outpost_sync_server::quarantine::{PushTurns, Quarantine};
 use outpost_sync_server::service::{self, EnrolRequest, NewUser};
 use outpost_sync_server::store::Store;
 
@@ -49,7 +54,7 @@ fn user(store: &AnyStore, id: &str, unit: &str) {
     .unwrap();
 }
 
-fn enrol(store: &AnyStore, user_id: &str, now: i64) -> String {
+fn enrol(store: &AnyStore, user_id: &str, now: i64) -> (String, String) {
     let code = service::issue_enrolment_code(store, user_id, 60_000, now).unwrap();
     service::enrol(
         store,
@@ -60,42 +65,92 @@ fn enrol(store: &AnyStore, user_id: &str, now: i64) -> String {
         },
         now,
     )
+    .map(|enrolled| (enrolled.device_id, enrolled.token))
     .unwrap()
-    .token
 }
 
-fn record(id: &str, unit: &str, device: &str) -> RecordChanges {
-    let device = DeviceId::new(device).unwrap();
-    let author = Author {
-        user: UserId::new("u").unwrap(),
-        device: device.clone(),
+/// One exchange, admitted against the shipped programs and tree as the server does.
+fn sync(store: &AnyStore, token: &str, request: SyncRequest, now: i64) -> SyncResponse {
+    let programs = outpost_shared::program::load_presets().unwrap();
+    let tree = outpost_shared::jurisdiction::load_presets().unwrap();
+    let (turns, quarantine) = (PushTurns::default(), Quarantine::default());
+    let admission = service::Admission {
+        rules: Rules {
+            programs: &programs,
+            jurisdictions: &tree,
+        },
+        turns: &turns,
+        quarantine: &quarantine,
     };
-    let mut clock = HlcClock::new(device);
+    service::sync(store, token, request, PageLimits::DEFAULT, now, &admission)
+        .unwrap()
+        .response
+}
+
+/// A person the server imported into `unit` (stored through the server's own push), and the
+/// claim that `user`'s device `device` makes of it.
+fn imported_and_claimed(
+    store: &AnyStore,
+    id: &str,
+    unit: &str,
+    user: &str,
+    device: &str,
+) -> (Record, RecordChanges) {
+    let import = DeviceId::new("server-import").unwrap();
+    let importer = Author {
+        user: UserId::new("import").unwrap(),
+        device: import.clone(),
+    };
     let mut record = Record::create(
         NewRecord {
             id: RecordId::new(id).unwrap(),
             kind: RecordKind::Person,
-            program: "w1".into(),
+            program: "w1-close-contact-whereabouts".into(),
             unit: unit.into(),
             batch: None,
             fields: vec![("name".into(), "何伟".into())],
         },
-        &author,
-        &mut clock,
+        &importer,
+        &mut HlcClock::new(import),
         1_000,
     )
     .unwrap();
-    record
-        .append(&author, &mut clock, 2_000, Action::Claimed)
-        .unwrap();
-    RecordChanges {
+    let creation = RecordChanges {
         record: record.id().clone(),
         changes: record
             .changes_since(&[])
             .into_iter()
             .map(|(_, b)| b)
             .collect(),
-    }
+    };
+    let everywhere = Scope::of_units(["44"]);
+    store
+        .transaction(|tx| {
+            let peer = Peer {
+                device: "server-import",
+                scope: &everywhere,
+            };
+            ledger::push(tx, peer, Cursor(0), 5, std::slice::from_ref(&creation))
+        })
+        .unwrap();
+    let heads = record.heads();
+    let device = DeviceId::new(device).unwrap();
+    let author = Author {
+        user: UserId::new(user).unwrap(),
+        device: device.clone(),
+    };
+    record
+        .append(&author, &mut HlcClock::new(device), 2_000, Action::Claimed)
+        .unwrap();
+    let claim = RecordChanges {
+        record: record.id().clone(),
+        changes: record
+            .changes_since(&heads)
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect(),
+    };
+    (record, claim)
 }
 
 #[test]
@@ -187,49 +242,40 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
     for (name, store, _dir) in stores("outpost_test_sync") {
         user(&store, "a", "440115001");
         user(&store, "b", "440115002");
-        let token_a = enrol(&store, "a", 0);
-        let token_b = enrol(&store, "b", 0);
+        let (device_a, token_a) = enrol(&store, "a", 0);
+        let (_, token_b) = enrol(&store, "b", 0);
 
+        let (p1, claim_p1) = imported_and_claimed(&store, "p1", "440115001", "a", &device_a);
+        let (_, claim_p2) = imported_and_claimed(&store, "p2", "440115002", "a", &device_a);
         let mut push = SyncRequest::new(Cursor(0));
-        push.push = vec![
-            record("p1", "440115001", "phone-a"),
-            record("p2", "440115002", "phone-a"),
-        ];
-        let response = service::sync(&store, &token_a, push.clone(), PageLimits::DEFAULT, 10)
-            .unwrap()
-            .response;
+        push.push = vec![claim_p1, claim_p2];
+        let response = sync(&store, &token_a, push.clone(), 10);
         let p1_changes = push.push[0].changes.len() as u32;
         assert_eq!(response.push.accepted, p1_changes, "{name}");
         assert_eq!(response.push.rejected.len(), 1, "{name}");
         assert_eq!(response.push.rejected[0].reason, RejectReason::OutOfScope);
         // Re-sending is a no-op.
-        let again = service::sync(&store, &token_a, push.clone(), PageLimits::DEFAULT, 11)
-            .unwrap()
-            .response;
+        let again = sync(&store, &token_a, push.clone(), 11);
         assert_eq!(
             (again.push.accepted, again.push.duplicates),
             (0, p1_changes),
             "{name}"
         );
 
-        let pull_b = service::sync(
-            &store,
-            &token_b,
-            SyncRequest::new(Cursor(0)),
-            PageLimits::DEFAULT,
-            12,
-        )
-        .unwrap()
-        .response;
+        // Town B's device gets its own imported p2, never town A's p1.
+        let pull_b = sync(&store, &token_b, SyncRequest::new(Cursor(0)), 12);
         assert!(
-            pull_b.items.is_empty(),
+            pull_b.items.iter().all(
+                |item| !matches!(item, PullItem::Whole { record, .. } if record.as_str() == "p1")
+            ),
             "{name}: town B got town A's record"
         );
 
         // Town A reassigns p1 to town B: it leaves A's devices and arrives whole at B's.
-        let mut doc = Record::load(&push.push[0].changes.concat()).unwrap();
+        let mut doc = p1;
+        let p1_changes = doc.changes_since(&[]).len() as u32;
         let heads = doc.heads();
-        let device = DeviceId::new("phone-a").unwrap();
+        let device = DeviceId::new(device_a.as_str()).unwrap();
         let author = Author {
             user: UserId::new("a").unwrap(),
             device: device.clone(),
@@ -253,15 +299,7 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
                 .map(|(_, b)| b)
                 .collect(),
         }];
-        let moved = service::sync(
-            &store,
-            &token_a,
-            move_request.clone(),
-            PageLimits::DEFAULT,
-            13,
-        )
-        .unwrap()
-        .response;
+        let moved = sync(&store, &token_a, move_request.clone(), 13);
         assert_eq!(
             moved.items,
             vec![PullItem::Remove {
@@ -269,15 +307,7 @@ fn sync_keeps_scopes_and_moves_records_between_towns() {
             }],
             "{name}"
         );
-        let arrived = service::sync(
-            &store,
-            &token_b,
-            SyncRequest::new(pull_b.cursor),
-            PageLimits::DEFAULT,
-            14,
-        )
-        .unwrap()
-        .response;
+        let arrived = sync(&store, &token_b, SyncRequest::new(pull_b.cursor), 14);
         assert!(
             matches!(&arrived.items[..], [PullItem::Whole { changes, .. }] if changes.len() as u32 == p1_changes + 1),
             "{name}: {:?}",

@@ -203,6 +203,42 @@ impl Admin {
         ))
     }
 
+    /// Imports a list as the district administrator would, through `POST /admin/imports`:
+    /// `rows` under `headers`, for `program` within the unit `within`.
+    pub fn import(
+        &self,
+        program: &str,
+        within: &str,
+        headers: &[&str],
+        rows: &[Vec<String>],
+    ) -> Result<(), Box<dyn Error>> {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (col, header) in headers.iter().enumerate() {
+            sheet.write_string(0, u16::try_from(col)?, *header)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (col, value) in row.iter().enumerate() {
+                sheet.write_string(1 + u32::try_from(r)?, u16::try_from(col)?, value)?;
+            }
+        }
+        let response = self
+            .client
+            .post(format!(
+                "{}/admin/imports?program={program}&within={within}&creator=district-admin",
+                self.url
+            ))
+            .bearer_auth(ADMIN_TOKEN)
+            .body(workbook.save_to_buffer()?)
+            .send()?;
+        let status = response.status();
+        let imported: serde_json::Value = response.json()?;
+        if !status.is_success() || imported["failed"] != 0 {
+            return Err(format!("import: {status} {imported}").into());
+        }
+        Ok(())
+    }
+
     pub fn revoke(&self, device: &str) -> Result<(), Box<dyn Error>> {
         self.post(
             &format!("/admin/devices/{device}/revoke"),

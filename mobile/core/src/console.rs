@@ -201,7 +201,7 @@ impl AppCore {
             candidates,
             &window,
             paged,
-            |id| self.fields_of(id),
+            |id| self.fields_of(id).map(Some),
         )?;
         page.total = total;
         page.offset = offset;

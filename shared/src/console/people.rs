@@ -89,6 +89,9 @@ pub struct PersonRow {
 pub struct Page {
     pub total: usize,
     pub offset: usize,
+    /// Records left out because they cannot be read (quarantined on the server, damaged on a
+    /// device): the list says "N 条记录无法读取" rather than failing whole.
+    pub unreadable: usize,
     pub rows: Vec<PersonRow>,
     /// The program's list columns (field key and label), in order.
     pub columns: Vec<(String, Text)>,
@@ -255,7 +258,7 @@ pub fn list<E>(
     candidates: Vec<Candidate>,
     filter: &Filter,
     paged: bool,
-    mut fields_of: impl FnMut(&RecordId) -> Result<BTreeMap<String, FieldValue>, E>,
+    mut fields_of: impl FnMut(&RecordId) -> Result<Option<BTreeMap<String, FieldValue>>, E>,
 ) -> Result<Page, E> {
     let lang = filter.lang();
     let status = blank(&filter.status);
@@ -274,10 +277,15 @@ pub fn list<E>(
         })
         .collect();
     let mut values: BTreeMap<RecordId, BTreeMap<String, String>> = BTreeMap::new();
+    let mut unreadable = 0;
     if let Some(needle) = blank(&filter.search) {
         let mut kept = Vec::new();
         for candidate in chosen {
-            let fields = field_values(program, jurisdictions, fields_of(&candidate.id)?, lang);
+            let Some(fields) = fields_of(&candidate.id)? else {
+                unreadable += 1;
+                continue;
+            };
+            let fields = field_values(program, jurisdictions, fields, lang);
             if matches_search(&fields, needle) {
                 values.insert(candidate.id.clone(), fields);
                 kept.push(candidate);
@@ -298,7 +306,13 @@ pub fn list<E>(
     for candidate in chosen.iter().skip(offset).take(limit) {
         let fields = match values.remove(&candidate.id) {
             Some(fields) => fields,
-            None => field_values(program, jurisdictions, fields_of(&candidate.id)?, lang),
+            None => match fields_of(&candidate.id)? {
+                Some(fields) => field_values(program, jurisdictions, fields, lang),
+                None => {
+                    unreadable += 1;
+                    continue;
+                }
+            },
         };
         rows.push(person_row(
             program,
@@ -310,6 +324,7 @@ pub fn list<E>(
     }
     Ok(Page {
         total,
+        unreadable,
         offset,
         rows,
         columns: columns(program),

@@ -33,6 +33,7 @@ mod email_channel;
 mod jurisdictions;
 mod lockouts;
 mod notifications;
+mod quarantine;
 pub mod storage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,6 +84,7 @@ pub fn routes() -> Router<Arc<Console>> {
         )
         .route("/console/api/admin/lockouts", get(lockouts::list))
         .route("/console/api/admin/lockouts/{id}", delete(lockouts::lift))
+        .route("/console/api/admin/quarantine", get(quarantine::list))
 }
 
 /// 403 for anyone but the administrator (the caller is signed in: the extractor answered 401

@@ -16,6 +16,7 @@ use outpost_shared::task;
 
 use super::flow::{raised_alerts, tally};
 use super::people::TASK_LIMIT;
+use crate::quarantine::Noter;
 use crate::store::StoreTx;
 use crate::store::tasks::{DeadlineState, TaskRow};
 
@@ -76,6 +77,7 @@ pub fn alert_feed(
     jurisdictions: &Jurisdictions,
     since_ms: Option<i64>,
     limit: usize,
+    noter: Noter<'_>,
 ) -> Result<Feed, LedgerError> {
     let mut items = Vec::new();
     for task in tasks_of(tx, viewer, None, None)? {
@@ -86,7 +88,7 @@ pub fn alert_feed(
         if !rows.iter().any(|r| r.alert_id.is_some()) {
             continue;
         }
-        let alerts = raised_alerts(tx, viewer, &rows)?;
+        let alerts = raised_alerts(tx, viewer, &rows, noter)?;
         for (key, item) in alert_items(program, &alerts, since_ms) {
             items.push(FeedItem {
                 key,

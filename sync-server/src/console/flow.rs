@@ -13,7 +13,11 @@ use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::alert;
 
 use super::people::document;
+use crate::quarantine::Noter;
 use crate::store::StoreTx;
+
+/// What a flow shows in place of a record that cannot be read (see `crate::quarantine`).
+const UNREADABLE: &str = "（无法读取）";
 use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 
 /// User display names by id.
@@ -42,6 +46,7 @@ pub fn raised_alerts(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
     rows: &[DeadlineRow],
+    noter: Noter<'_>,
 ) -> Result<Vec<RaisedAlert>, LedgerError> {
     let mut raised = Vec::new();
     for row in rows {
@@ -62,10 +67,10 @@ pub fn raised_alerts(
             continue;
         }
         let resolution = fold(&tx.events(&id)?).alert_resolution;
-        let title = document(tx, &id)?
-            .field(alert::fields::TITLE)
+        let title = document(tx, noter, &id)?
+            .and_then(|alert| alert.field(alert::fields::TITLE))
             .map(|f| f.value)
-            .unwrap_or_default();
+            .unwrap_or_else(|| UNREADABLE.to_owned());
         raised.push(RaisedAlert {
             id: alert_id.clone(),
             rule: row.rule.clone(),
@@ -84,6 +89,7 @@ pub fn task_flow(
     programs: &[Program],
     jurisdictions: &Jurisdictions,
     task_id: &str,
+    noter: Noter<'_>,
 ) -> Result<Option<Flow>, LedgerError> {
     let Some(task) = tx.task(task_id)? else {
         return Ok(None);
@@ -97,15 +103,18 @@ pub fn task_flow(
     let names = user_names(tx)?;
     let mut items = Vec::new();
     for member in tx.members_of(&task.id)? {
-        let person = document(tx, &member.record)?
-            .field("name")
-            .map(|f| mask_name(&f.value))
-            .unwrap_or_default();
+        let person = match document(tx, noter, &member.record)? {
+            Some(record) => record
+                .field("name")
+                .map(|f| mask_name(&f.value))
+                .unwrap_or_default(),
+            None => UNREADABLE.to_owned(),
+        };
         let events = tx.events(&member.record)?;
         items.extend(person_events(program, &events, &names, Some(&person)));
     }
     let deadlines = tx.deadlines_of(&task.id)?;
-    let alerts = raised_alerts(tx, viewer, &deadlines)?;
+    let alerts = raised_alerts(tx, viewer, &deadlines, noter)?;
     items.extend(
         flow::alert_items(program, &alerts, None)
             .into_iter()

@@ -169,7 +169,15 @@ async fn results(
         let app = &console.app;
         let program = program(app, &filter.program)?;
         Ok(app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions(), &filter, true)
+            people::list(
+                tx,
+                &viewer,
+                program,
+                &app.jurisdictions(),
+                &filter,
+                true,
+                app.console_noter(),
+            )
         })?)
     })
     .await?;
@@ -182,22 +190,36 @@ async fn export(
     Caller(viewer): Caller,
     Query(filter): Query<Filter>,
 ) -> Result<Response, ApiError> {
-    let (bytes, name) = blocking(move || {
+    let (bytes, name, unreadable) = blocking(move || {
         let app = &console.app;
         let program = program(app, &filter.program)?;
         let lang = filter.lang();
         let page = app.store.transaction(|tx| {
-            people::list(tx, &viewer, program, &app.jurisdictions(), &filter, false)
+            people::list(
+                tx,
+                &viewer,
+                program,
+                &app.jurisdictions(),
+                &filter,
+                false,
+                app.console_noter(),
+            )
         })?;
         let bytes = export_workbook(program, &page, lang).map_err(|_| ApiError::internal())?;
         let title = program.name().get(lang);
         let stamp = shanghai_time(app.clock.now_ms())
             .replace([' ', ':'], "")
             .replace('-', "");
-        Ok((bytes, format!("{title}-{stamp}.xlsx")))
+        Ok((bytes, format!("{title}-{stamp}.xlsx"), page.unreadable))
     })
     .await?;
-    Ok(crate::http_import::xlsx(bytes, &name))
+    let mut response = crate::http_import::xlsx(bytes, &name);
+    // The rows left out because they cannot be read, for the page to say so beside the file.
+    response.headers_mut().insert(
+        "x-unreadable-count",
+        axum::http::HeaderValue::from(unreadable),
+    );
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,7 +239,15 @@ async fn person(
         let app = &console.app;
         let lang = lang_of(query.lang.as_deref());
         Ok(app.store.transaction(|tx| {
-            people::detail(tx, &viewer, &app.programs, &app.jurisdictions(), &id, lang)
+            people::detail(
+                tx,
+                &viewer,
+                &app.programs,
+                &app.jurisdictions(),
+                &id,
+                lang,
+                app.console_noter(),
+            )
         })?)
     })
     .await?;
@@ -297,6 +327,7 @@ async fn alerts(
                 &app.jurisdictions(),
                 query.since_ms,
                 limit,
+                app.console_noter(),
             )
         })?)
     })
@@ -341,6 +372,7 @@ async fn flow(
                 &app.programs,
                 &app.jurisdictions(),
                 &query.task,
+                app.console_noter(),
             )
         })?)
     })

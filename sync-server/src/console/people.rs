@@ -15,6 +15,7 @@ use outpost_shared::record::{FieldValue, Record, RecordId, RecordKind, fold};
 use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::TaskKey;
 
+use crate::quarantine::Noter;
 use crate::store::StoreTx;
 
 /// The most tasks one read looks at.
@@ -63,18 +64,31 @@ pub(crate) fn candidates(
     Ok(found)
 }
 
-/// A record's document, from every change the ledger holds for it.
-pub(crate) fn document(tx: &mut dyn StoreTx, id: &RecordId) -> Result<Record, LedgerError> {
+/// A record's document, from every change the ledger holds for it; `None`, noted in the
+/// quarantine, when it cannot be loaded (a ledger written before pushes were admitted by
+/// applying them).
+pub(crate) fn document(
+    tx: &mut dyn StoreTx,
+    noter: Noter<'_>,
+    id: &RecordId,
+) -> Result<Option<Record>, LedgerError> {
     let upto = tx.max_seq()?;
     let changes = tx.changes_of(id, 0, upto, None)?;
-    Record::load(&changes.concat()).map_err(LedgerError::storage)
+    match Record::load(&changes.concat()) {
+        Ok(record) => Ok(Some(record)),
+        Err(error) => {
+            noter.note(id, &error.to_string());
+            Ok(None)
+        }
+    }
 }
 
 fn fields_of(
     tx: &mut dyn StoreTx,
+    noter: Noter<'_>,
     id: &RecordId,
-) -> Result<BTreeMap<String, FieldValue>, LedgerError> {
-    Ok(document(tx, id)?.fields())
+) -> Result<Option<BTreeMap<String, FieldValue>>, LedgerError> {
+    Ok(document(tx, noter, id)?.map(|record| record.fields()))
 }
 
 /// Every person matching `filter` in the viewer's scope (masked), or one page of them.
@@ -85,6 +99,7 @@ pub fn list(
     jurisdictions: &Jurisdictions,
     filter: &Filter,
     paged: bool,
+    noter: Noter<'_>,
 ) -> Result<Page, LedgerError> {
     let found = candidates(
         tx,
@@ -94,7 +109,7 @@ pub fn list(
         filter.scope_prefix(viewer),
     )?;
     people::list(program, jurisdictions, found, filter, paged, |id| {
-        fields_of(tx, id)
+        fields_of(tx, noter, id)
     })
 }
 
@@ -106,6 +121,7 @@ pub fn detail(
     jurisdictions: &Jurisdictions,
     id: &RecordId,
     lang: Lang,
+    noter: Noter<'_>,
 ) -> Result<Option<Detail>, LedgerError> {
     let Some(row) = tx.record(id)? else {
         return Ok(None);
@@ -130,12 +146,16 @@ pub fn detail(
         task,
         state,
     };
+    // A quarantined record has no detail to show; the administrator's list names it.
+    let Some(fields) = fields_of(tx, noter, id)? else {
+        return Ok(None);
+    };
     Ok(Some(people::detail(
         viewer,
         program,
         jurisdictions,
         &candidate,
-        fields_of(tx, id)?,
+        fields,
         items,
         lang,
     )))

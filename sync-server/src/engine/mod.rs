@@ -380,7 +380,15 @@ impl Engine {
             let id = RecordId::new(id.clone()).map_err(LedgerError::storage)?;
             let max = tx.max_seq()?;
             let stored = tx.changes_of(&id, 0, max, None)?;
-            let mut record = Record::load(&stored.concat()).map_err(LedgerError::storage)?;
+            // An alert record that cannot be loaded (a ledger from before pushes were admitted
+            // by applying them) must not stop every engine pass: its step stays fired.
+            let mut record = match Record::load(&stored.concat()) {
+                Ok(record) => record,
+                Err(_) => {
+                    tracing::warn!(record = %id, "alert record cannot be read; left unresolved");
+                    return Ok(());
+                }
+            };
             if record.state().alert_resolution.is_none() {
                 let heads = record.heads();
                 {
