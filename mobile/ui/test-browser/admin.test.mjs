@@ -4,7 +4,9 @@
 // with a Chinese message, then added with a route, still there after a reload, and shown as what
 // the town's claim alert reaches; an e-mail channel refused for a bad recipient, then added
 // without its password ever coming back; a deadline refused out of order, then changed, saved
-// and still there after a reload; and none of it offered to a town user.
+// and still there after a reload; a lockout after repeated wrong sign-in codes listed and
+// lifted; none of it offered to a town user; and no Content-Security-Policy violation anywhere
+// (the jurisdiction tree's indentation included).
 //
 // Run: `npm run test:browser` (after `npm run build` and the fixture's cargo build).
 
@@ -22,6 +24,7 @@ describe("the console's administration views in Chromium", () => {
   let context;
   let page;
   let work;
+  const violations = [];
 
   before(async () => {
     server = new FixtureServer();
@@ -30,6 +33,9 @@ describe("the console's administration views in Chromium", () => {
     mkdirSync(shots, { recursive: true });
     context = await launch(work);
     page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
     await page.goto(`${info.url}/console/`);
     await page.locator('[data-testid="signin-use-admin"]').click();
     await page.locator('[data-testid="signin-admin-token"]').fill(info.admin_token);
@@ -217,6 +223,33 @@ describe("the console's administration views in Chromium", () => {
     await testid("console-lang").selectOption("zh-CN");
   });
 
+  it("lists a lockout after repeated wrong sign-in codes and lifts it", async () => {
+    const answers = await page.evaluate(async () => {
+      const out = [];
+      for (let i = 0; i < 11; i++) {
+        const r = await fetch("/console/api/session", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ code: `ZZZZ-ZZ${String(i).padStart(2, "0")}` }),
+        });
+        out.push([r.status, r.headers.get("retry-after"), (await r.json()).message_zh]);
+      }
+      return out;
+    });
+    assert.deepEqual(answers.slice(0, 10).map(([status]) => status), Array(10).fill(401));
+    assert.deepEqual(answers[10], [429, "60", "尝试次数过多，请 1 分钟后再试"]);
+    await testid("nav-lockouts").click();
+    await testid("view-lockouts").waitFor();
+    const row = page.locator('[data-testid="lockout-row"][data-kind="sign_in_code"]');
+    await row.waitFor();
+    assert.match(await row.textContent(), /控制台登录码来源地址 127\.0\.0\.1/);
+    assert.match(await row.locator('[data-testid="lockout-until"]').textContent(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    await page.screenshot({ path: join(shots, "console-lockouts.png") });
+    await row.locator('[data-testid="lockout-lift"]').click();
+    await testid("lockouts-none").waitFor();
+    assert.equal(await testid("lockouts-notice").textContent(), "已解除锁定：127.0.0.1");
+  });
+
   it("offers none of it to a town user", async () => {
     const { code } = await server.send("code nansha-worker");
     await testid("console-sign-out").click();
@@ -232,5 +265,9 @@ describe("the console's administration views in Chromium", () => {
       return (await fetch("/console/api/admin/programs", { headers: { Authorization: `Bearer ${token}` } })).status;
     });
     assert.equal(status, 403);
+  });
+
+  it("ran under its Content-Security-Policy without a violation", () => {
+    assert.deepEqual(violations, []);
   });
 });

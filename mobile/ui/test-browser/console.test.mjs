@@ -3,7 +3,10 @@
 // workbook, see results arrive from a simulated device's sync, see an alert appear on the wall
 // screen when a deadline passes on the server's injected clock, export and re-read the Excel
 // file, switch to English, check sync health, add a user and make their one-time code, revoke a
-// device, and sign in as that town user to see the narrower view.
+// device, and sign in as that town user to see the narrower view. The administrator signs in
+// with the admin token once: no browser storage holds it afterwards, only a console session's
+// token, which the sign-out revokes on the server. Every response carries the security headers,
+// and the page runs under its Content-Security-Policy without a single violation.
 //
 // Needs: Debian's `chromium` (/usr/bin/chromium, or CHROMIUM=…), `npm install` here
 // (playwright-core, no browser download), the built console (`npm run build`) and the fixture
@@ -24,6 +27,8 @@ describe("the supervisor console in Chromium", () => {
   let context;
   let page;
   let work;
+  /** Console messages about Content-Security-Policy violations (there must be none). */
+  const violations = [];
 
   before(async () => {
     server = new FixtureServer();
@@ -32,6 +37,9 @@ describe("the supervisor console in Chromium", () => {
     mkdirSync(shots, { recursive: true });
     context = await launch(work);
     page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
   });
 
   after(async () => {
@@ -43,7 +51,13 @@ describe("the supervisor console in Chromium", () => {
   const testid = (id) => page.locator(`[data-testid="${id}"]`);
 
   it("refuses the API without a session", async () => {
-    await page.goto(`${info.url}/console/`);
+    const response = await page.goto(`${info.url}/console/`);
+    const headers = response.headers();
+    assert.match(headers["content-security-policy"], /default-src 'self'.*frame-ancestors 'none'/);
+    assert.doesNotMatch(headers["content-security-policy"], /unsafe-inline/);
+    assert.equal(headers["x-content-type-options"], "nosniff");
+    assert.equal(headers["x-frame-options"], "DENY");
+    assert.equal(headers["referrer-policy"], "no-referrer");
     const status = await page.evaluate(async () => (await fetch("/console/api/results?program=w1-close-contact-whereabouts")).status);
     assert.equal(status, 401);
     await testid("signin-form").waitFor();
@@ -55,6 +69,24 @@ describe("the supervisor console in Chromium", () => {
     await testid("signin-admin-token").fill(info.admin_token);
     await testid("signin-submit").click();
     await testid("view-results").waitFor();
+    // The admin token went to the server once; the tab keeps only a console session's token.
+    const kept = await page.evaluate(() => {
+      const all = (storage) => Array.from({ length: storage.length }, (_, i) => [storage.key(i), storage.getItem(storage.key(i))]);
+      return {
+        stored: [...all(sessionStorage), ...all(localStorage)],
+        cookies: document.cookie,
+        inputs: Array.from(document.querySelectorAll("input")).map((i) => i.value),
+        page: document.documentElement.outerHTML,
+      };
+    });
+    for (const [key, value] of kept.stored) {
+      assert.ok(!key.includes(info.admin_token) && !value.includes(info.admin_token), `storage ${key} holds the admin token`);
+    }
+    assert.ok(!kept.cookies.includes(info.admin_token));
+    assert.ok(!kept.inputs.some((v) => v.includes(info.admin_token)));
+    assert.ok(!kept.page.includes(info.admin_token));
+    const session = kept.stored.find(([key]) => key === "outpost-console-token")?.[1];
+    assert.match(session ?? "", /^console-[0-9a-f]{64}$/);
     await testid("nav-import").click();
     const list = join(work, "名单.xlsx");
     await server.send(`write-list ${list}`);
@@ -177,8 +209,20 @@ describe("the supervisor console in Chromium", () => {
 
   it("shows a town user their own town only", async () => {
     const code = await testid("admin-code-text").getAttribute("data-code");
+    const session = await page.evaluate(() => sessionStorage.getItem("outpost-console-token"));
     await testid("console-sign-out").click();
     await testid("signin-form").waitFor();
+    // The sign-out ended the administrator's session on the server, not only in the tab.
+    await page.waitForFunction(() => sessionStorage.getItem("outpost-console-token") === null);
+    const status = await page.evaluate(async (token) => {
+      for (let i = 0; i < 50; i++) {
+        const r = await fetch("/console/api/me", { headers: { Authorization: `Bearer ${token}` } });
+        if (r.status === 401) return 401;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return "still open";
+    }, session);
+    assert.equal(status, 401);
     await testid("signin-code").fill(code);
     await testid("signin-submit").click();
     await testid("console-who").waitFor();
@@ -192,5 +236,9 @@ describe("the supervisor console in Chromium", () => {
     await testid("nav-wall").click();
     await page.locator('[data-testid="town-row"]').first().waitFor();
     assert.equal(await page.locator('[data-testid="town-row"]').count(), 1);
+  });
+
+  it("ran under its Content-Security-Policy without a violation", () => {
+    assert.deepEqual(violations, []);
   });
 });
