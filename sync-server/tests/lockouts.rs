@@ -367,3 +367,30 @@ fn a_body_over_the_limit_is_refused_413_in_json_and_the_server_keeps_serving() {
     assert_eq!(enrol(&fixture.client, &fixture, &code).status(), 201);
     fixture.stop(&runtime);
 }
+
+#[test]
+fn an_unknown_device_credential_is_locked_out_and_other_devices_keep_syncing() {
+    let runtime = runtime();
+    let mut fixture = Fixture::start(&runtime, now(), None);
+    let sync = |token: &str| {
+        fixture
+            .client
+            .post(format!("{}/v1/sync", fixture.url))
+            .bearer_auth(token)
+            .json(&json!({"protocol": 1, "cursor": 0}))
+            .send()
+            .unwrap()
+    };
+    let stale = "a-credential-from-a-reset-ledger";
+    for i in 0..LIMIT {
+        assert_eq!(sync(stale).status(), 401, "attempt {i}");
+    }
+    assert_locked(sync(stale), 60);
+    // The address is not locked out: devices behind one carrier address share it.
+    assert_eq!(sync("another-unknown-credential").status(), 401);
+    let mut device = console_fixture::FieldDevice::enrol(&fixture, "nansha-worker");
+    device.sync(fixture.now_ms());
+    fixture.clock.advance(MIN);
+    assert_eq!(sync(stale).status(), 401, "the lockout is over");
+    fixture.stop(&runtime);
+}
