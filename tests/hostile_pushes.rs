@@ -207,24 +207,28 @@ fn a_hostile_device_cannot_stop_blind_or_fool_the_server() {
         "{report:?}"
     );
 
-    // 5. The same claim again with another body but the same sequence number (on main it was
-    //    stored and relayed, and every search reaching the record answered 500).
+    // 5. Two changes with one sequence number (on main both were stored and relayed, and every
+    //    search reaching the record answered 500): an answer, then a claim numbered the same.
     let mut fork = Record::load(&changes_since(&mut records[0], &[])[..1].concat()).unwrap();
     let heads = fork.heads();
     fork.append(
         &author,
         &mut worker.clock,
         2_400,
-        Action::Reassigned {
-            to_unit: "440115002".into(),
-            reason: None,
+        Action::Answered {
+            outcome: vec![
+                "in_district".into(),
+                "home_quarantine".into(),
+                "elderly".into(),
+            ],
+            note: Some("已核实".into()),
         },
     )
     .unwrap();
-    let first_reassign = changes_since(&mut fork, &heads);
+    let first_answer = changes_since(&mut fork, &heads);
     let report = worker.push(vec![RecordChanges {
         record: ids[0].clone(),
-        changes: first_reassign.clone(),
+        changes: first_answer,
     }]);
     assert_eq!(report.accepted, 1, "{report:?}");
     let mut other = Record::load(&changes_since(&mut records[0], &[])[..1].concat()).unwrap();
@@ -244,7 +248,7 @@ fn a_hostile_device_cannot_stop_blind_or_fool_the_server() {
 
     // The server keeps serving: syncs, the console's search over every record, the engine.
     let again = worker.pull_all();
-    assert_eq!(again.len(), 3, "the reassigned person left the town");
+    assert_eq!(again.len(), 4);
     let found = console_results(&server);
     assert_eq!(found["unreadable"], 0, "{found}");
 }

@@ -114,7 +114,11 @@ fn work(d: &mut FieldDevice, rng: &mut DemoRng, step: u64) {
     let action = match rng.below(10) {
         0..=2 => Action::Claimed,
         3..=5 => Action::Answered {
-            outcome: vec!["in_district".into(), "home_quarantine".into()],
+            outcome: vec![
+                "in_district".into(),
+                "home_quarantine".into(),
+                "elderly".into(),
+            ],
             note: Some(format!("step {step}")),
         },
         6 => Action::Reassigned {
@@ -145,17 +149,8 @@ fn work(d: &mut FieldDevice, rng: &mut DemoRng, step: u64) {
     // What the app does: the action is checked against what this replica knows, and a device
     // never writes what its own check refuses (the server would refuse it too).
     let state = d.device.replica.load(&id).unwrap().unwrap().state();
-    let command = match &action {
-        Action::Claimed => Command::Claim,
-        Action::Answered { outcome, note } => Command::Answer {
-            outcome: outcome.clone(),
-            note: note.clone(),
-        },
-        Action::Reassigned { to_unit, reason } => Command::Reassign {
-            to_unit: to_unit.clone(),
-            reason: reason.clone(),
-        },
-        _ => return,
+    let Some(command) = Command::of_action(&action) else {
+        return;
     };
     let rules = &*RULES;
     let context = Context {

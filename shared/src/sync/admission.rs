@@ -456,25 +456,8 @@ impl Judge<'_> {
     /// A worker's command on a person, checked as the author's device checked it.
     fn person_command(&self, event: &Event, seen: &[Event]) -> Result<(), Refusal> {
         let program = self.program(event)?;
-        let command = match &event.action {
-            Action::Claimed => Command::Claim,
-            Action::Answered { outcome, note } => Command::Answer {
-                outcome: outcome.clone(),
-                note: note.clone(),
-            },
-            Action::Reassigned { to_unit, reason } => Command::Reassign {
-                to_unit: to_unit.clone(),
-                reason: reason.clone(),
-            },
-            Action::Forwarded { to_unit, note } => Command::Forward {
-                to_unit: to_unit.clone(),
-                note: note.clone(),
-            },
-            Action::CdcJudged { accepted, note } => Command::CdcJudge {
-                accepted: *accepted,
-                note: note.clone(),
-            },
-            _ => return Ok(()),
+        let Some(command) = Command::of_action(&event.action) else {
+            return Ok(());
         };
         let context = Context {
             program,

@@ -40,6 +40,34 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command an event of this kind was made from, for checking an event someone else
+    /// wrote (the server admitting a push, a test acting as an app); `None` for actions that
+    /// are not a worker's command on a person.
+    pub fn of_action(action: &Action) -> Option<Self> {
+        Some(match action {
+            Action::Claimed => Command::Claim,
+            Action::Answered { outcome, note } => Command::Answer {
+                outcome: outcome.clone(),
+                note: note.clone(),
+            },
+            Action::Reassigned { to_unit, reason } => Command::Reassign {
+                to_unit: to_unit.clone(),
+                reason: reason.clone(),
+            },
+            Action::Forwarded { to_unit, note } => Command::Forward {
+                to_unit: to_unit.clone(),
+                note: note.clone(),
+            },
+            Action::CdcJudged { accepted, note } => Command::CdcJudge {
+                accepted: *accepted,
+                note: note.clone(),
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// Who is acting, and with which program and tree.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
