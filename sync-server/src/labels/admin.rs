@@ -2,7 +2,6 @@
 //! wristband labels as a file. `format=png` answers one page (`page=N`, default 1) and says how
 //! many there are in `X-Page-Count`. Administrator only, like the rest of `/admin`.
 
-
 use axum::extract::Query;
 use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
