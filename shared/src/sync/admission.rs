@@ -174,16 +174,28 @@ pub fn admit(
     let mut record = stored.record.clone();
     let before = record.as_mut().map(max_seqs).unwrap_or_default();
     let mut next_seq: HashMap<&ActorId, u64> = HashMap::new();
+    let mut taken: HashSet<automerge::ChangeHash> = HashSet::new();
     for (index, change) in changes.iter().enumerate() {
-        let actor = change.actor_id();
-        let genesis_change = *actor == genesis && change.seq() == 1 && change.deps().is_empty();
-        if *actor != own_actor && !genesis_change {
-            return Err(Refusal::ForeignActor { index });
-        }
+        // What the ledger has already is a duplicate, whoever made it (a device that was told
+        // a record's base was missing sends the record's whole history again).
         if let Some(record) = record.as_mut()
             && record.contains(&[change.hash()])
         {
             continue;
+        }
+        // From the first change whose dependencies are missing on, the ledger's dependency
+        // check rejects the rest and the device sends the whole history: nothing to admit.
+        let deps_known = change
+            .deps()
+            .iter()
+            .all(|dep| taken.contains(dep) || record.as_mut().is_some_and(|r| r.contains(&[*dep])));
+        if !deps_known {
+            break;
+        }
+        let actor = change.actor_id();
+        let genesis_change = *actor == genesis && change.seq() == 1 && change.deps().is_empty();
+        if *actor != own_actor && !genesis_change {
+            return Err(Refusal::ForeignActor { index });
         }
         // Automerge requires each actor's changes to be numbered 1, 2, 3…: a gap or a number
         // used twice makes the document unloadable on every replica.
@@ -200,6 +212,7 @@ pub fn admit(
             });
         }
         *expected += 1;
+        taken.insert(change.hash());
     }
     let unappliable = |index: usize, error: RecordError| Refusal::Unappliable {
         index,
@@ -213,9 +226,14 @@ pub fn admit(
             events_by_id(&stored.record)
         }
         None => {
+            // A record new to the ledger starts with its creation; anything else waits for the
+            // ledger's dependency check (the device then sends the whole history).
             let Some(first) = pushed.first() else {
                 return Ok(());
             };
+            if changes.first().is_some_and(|c| !c.deps().is_empty()) {
+                return Ok(());
+            }
             let mut created = Record::load(first).map_err(|e| unappliable(0, e))?;
             if created.id() != id {
                 return Err(Refusal::Unappliable {

@@ -360,3 +360,46 @@ fn a_stored_record_that_cannot_be_loaded_is_unreadable() {
         Err(Refusal::Unreadable { .. })
     ));
 }
+
+#[test]
+fn a_change_whose_base_is_missing_is_left_to_the_dependency_check() {
+    let mut record = imported("p-12", W1, Vec::new());
+    let base = stored(&mut record);
+    let heads = record.heads();
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    let claim = since(&mut record, &heads);
+    let after_claim = record.heads();
+    worker.act(
+        &mut record,
+        3_000,
+        Action::Answered {
+            outcome: vec![
+                "in_district".into(),
+                "home_quarantine".into(),
+                "elderly".into(),
+            ],
+            note: None,
+        },
+    );
+    let answer = since(&mut record, &after_claim);
+    // The server lacks the claim (a ledger restored from an older backup): the answer alone is
+    // not refused here; the ledger answers MissingDependencies and the device resends all.
+    assert_eq!(admit_one(&base, &record, &answer, WORKER), Ok(()));
+    assert_eq!(
+        admit_one(&base, &record, &[claim, answer].concat(), WORKER),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_whole_history_sent_again_is_admitted() {
+    let mut record = imported("p-13", W1, Vec::new());
+    let base = stored(&mut record);
+    let mut worker = Worker::new("worker-1", "device-1");
+    worker.act(&mut record, 2_000, Action::Claimed);
+    // The import's creation (another actor, already stored) comes along with the claim.
+    let everything = all_changes(&mut record);
+    assert_eq!(everything.len(), 2);
+    assert_eq!(admit_one(&base, &record, &everything, WORKER), Ok(()));
+}
