@@ -24,6 +24,7 @@ mod content;
 mod event;
 mod fold;
 mod genesis;
+mod received;
 mod review;
 
 use std::collections::{BTreeMap, HashSet};

@@ -444,6 +444,9 @@ impl Writer<'_> {
             }
             None => (Record::load(bytes).map_err(damaged)?, true),
         };
+        // What Automerge takes but the server's admission refuses (numbering, rewritten root
+        // entries) is refused here too, before anything is stored.
+        record.check_received().map_err(damaged)?;
         if record.id() != id {
             return Err(ReplicaError::WrongRecord {
                 expected: id.to_string(),
@@ -519,3 +522,6 @@ fn load_record(conn: &Connection, id: &RecordId) -> Result<Option<Record>, Repli
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;
