@@ -12,7 +12,8 @@ use crate::hlc::DeviceId;
 use crate::record::{Action, NewRecord, RecordId, RecordKind, actor_for};
 use crate::sync::client::{self, SyncOptions, Transport, TransportError};
 use crate::sync::message::{
-    Cursor, PROTOCOL_VERSION, PullItem, PushReport, SyncRequest, SyncResponse,
+    Cursor, PROTOCOL_VERSION, PullItem, PushReport, RejectReason, Rejected, SyncRequest,
+    SyncResponse,
 };
 use crate::test_support::Worker;
 
@@ -354,10 +355,87 @@ fn the_sync_client_reports_hostile_records_and_keeps_the_others() {
         replica.summary(&other).unwrap().unwrap().status,
         TaskStatus::Claimed
     );
-    assert_eq!(replica.sync_cursor().unwrap(), Cursor(5));
+    assert_eq!(replica.sync_cursor().unwrap(), Cursor(9));
     let asked: Vec<RecordId> = transport.requests[1].resend_whole.clone();
     assert_eq!(asked.len(), cases.len());
+    // Remembered, and reported in the next request, once.
+    assert!(transport.requests[1].unreadable.is_empty());
+    let mut reported: Vec<RecordId> = transport.requests[2]
+        .unreadable
+        .iter()
+        .map(|r| r.record.clone())
+        .collect();
+    reported.sort();
+    assert_eq!(reported, expected);
+    assert!(transport.requests[2].unreadable.iter().all(|r| {
+        r.detail.starts_with("the whole record was refused") && !r.detail.contains("李明")
+    }));
+    assert_eq!(report.reported as usize, cases.len());
+    assert!(replica.unreported(100).unwrap().is_empty());
+    let problems = replica.sync_problems().unwrap();
+    assert_eq!(problems.len(), cases.len());
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind == ProblemKind::Unreadable && p.reported_ms == Some(7))
+    );
+    let again = client::sync(&mut replica, &mut transport, SyncOptions::default(), || 8).unwrap();
+    assert_eq!(again.reported, 0);
+    assert!(transport.requests.last().unwrap().unreadable.is_empty());
+    assert_eq!(
+        replica.sync_problem_counts().unwrap().unreadable as usize,
+        cases.len()
+    );
     for (case, before) in cases.iter().zip(&summaries) {
         assert_eq!(&replica.summary(&case.id).unwrap(), before, "{}", case.name);
     }
+}
+
+#[test]
+fn a_refused_push_is_remembered_with_the_servers_reason_until_a_push_is_taken() {
+    let (id, base, _) = bystander();
+    let mut replica = holding(&[(&id, &base)]);
+    replica
+        .write(|w| {
+            let heads = w.stored_heads(&id)?.unwrap();
+            w.mark_synced(&id, &heads)
+        })
+        .unwrap();
+    let mut record = replica.load(&id).unwrap().unwrap();
+    Worker::new("worker-1", "device-1").act(&mut record, 2_000, Action::Claimed);
+    replica.write(|w| w.save(&mut record)).unwrap();
+    let mut refused = page(Vec::new(), 3);
+    refused.push.rejected = vec![Rejected {
+        record: id.clone(),
+        reason: RejectReason::EventRefused {
+            event: "e-1".into(),
+            detail: "the task is already claimed".into(),
+            detail_zh: "该任务已被认领".into(),
+        },
+    }];
+    let mut transport = Scripted {
+        responses: vec![refused],
+        requests: Vec::new(),
+    };
+    let report = client::sync(&mut replica, &mut transport, SyncOptions::default(), || 5).unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    let problem = replica.sync_problem(&id).unwrap().unwrap();
+    assert_eq!(problem.kind, ProblemKind::Refused);
+    assert_eq!(problem.detail_zh.as_deref(), Some("该任务已被认领"));
+    assert_eq!(replica.outbox_status().unwrap().waiting_records, 1);
+    // A later push that is taken clears it.
+    client::sync(&mut replica, &mut transport, SyncOptions::default(), || 6).unwrap();
+    assert_eq!(replica.sync_problem(&id).unwrap(), None);
+    assert_eq!(replica.outbox_status().unwrap().waiting_records, 0);
+}
+
+#[test]
+fn problems_survive_a_rebuild_of_the_derived_tables() {
+    let (id, base, _) = bystander();
+    let mut replica = holding(&[(&id, &base)]);
+    replica
+        .write(|w| w.note_unreadable(&id, "the whole record was refused: test", 1))
+        .unwrap();
+    replica.rebuild_derived().unwrap();
+    assert_eq!(replica.sync_problem_counts().unwrap().unreadable, 1);
 }

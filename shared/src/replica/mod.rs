@@ -27,6 +27,7 @@
 mod derive;
 mod kinds;
 mod outbox;
+mod problems;
 mod search;
 
 use std::fmt;
@@ -42,6 +43,7 @@ use crate::record::{
 
 pub use derive::RecordSummary;
 pub use outbox::Outbox;
+pub use problems::{ProblemCounts, ProblemKind, SyncProblem};
 pub use search::{SearchError, SearchQuery};
 
 mod embedded {

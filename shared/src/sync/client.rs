@@ -5,19 +5,25 @@
 //! lost, app killed while applying — leaves the replica as it was before the round, and the next
 //! round repeats it harmlessly: the server ignores changes it already has, and applying changes
 //! the replica already has changes nothing.
+//!
+//! Data a round cannot apply to one record never holds up the others: changes without their
+//! base are asked for whole, and a record whose whole data is refused (as the server's admission
+//! refuses it) is left as it was, remembered as unreadable (`replica::SyncProblem`) and reported
+//! to the server in the next request (`SyncRequest::unreadable`), once. Records whose pushed
+//! changes the server refused are remembered with its reason until a later push is taken.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use thiserror::Error;
 
 use super::message::{
-    Cursor, ErrorBody, PROTOCOL_VERSION, PageLimits, PullItem, RejectReason, Rejected, SyncRequest,
-    SyncResponse,
+    Cursor, ErrorBody, MAX_UNREADABLE_REPORTS, PROTOCOL_VERSION, PageLimits, PullItem,
+    RejectReason, Rejected, SyncRequest, SyncResponse,
 };
 use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
 use crate::record::RecordId;
-use crate::replica::{ApplyOutcome, Replica, ReplicaError};
+use crate::replica::{ApplyOutcome, ProblemKind, Replica, ReplicaError, Writer};
 
 /// Carries one request to the server and brings back its response.
 pub trait Transport {
@@ -66,6 +72,8 @@ pub struct SyncReport {
     pub kept_unsent: u32,
     /// Records the server sent whole that could not be read (reported, never fatal).
     pub damaged: Vec<RecordId>,
+    /// Unreadable records reported to the server in this run.
+    pub reported: u32,
     pub cursor: Cursor,
     /// The deadline settings the server has in force (empty from a server that does not say).
     pub deadlines: BTreeMap<String, DeadlineSettings>,
@@ -113,6 +121,7 @@ pub fn sync(
         request.resend_whole = resend.iter().cloned().collect();
         request.limits = options.limits;
         request.outbox = outbox.status;
+        request.unreadable = replica.unreported(MAX_UNREADABLE_REPORTS)?;
         let response = match transport.exchange(&request) {
             // The server's ledger is behind this device (restored from a backup, or a new
             // server): start the pull again from the beginning; what the device holds stays.
@@ -136,6 +145,7 @@ pub fn sync(
         report.updated += round.updated;
         report.removed += round.removed;
         report.kept_unsent += round.kept_unsent;
+        report.reported += u32::try_from(request.unreadable.len()).unwrap_or(u32::MAX);
         report.cursor = response.cursor;
         if !response.deadlines.is_empty() {
             report.deadlines = response.deadlines.clone();
@@ -145,6 +155,8 @@ pub fn sync(
         }
         resend.extend(round.waiting);
         resend.extend(response.deferred.iter().cloned());
+        // A record found unreadable in this round is reported in the next.
+        let found_damage = !round.damaged.is_empty();
         report.damaged.extend(round.damaged);
         let forgot_any = response
             .push
@@ -152,7 +164,8 @@ pub fn sync(
             .iter()
             .any(|r| r.reason == RejectReason::MissingDependencies);
         report.rejected = response.push.rejected;
-        if !(response.more || outbox.truncated || !resend.is_empty() || forgot_any) {
+        if !(response.more || outbox.truncated || !resend.is_empty() || forgot_any || found_damage)
+        {
             return Ok(report);
         }
     }
@@ -184,13 +197,18 @@ fn apply_response(
                 .iter()
                 .find(|r| r.record == group.record)
             {
-                None => w.mark_synced(&group.record, heads)?,
+                None => {
+                    w.mark_synced(&group.record, heads)?;
+                    w.clear_problem(&group.record, ProblemKind::Refused)?;
+                }
                 Some(r) if r.reason == RejectReason::MissingDependencies => {
                     w.forget_synced(&group.record)?;
                 }
-                Some(_) => {}
+                Some(r) => note_refused(w, r, now_ms)?,
             }
         }
+        // The server answered: it has noted the records this request reported.
+        w.mark_reported(&request.unreadable, now_ms)?;
         for item in &response.items {
             match item {
                 PullItem::Changes { record, changes } | PullItem::Whole { record, changes } => {
@@ -201,15 +219,28 @@ fn apply_response(
                         // A record's data that cannot be applied must not hold up the others.
                         // Changes without their base are asked for whole; a whole record that
                         // is damaged is reported and left as it is.
-                        Err(ReplicaError::Record { .. } | ReplicaError::WrongRecord { .. }) => {
+                        Err(
+                            error
+                            @ (ReplicaError::Record { .. } | ReplicaError::WrongRecord { .. }),
+                        ) => {
                             match item {
-                                PullItem::Whole { .. } => effects.damaged.push(record.clone()),
+                                PullItem::Whole { .. } => {
+                                    let detail = format!("the whole record was refused: {error}");
+                                    w.note_unreadable(record, &detail, now_ms)?;
+                                    effects.damaged.push(record.clone());
+                                }
                                 _ => effects.waiting.push(record.clone()),
                             }
                             continue;
                         }
                         Err(other) => return Err(other),
                     };
+                    // Whole data that applies: whatever was unreadable before has been repaired.
+                    if matches!(item, PullItem::Whole { .. })
+                        && outcome != ApplyOutcome::WaitingForDependencies
+                    {
+                        w.clear_problem(record, ProblemKind::Unreadable)?;
+                    }
                     match outcome {
                         ApplyOutcome::Created => effects.created += 1,
                         ApplyOutcome::Updated => effects.updated += 1,
@@ -229,6 +260,8 @@ fn apply_response(
                 }
                 PullItem::Remove { record } => {
                     if w.remove_record(record)? {
+                        w.clear_problem(record, ProblemKind::Unreadable)?;
+                        w.clear_problem(record, ProblemKind::Refused)?;
                         effects.removed += 1;
                     } else {
                         effects.kept_unsent += 1;
@@ -239,4 +272,25 @@ fn apply_response(
         w.set_sync_cursor(response.cursor, now_ms)?;
         Ok(effects)
     })
+}
+
+/// Remembers why the server refused this device's changes to a record, with a reason in Chinese
+/// for its user (the server's own where it gave one).
+fn note_refused(w: &mut Writer<'_>, rejected: &Rejected, now_ms: i64) -> Result<(), ReplicaError> {
+    let (detail, detail_zh) = match &rejected.reason {
+        RejectReason::EventRefused {
+            detail, detail_zh, ..
+        } => (detail.as_str(), detail_zh.as_str()),
+        RejectReason::Invalid { detail } => (detail.as_str(), "改动无法应用到该记录"),
+        RejectReason::Unreadable { detail } => (
+            detail.as_str(),
+            "服务器上的该记录无法读取，已隔离，待管理员处理",
+        ),
+        RejectReason::OutOfScope => (
+            "the record is not in this device's scope",
+            "该记录不在本设备的同步范围内",
+        ),
+        RejectReason::MissingDependencies => return Ok(()),
+    };
+    w.note_refused(&rejected.record, detail, Some(detail_zh), now_ms)
 }

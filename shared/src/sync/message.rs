@@ -68,6 +68,21 @@ pub struct OutboxStatus {
     pub oldest_unsent_ms: Option<i64>,
 }
 
+/// The most records one request may report unreadable, and the most characters of each report's
+/// detail. The client sends fewer and shorter; the server refuses more.
+pub const MAX_UNREADABLE_REPORTS: usize = 100;
+pub const MAX_REPORT_DETAIL_CHARS: usize = 300;
+
+/// A record whose data, received from the server, this device could not apply (无法读取): the
+/// server notes it for the administrator. `detail` says what failed, as the record layer said it
+/// — ids and Automerge's words, never field values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnreadableReport {
+    pub record: RecordId,
+    pub detail: String,
+}
+
 /// One exchange, device → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +99,10 @@ pub struct SyncRequest {
     pub limits: Option<PageLimits>,
     #[serde(default)]
     pub outbox: OutboxStatus,
+    /// Records whose received data this device could not apply, each reported once. (Absent
+    /// from older apps; a server older than the field refuses a request that carries one.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableReport>,
 }
 
 impl SyncRequest {
@@ -95,6 +114,7 @@ impl SyncRequest {
             resend_whole: Vec::new(),
             limits: None,
             outbox: OutboxStatus::default(),
+            unreadable: Vec::new(),
         }
     }
 
@@ -132,6 +152,30 @@ impl SyncRequest {
                 "too_many_resends",
                 format!("at most {MAX_PUSH_CHANGES} records can be asked for again at once"),
                 format!("一次最多重新请求 {MAX_PUSH_CHANGES} 条记录"),
+            ));
+        }
+        if self.unreadable.len() > MAX_UNREADABLE_REPORTS {
+            return Err(ErrorBody::new(
+                "too_many_reports",
+                format!("a request may report at most {MAX_UNREADABLE_REPORTS} unreadable records"),
+                format!("一次最多报告 {MAX_UNREADABLE_REPORTS} 条无法读取的记录"),
+            ));
+        }
+        if let Some(report) = self
+            .unreadable
+            .iter()
+            .find(|r| r.detail.chars().count() > MAX_REPORT_DETAIL_CHARS)
+        {
+            return Err(ErrorBody::new(
+                "report_too_long",
+                format!(
+                    "the report on record {} is longer than {MAX_REPORT_DETAIL_CHARS} characters",
+                    report.record
+                ),
+                format!(
+                    "记录 {} 的报告超过 {MAX_REPORT_DETAIL_CHARS} 个字符",
+                    report.record
+                ),
             ));
         }
         Ok(())
