@@ -36,6 +36,7 @@ mod read;
 mod rows;
 mod template;
 mod write;
+mod xls_scan;
 
 #[cfg(test)]
 mod tests;

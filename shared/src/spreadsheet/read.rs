@@ -12,6 +12,7 @@ use super::limits;
 use super::pipeline;
 use super::rows::{CellRows, OwnedRow, RangeRows, Row, RowError, RowSource};
 use super::template::is_notes_row;
+use super::xls_scan;
 use super::{FailedRow, ImportOptions, ListRow, ParsedList, Progress, SheetError};
 use crate::identity::LegacyResidentId;
 use crate::record::field_keys;
@@ -44,6 +45,13 @@ pub(super) fn read_list(
         return Err(SheetError::UnknownUnit {
             code: scope.to_owned(),
         });
+    }
+    // calamine parses a whole .xls when it opens it, trusting its declared sizes: look first.
+    if bytes.starts_with(OLE_MAGIC) {
+        xls_scan::check(bytes).map_err(|refused| SheetError::SheetTooLarge {
+            sheet: refused.sheet,
+            limit: refused.limit,
+        })?;
     }
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
         if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(OLE_MAGIC) {
