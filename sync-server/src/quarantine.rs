@@ -26,7 +26,8 @@ pub struct QuarantinedRecord {
     pub record: String,
     /// What failed, as Automerge or the record layer said it (never field values).
     pub detail: String,
-    /// Where it was met first: `console`, `engine`, `sync`.
+    /// Where it was met first: `console`, `engine`, `sync`, or `device` (a device reported it
+    /// could not apply what it received).
     pub found_by: &'static str,
     pub first_seen_ms: i64,
 }

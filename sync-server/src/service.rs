@@ -9,7 +9,7 @@ use outpost_shared::record::RecordId;
 use outpost_shared::sync::admission::{self, Pusher, Refusal, Rules, Stored};
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::message::{
-    ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse,
+    ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse, UnreadableReport,
 };
 use outpost_shared::sync::{Cursor, Scope};
 use serde::{Deserialize, Serialize};
@@ -178,13 +178,14 @@ pub fn sync(
     } else {
         admit_push(store, &token_hash, &request, admission, now_ms)?
     };
-    store
+    let (synced, reported) = store
         .transaction_grouped(move |tx| {
             let (device, user) = match device_of(tx, &token_hash)? {
                 Ok(found) => found,
                 Err(refusal) => return Ok(Err(refusal)),
             };
             let scope = scope_of(tx, &user)?;
+            let reported = reported_in_scope(tx, &scope, &device.id, &request.unreadable)?;
             let peer = Peer {
                 device: &device.id,
                 scope: &scope,
@@ -193,23 +194,55 @@ pub fn sync(
                 ledger::push_admitted(tx, peer, request.cursor, now_ms, &request.push, &refused)?;
             let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
             tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
-            Ok(Ok(Synced {
-                device: device.id,
-                response: SyncResponse {
-                    protocol: PROTOCOL_VERSION,
-                    push,
-                    items: page.items,
-                    cursor: page.cursor,
-                    more: page.more,
-                    server_time_ms: now_ms,
-                    // Filled by the HTTP layer, which holds the settings in force.
-                    deadlines: Default::default(),
-                    jurisdictions: None,
-                    deferred: page.deferred,
+            Ok(Ok((
+                Synced {
+                    device: device.id,
+                    response: SyncResponse {
+                        protocol: PROTOCOL_VERSION,
+                        push,
+                        items: page.items,
+                        cursor: page.cursor,
+                        more: page.more,
+                        server_time_ms: now_ms,
+                        // Filled by the HTTP layer, which holds the settings in force.
+                        deadlines: Default::default(),
+                        jurisdictions: None,
+                        deferred: page.deferred,
+                    },
                 },
-            }))
+                reported,
+            )))
         })
-        .map_err(ApiError::from)?
+        .map_err(ApiError::from)??;
+    for (record, detail) in &reported {
+        admission.quarantine.note(record, detail, "device", now_ms);
+    }
+    Ok(synced)
+}
+
+/// The records a device reports it cannot read (`SyncRequest::unreadable`) that are in its
+/// scope, with a detail naming the device: the administrator's quarantine list shows them.
+/// Reports on records outside the scope are ignored, so a device learns nothing from them.
+fn reported_in_scope(
+    tx: &mut dyn StoreTx,
+    scope: &Scope,
+    device: &str,
+    reports: &[UnreadableReport],
+) -> Result<Vec<(RecordId, String)>, LedgerError> {
+    if reports.is_empty() {
+        return Ok(Vec::new());
+    }
+    let head = Cursor(tx.max_seq()?);
+    let mut in_scope = Vec::new();
+    for report in reports {
+        let unit = tx.record(&report.record)?.and_then(|r| r.unit);
+        if scope.contains_at(&report.record, unit.as_deref(), head) {
+            // The detail is bounded by `check_bounds`; it is the device's record layer's words.
+            let detail = format!("device {device} cannot apply it: {}", report.detail);
+            in_scope.push((report.record.clone(), detail));
+        }
+    }
+    Ok(in_scope)
 }
 
 /// Reads what the ledger holds of each pushed record and admits the push record by record; the

@@ -481,7 +481,11 @@ impl AppCore {
             .replica
             .last_sync_ms()
             .map_err(|e| AppError::replica(self.lang, e))?;
-        Ok(self.sync.status(waiting, last_success))
+        let problems = session
+            .replica
+            .sync_problem_counts()
+            .map_err(|e| AppError::replica(self.lang, e))?;
+        Ok(self.sync.status(waiting, last_success, problems))
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use outpost_shared::hlc::Clock;
 use outpost_shared::i18n::Lang;
-use outpost_shared::replica::{EncryptionKey, Replica};
+use outpost_shared::replica::{EncryptionKey, ProblemCounts, Replica};
 use outpost_shared::sync::client::{self, SyncError, SyncOptions, SyncReport, TransportError};
 use outpost_shared::sync::http::HttpTransport;
 use outpost_shared::sync::message::OutboxStatus;
@@ -26,6 +26,10 @@ pub struct SyncStatus {
     pub last_success_ms: Option<i64>,
     pub last_attempt_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// Records whose received data could not be applied here (无法读取，已报告).
+    pub unreadable_records: u64,
+    /// Records whose changes the server refused (they stay unsent).
+    pub refused_records: u64,
 }
 
 #[derive(Debug, Default)]
@@ -43,7 +47,12 @@ pub struct SyncMonitor {
 }
 
 impl SyncMonitor {
-    pub fn status(&self, waiting: OutboxStatus, last_success_ms: Option<i64>) -> SyncStatus {
+    pub fn status(
+        &self,
+        waiting: OutboxStatus,
+        last_success_ms: Option<i64>,
+        problems: ProblemCounts,
+    ) -> SyncStatus {
         let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         SyncStatus {
             online: last.online,
@@ -53,6 +62,8 @@ impl SyncMonitor {
             last_success_ms,
             last_attempt_ms: last.at_ms,
             last_error: last.error.clone(),
+            unreadable_records: problems.unreadable,
+            refused_records: problems.refused,
         }
     }
 

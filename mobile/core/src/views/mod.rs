@@ -16,9 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::{AppCore, AppError};
 
 mod person;
+mod problems;
 
 pub(crate) use person::review_note;
 pub use person::*;
+pub use problems::SyncProblemView;
 
 /// The most records a list screen considers: a town's or community's whole share of a large
 /// outbreak fits; beyond it lists page by search.
@@ -71,6 +73,8 @@ pub struct PersonRow {
     pub outcome_label: Option<String>,
     pub needs_review: bool,
     pub report_to_cdc: bool,
+    /// 无法读取，已报告, or the server's refusal of this device's changes.
+    pub sync_problem: Option<SyncProblemView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -233,7 +237,12 @@ impl AppCore {
         Ok(Some(ids))
     }
 
-    fn person_row(&self, program: &Program, row: &RecordSummary) -> PersonRow {
+    fn person_row(
+        &self,
+        program: &Program,
+        row: &RecordSummary,
+        problems: &BTreeMap<String, SyncProblemView>,
+    ) -> PersonRow {
         let lang = self.lang();
         let (outcome_label, report_to_cdc) = match &row.outcome {
             Some(codes) if row.status == TaskStatus::Answered => {
@@ -256,6 +265,7 @@ impl AppCore {
             outcome_label,
             needs_review: row.review_count > 0,
             report_to_cdc,
+            sync_problem: problems.get(&row.id).cloned(),
         }
     }
 
@@ -321,13 +331,14 @@ impl AppCore {
         let program = self.program(&input.program)?;
         let matching = self.matching(&input.query)?;
         let wanted = input.tab.status();
+        let problems = self.sync_problem_views()?;
         let mut groups: Vec<TaskGroup> = Vec::new();
         for (mut group, rows) in self.task_groups(program)? {
             group.persons = rows
                 .iter()
                 .filter(|r| r.status == wanted)
                 .filter(|r| matching.as_ref().is_none_or(|ids| ids.contains(&r.id)))
-                .map(|r| self.person_row(program, r))
+                .map(|r| self.person_row(program, r, &problems))
                 .collect();
             if !group.persons.is_empty() {
                 groups.push(group);

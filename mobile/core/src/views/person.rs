@@ -11,7 +11,7 @@ use outpost_shared::record::{Action, Event, RecordId, ReviewMark, ReviewReason, 
 use outpost_shared::task::command::SUPPLEMENTARY_OF;
 use serde::{Deserialize, Serialize};
 
-use super::status_label;
+use super::{SyncProblemView, status_label};
 use crate::transfer_chain::wristbands::PersonChain;
 use crate::{AppCore, AppError};
 
@@ -71,6 +71,8 @@ pub struct PersonDetail {
     pub allowed: Vec<String>,
     pub history: Vec<HistoryEntry>,
     pub reviews: Vec<ReviewNote>,
+    /// 无法读取，已报告 (what is shown is the copy from before), or the server's refusal.
+    pub sync_problem: Option<SyncProblemView>,
     pub supplementary_of: Option<String>,
     /// Wristband, its history, the issue log and boardings (seed 003's transfer chain).
     #[serde(flatten)]
@@ -121,6 +123,9 @@ pub struct ReviewItem {
     pub kind: String,
     pub masked_name: String,
     pub notes: Vec<ReviewNote>,
+    pub sync_problem: Option<SyncProblemView>,
+    /// This device holds the record (one whose whole data was refused is not held).
+    pub held: bool,
 }
 
 /// for a report to CDC.
@@ -448,6 +453,7 @@ impl AppCore {
                 .iter()
                 .map(|m| review_note(self, Some(program), m))
                 .collect(),
+            sync_problem: self.sync_problem_view(&id)?,
             supplementary_of,
             chain: self.person_chain(&record),
         })
@@ -512,7 +518,8 @@ impl AppCore {
         Ok(units)
     }
 
-    /// Records that need review (concurrent, incompatible edits), with both versions.
+    /// Records that need review (concurrent, incompatible edits), with both versions; then
+    /// records whose sync went wrong (无法读取，已报告; refused by the server).
     pub fn reviews(&self) -> Result<Vec<ReviewItem>, AppError> {
         let lang = self.lang();
         let session = self.session()?;
@@ -520,7 +527,8 @@ impl AppCore {
             .replica
             .review_items(500)
             .map_err(|e| AppError::replica(lang, e))?;
-        Ok(items
+        let mut problems = self.sync_problem_views()?;
+        let mut reviews: Vec<ReviewItem> = items
             .into_iter()
             .map(|(summary, marks)| {
                 let program = self.program(&summary.program).ok();
@@ -531,9 +539,35 @@ impl AppCore {
                         .iter()
                         .map(|m| review_note(self, program, m))
                         .collect(),
+                    sync_problem: problems.remove(&summary.id),
+                    held: true,
                     record_id: summary.id,
                 }
             })
-            .collect())
+            .collect();
+        for (record_id, problem) in problems {
+            let summary = RecordId::new(record_id.clone())
+                .ok()
+                .map(|id| session.replica.summary(&id))
+                .transpose()
+                .map_err(|e| AppError::replica(lang, e))?
+                .flatten();
+            reviews.push(ReviewItem {
+                kind: summary
+                    .as_ref()
+                    .map_or("record", |s| s.kind.code())
+                    .to_owned(),
+                masked_name: summary
+                    .as_ref()
+                    .and_then(|s| s.name.as_deref())
+                    .map(mask_name)
+                    .unwrap_or_default(),
+                notes: Vec::new(),
+                sync_problem: Some(problem),
+                held: summary.is_some(),
+                record_id,
+            });
+        }
+        Ok(reviews)
     }
 }
