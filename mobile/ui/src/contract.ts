@@ -89,6 +89,20 @@ export interface SyncStatus {
   last_attempt_ms: number | null;
   /** Why the last attempt failed, in the user's language. */
   last_error: string | null;
+  /** Records whose received data could not be applied here (无法读取，已报告). */
+  unreadable_records: number;
+  /** Records whose changes the server refused; they stay unsent. */
+  refused_records: number;
+}
+
+/** A record whose sync went wrong: `unreadable` (the data received for it could not be applied
+ *  here; the copy shown is the one from before; `reported` once the server has the device's
+ *  report) or `refused` (the server refused this device's changes; `label` carries its reason).
+ *  `label` is in the user's language, e.g. 无法读取，已报告 / 服务器拒收：该任务已被认领. */
+export interface SyncProblemView {
+  kind: "unreadable" | "refused";
+  label: string;
+  reported: boolean;
 }
 
 // ---------------------------------------------------------------- tasks
@@ -142,6 +156,7 @@ export interface PersonRow {
   needs_review: boolean;
   /** W2: scenarios 4–7 must be reported to CDC. */
   report_to_cdc: boolean;
+  sync_problem: SyncProblemView | null;
 }
 
 // ---------------------------------------------------------------- person (detail screen)
@@ -162,6 +177,7 @@ export interface PersonDetail {
   allowed: string[];
   history: HistoryEntry[];
   reviews: ReviewNote[];
+  sync_problem: SyncProblemView | null;
   /** Supplementary person (补充人员) awaiting or past CDC judgement. */
   supplementary_of: string | null;
   /** The wristband bound now (canonical form). */
@@ -311,6 +327,10 @@ export interface ReviewItem {
   kind: string;
   masked_name: string;
   notes: ReviewNote[];
+  /** Records whose sync went wrong are listed here too, after those with conflicting edits. */
+  sync_problem: SyncProblemView | null;
+  /** This device holds the record (one whose whole data was refused is not held). */
+  held: boolean;
 }
 
 /** `reminders` → Reminder[]: deadlines of this user's tasks that are due within 30 min or

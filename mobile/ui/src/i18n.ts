@@ -31,6 +31,8 @@ const zh = {
   "sync.now": "立即同步",
   "sync.failed": "同步失败：{e}",
   "sync.unavailable": "同步状态不可用",
+  "sync.unreadable": "{n} 条无法读取，已报告",
+  "sync.refused": "{n} 条被服务器拒收",
 
   "nav.tasks": "任务",
   "nav.transfers": "转运",
@@ -225,6 +227,9 @@ const zh = {
   "reviews.kind_person": "人员",
   "reviews.kind_transfer": "转运单",
   "reviews.kind_supply_ledger": "物资台账",
+  "reviews.kind_record": "记录",
+  "reviews.not_held": "本机没有该记录可用的副本",
+  "reviews.problems_intro": "无法读取或被服务器拒收的记录也列在这里；它们的问题已报告，其他记录照常同步。",
 
   "reminders.title": "到期提醒",
   "reminders.banner": "{n} 个任务即将到期或已超时",
@@ -283,6 +288,8 @@ const en: Record<Key, string> = {
   "sync.now": "Sync now",
   "sync.failed": "Sync failed: {e}",
   "sync.unavailable": "Sync status unavailable",
+  "sync.unreadable": "{n} cannot be read; reported",
+  "sync.refused": "{n} refused by the server",
 
   "nav.tasks": "Tasks",
   "nav.transfers": "Transfers",
@@ -477,6 +484,9 @@ const en: Record<Key, string> = {
   "reviews.kind_person": "Person",
   "reviews.kind_transfer": "Transfer",
   "reviews.kind_supply_ledger": "Supply ledger",
+  "reviews.kind_record": "Record",
+  "reviews.not_held": "This device has no usable copy of the record",
+  "reviews.problems_intro": "Records that cannot be read or that the server refused are listed here too; their problem has been reported and other records sync as usual.",
 
   "reminders.title": "Reminders",
   "reminders.banner": "Tasks due soon or overdue: {n}",

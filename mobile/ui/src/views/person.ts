@@ -13,6 +13,7 @@ import { answerForm } from "./answer.js";
 import { levelWord } from "./controls.js";
 import { correctForm, forwardForm, reassignForm, supplementaryForm } from "./edit-forms.js";
 import { wristbandSection } from "./wristband.js";
+import { problemBadgeClass } from "../logic/sync-problems.js";
 
 export function backButton(ctx: Ctx): HTMLElement {
   return h("button", { class: "back", testid: "back", onclick: () => ctx.back() }, `‹ ${t("common.back")}`);
@@ -144,6 +145,13 @@ export function renderPerson(ctx: Ctx, recordId: string): View {
         ),
         person.supplementary_of
           ? h("div", { class: "hint", testid: "person-supplementary-of" }, t("person.supplementary_of", { id: person.supplementary_of }))
+          : null,
+        person.sync_problem
+          ? h(
+              "div",
+              { class: problemBadgeClass(person.sync_problem), testid: "person-sync-problem", "data-kind": person.sync_problem.kind },
+              person.sync_problem.label,
+            )
           : null,
       ),
       person.answer

@@ -1,15 +1,18 @@
-// 6. Needs review (待复核): records with concurrent, incompatible edits, each with every version.
+// 6. Needs review (待复核): records with concurrent, incompatible edits, each with every version;
+// then records whose sync went wrong (无法读取，已报告; 服务器拒收：…), with their label.
 
 import { type ReviewItem } from "../contract.js";
 import { type Ctx, type View } from "../ctx.js";
 import { fill, h } from "../dom.js";
 import { t } from "../i18n.js";
+import { problemBadgeClass } from "../logic/sync-problems.js";
 import { reviewNotes } from "./person.js";
 
 /** What a review item is, for items without a person's name (transfers, supply ledgers). */
 function kindLabel(kind: string): string {
   if (kind === "transfer") return t("reviews.kind_transfer");
   if (kind === "supply_ledger") return t("reviews.kind_supply_ledger");
+  if (kind === "record") return t("reviews.kind_record");
   return t("reviews.kind_person");
 }
 
@@ -20,6 +23,7 @@ export function renderReviews(ctx: Ctx): View {
     { class: "reviews", testid: "reviews" },
     h("h1", {}, t("reviews.title")),
     h("p", { class: "hint" }, t("reviews.intro")),
+    h("p", { class: "hint" }, t("reviews.problems_intro")),
     list,
   );
 
@@ -39,7 +43,8 @@ export function renderReviews(ctx: Ctx): View {
             "div",
             { class: "row-between" },
             h("strong", { testid: "review-name" }, item.masked_name || kindLabel(item.kind)),
-            h(
+            item.held
+              ? h(
               "button",
               {
                 testid: "review-open",
@@ -53,9 +58,17 @@ export function renderReviews(ctx: Ctx): View {
                   ),
               },
               t("reviews.open"),
-            ),
+            )
+              : h("span", { class: "muted", testid: "review-not-held" }, t("reviews.not_held")),
           ),
-          reviewNotes(item.notes),
+          item.sync_problem
+            ? h(
+                "div",
+                { class: problemBadgeClass(item.sync_problem), testid: "review-sync-problem", "data-kind": item.sync_problem.kind },
+                item.sync_problem.label,
+              )
+            : null,
+          item.notes.length > 0 ? reviewNotes(item.notes) : null,
         ),
       ),
     );

@@ -6,6 +6,7 @@ import { type Api } from "../api.js";
 import { type SyncStatus } from "../contract.js";
 import { fill, h } from "../dom.js";
 import { currentLang, t } from "../i18n.js";
+import { problemSummary } from "../logic/sync-problems.js";
 import { formatAge, formatDateTime, formatShort } from "../logic/time.js";
 
 export interface SyncBarHooks {
@@ -20,6 +21,7 @@ export class SyncBar {
   private readonly pending: HTMLElement;
   private readonly last: HTMLElement;
   private readonly oldest: HTMLElement;
+  private readonly problems: HTMLElement;
   private readonly lastError: HTMLElement;
   private readonly button: HTMLButtonElement;
   private status: SyncStatus | null = null;
@@ -41,6 +43,7 @@ export class SyncBar {
     this.pending = h("span", { class: "sync-pending", testid: "sync-pending" });
     this.last = h("span", { class: "sync-last", testid: "sync-last" });
     this.oldest = h("span", { class: "sync-oldest", testid: "sync-oldest", hidden: true });
+    this.problems = h("span", { class: "sync-problems", testid: "sync-problems", hidden: true });
     this.lastError = h("div", { class: "sync-error", testid: "sync-error", hidden: true });
     this.button = h(
       "button",
@@ -58,6 +61,7 @@ export class SyncBar {
         this.pending,
         this.last,
         this.oldest,
+        this.problems,
       ),
       this.button,
       this.lastError,
@@ -127,6 +131,7 @@ export class SyncBar {
         this.pending.setAttribute("data-count", "0");
         this.last.textContent = t("sync.never");
         this.oldest.hidden = true;
+        this.problems.hidden = true;
         this.lastError.hidden = true;
         return;
       }
@@ -156,6 +161,11 @@ export class SyncBar {
     } else {
       this.oldest.hidden = true;
     }
+    const problems = problemSummary(lang, s);
+    this.problems.hidden = problems === null;
+    this.problems.textContent = problems ?? "";
+    this.problems.setAttribute("data-unreadable", String(s.unreadable_records));
+    this.problems.setAttribute("data-refused", String(s.refused_records));
     if (s.last_error && s.online === false) {
       this.lastError.hidden = false;
       fill(this.lastError, t("sync.failed", { e: s.last_error }));

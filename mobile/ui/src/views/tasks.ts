@@ -8,6 +8,7 @@ import { fill, h, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatDateTime, formatShort } from "../logic/time.js";
 import { countdownEl } from "./countdown.js";
+import { problemBadgeClass } from "../logic/sync-problems.js";
 
 const TABS: Tab[] = ["unclaimed", "claimed", "answered"];
 const SEARCH_DELAY_MS = 250;
@@ -243,6 +244,13 @@ export function renderTasks(ctx: Ctx): View {
           p.outcome_label ? h("span", { class: "outcome", testid: "person-outcome" }, p.outcome_label) : null,
           p.needs_review ? h("span", { class: "badge warn", testid: "person-needs-review" }, t("row.needs_review")) : null,
           p.report_to_cdc ? h("span", { class: "badge danger", testid: "person-report-cdc" }, t("row.report_cdc")) : null,
+          p.sync_problem
+            ? h(
+                "span",
+                { class: problemBadgeClass(p.sync_problem), testid: "person-sync-problem", "data-kind": p.sync_problem.kind },
+                p.sync_problem.label,
+              )
+            : null,
         ),
       ),
     );
