@@ -82,8 +82,10 @@ impl Device {
             assert_eq!(response.status(), 200, "sync must keep answering");
             let response: SyncResponse = response.json().unwrap();
             for item in response.items {
-                if let PullItem::Whole { changes, .. } = item {
-                    records.push(Record::load(&changes.concat()).unwrap());
+                if let PullItem::Whole { changes, .. } = item
+                    && let Ok(record) = Record::load(&changes.concat())
+                {
+                    records.push(record);
                 }
             }
             cursor = response.cursor;
@@ -251,4 +253,137 @@ fn a_hostile_device_cannot_stop_blind_or_fool_the_server() {
     assert_eq!(again.len(), 4);
     let found = console_results(&server);
     assert_eq!(found["unreadable"], 0, "{found}");
+}
+
+/// What main stored and relayed: a record holding two changes of one actor with one sequence
+/// number, written here straight into the ledger (the server's own push path, which does not
+/// admit) while the server is down, as a ledger from before admission holds it.
+fn store_an_unreadable_record(ledger: &std::path::Path, into: &mut Record) -> RecordId {
+    use outpost_shared::sync::Scope;
+    use outpost_shared::sync::ledger::{self, Peer};
+    use outpost_sync_server::AnyStore;
+    use outpost_sync_server::config::Database;
+    use outpost_sync_server::store::Store;
+
+    let creation = changes_since(into, &[]);
+    let mut first = into.clone();
+    let mut second = into.clone();
+    let author = Author {
+        user: UserId::new("nansha-worker-1").unwrap(),
+        device: DeviceId::new("old-phone").unwrap(),
+    };
+    let heads = into.heads();
+    first
+        .append(
+            &author,
+            &mut HlcClock::new(author.device.clone()),
+            5_000,
+            Action::Claimed,
+        )
+        .unwrap();
+    second.set_field(&author, "phone", "13900000000").unwrap();
+    let changes = [
+        creation,
+        changes_since(&mut first, &heads),
+        changes_since(&mut second, &heads),
+    ]
+    .concat();
+    let store = AnyStore::open(&Database::Sqlite(ledger.to_owned()), 1).unwrap();
+    let everywhere = Scope::of_units(["44"]);
+    let id = into.id().clone();
+    let report = store
+        .transaction(|tx| {
+            ledger::push(
+                tx,
+                Peer {
+                    device: "old-phone",
+                    scope: &everywhere,
+                },
+                Cursor(0),
+                5_000,
+                &[RecordChanges {
+                    record: id.clone(),
+                    changes: changes.clone(),
+                }],
+            )
+        })
+        .unwrap();
+    // Only the change the ledger had not seen before is new: the bad pair is stored.
+    assert_eq!(report.accepted, 2, "{report:?}");
+    id
+}
+
+#[test]
+fn a_stored_record_that_cannot_be_read_is_quarantined_not_a_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = InProcessServer::start(dir.path());
+    server.import_w1(&people(9, 3, &[TOWN]), "南沙街道");
+    let worker = Device::enrol(&server, "nansha-worker-1", "worker");
+    let mut records = worker.pull_all();
+    server.halt();
+    let bad = store_an_unreadable_record(&dir.path().join("ledger.db"), &mut records[0]);
+    server.run();
+
+    // The console answers, leaves the record out and says so; the administrator sees it.
+    let mut found = console_results(&server);
+    for _ in 0..40 {
+        if found["unreadable"] == 1 {
+            break;
+        }
+        // The engine folds the stored events into task members on its next pass.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        found = console_results(&server);
+    }
+    assert_eq!(found["unreadable"], 1, "{found}");
+    let quarantine: Value = reqwest::blocking::Client::new()
+        .get(format!("{}/console/api/admin/quarantine", server.url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        quarantine["records"][0]["record"],
+        bad.as_str(),
+        "{quarantine}"
+    );
+    assert_eq!(quarantine["records"][0]["found_by"], "console");
+
+    // A push to it is refused as unreadable; the other records still take changes.
+    let mut other = records[1].clone();
+    let heads = other.heads();
+    let mut clock = HlcClock::new(DeviceId::new(worker.enrolled.device_id.clone()).unwrap());
+    other
+        .append(
+            &worker.author("nansha-worker-1"),
+            &mut clock,
+            6_000,
+            Action::Claimed,
+        )
+        .unwrap();
+    let mut bad_copy = records[0].clone();
+    let bad_heads = bad_copy.heads();
+    bad_copy
+        .append(
+            &worker.author("nansha-worker-1"),
+            &mut clock,
+            6_100,
+            Action::Claimed,
+        )
+        .unwrap();
+    let report = worker.push(vec![
+        RecordChanges {
+            record: bad.clone(),
+            changes: changes_since(&mut bad_copy, &bad_heads),
+        },
+        RecordChanges {
+            record: other.id().clone(),
+            changes: changes_since(&mut other, &heads),
+        },
+    ]);
+    assert_eq!(report.accepted, 1, "{report:?}");
+    assert!(matches!(
+        rejected(&report, &bad),
+        RejectReason::Unreadable { .. }
+    ));
 }

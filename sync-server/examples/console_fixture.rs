@@ -10,6 +10,8 @@
 //! answer <n>             南沙街道's worker syncs, claims and answers n persons, syncs → {"answered": n}
 //! advance <minutes>      the server clock moves on; the engine runs → {"now_ms": …}
 //! read-xlsx <path>       the first sheet's cells, read with calamine → {"rows": [[…]]}
+//! break-record           imports one 南沙街道 person and stores it unreadable in the ledger,
+//!                        as a ledger from before admission holds it → {"record": "…"}
 //! quit                   stops the server
 //! ```
 //!
@@ -71,6 +73,13 @@ fn main() {
                     .map(|r| r.iter().map(|c| c.to_string()).collect())
                     .collect();
                 reply(serde_json::json!({"rows": rows}));
+            }
+            (Some("break-record"), _) => {
+                fixture.import(list_with(1, 0, false));
+                let device =
+                    worker.get_or_insert_with(|| FieldDevice::enrol(&fixture, "nansha-worker"));
+                device.sync(fixture.now_ms());
+                reply(serde_json::json!({"record": fixture.store_unreadable(device)}));
             }
             (Some("quit"), _) | (None, _) => break,
             _ => reply(serde_json::json!({"error": format!("unknown command: {line}")})),

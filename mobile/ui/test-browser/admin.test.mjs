@@ -4,7 +4,8 @@
 // with a Chinese message, then added with a route, still there after a reload, and shown as what
 // the town's claim alert reaches; an e-mail channel refused for a bad recipient, then added
 // without its password ever coming back; a deadline refused out of order, then changed, saved
-// and still there after a reload; a lockout after repeated wrong sign-in codes listed and
+// and still there after a reload; a record the server cannot read left out of the results with
+// a count and listed; a lockout after repeated wrong sign-in codes listed and
 // lifted; none of it offered to a town user; and no Content-Security-Policy violation anywhere
 // (the jurisdiction tree's indentation included).
 //
@@ -248,6 +249,25 @@ describe("the console's administration views in Chromium", () => {
     await row.locator('[data-testid="lockout-lift"]').click();
     await testid("lockouts-none").waitFor();
     assert.equal(await testid("lockouts-notice").textContent(), "已解除锁定：127.0.0.1");
+  });
+
+  it("leaves a record the server cannot read out of the results, says so, and lists it", async () => {
+    const { record } = await server.send("break-record");
+    await testid("nav-results").click();
+    await testid("filter-search").fill("138");
+    await testid("filter-apply").click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="results-unreadable"]')?.textContent?.startsWith("另有 1 条记录无法读取"),
+      null,
+      { timeout: 10_000 },
+    );
+    assert.equal(await page.locator(`[data-testid="result-row"][data-id="${record}"]`).count(), 0);
+    await testid("nav-quarantine").click();
+    await testid("view-quarantine").waitFor();
+    const row = page.locator(`[data-testid="quarantine-row"][data-record="${record}"]`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /控制台查询/);
+    await page.screenshot({ path: join(shots, "console-quarantine.png") });
   });
 
   it("offers none of it to a town user", async () => {

@@ -302,6 +302,59 @@ impl Fixture {
         imported
     }
 
+    /// Writes into the ledger what main stored before pushes were admitted by applying them: a
+    /// second change of one actor with the same sequence number, on the first of `device`'s
+    /// persons, straight through the server's own (unadmitted) push path. The record can no
+    /// longer be loaded; its id.
+    pub fn store_unreadable(&self, device: &FieldDevice) -> String {
+        use outpost_shared::sync::ledger::{self, Peer};
+        use outpost_shared::sync::{Cursor, RecordChanges, Scope};
+        use outpost_sync_server::store::Store;
+
+        let id = RecordId::new(device.persons()[0].id.clone()).unwrap();
+        let record = device.replica.load(&id).unwrap().unwrap();
+        let author = Author {
+            user: UserId::new("nansha-worker").unwrap(),
+            device: DeviceId::new("old-phone").unwrap(),
+        };
+        let (mut first, mut second) = (record.clone(), record.clone());
+        let heads = first.heads();
+        first
+            .append(
+                &author,
+                &mut HlcClock::new(author.device.clone()),
+                1,
+                Action::Claimed,
+            )
+            .unwrap();
+        second.set_field(&author, "phone", "13900000000").unwrap();
+        let changes = [first.changes_since(&heads), second.changes_since(&heads)]
+            .concat()
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect();
+        let everywhere = Scope::of_units(["44"]);
+        self._app
+            .store
+            .transaction(|tx| {
+                ledger::push(
+                    tx,
+                    Peer {
+                        device: "old-phone",
+                        scope: &everywhere,
+                    },
+                    Cursor(0),
+                    self.now_ms(),
+                    &[RecordChanges {
+                        record: id.clone(),
+                        changes,
+                    }],
+                )
+            })
+            .unwrap();
+        id.to_string()
+    }
+
     /// Moves the server's clock and waits for the deadline engine to run (every 250 ms).
     pub fn advance(&self, by_ms: i64) {
         self.clock.advance(by_ms);

@@ -123,6 +123,8 @@ export interface PersonRow {
 export interface ResultsPage {
   total: number;
   offset: number;
+  /** Records left out because they cannot be read (quarantined on the server). */
+  unreadable?: number;
   rows: PersonRow[];
   columns: [string, Text][];
 }
@@ -385,6 +387,16 @@ export interface Lockouts {
   lockouts: Lockout[];
 }
 
+/** A record the server cannot read: left out of lists and exports, kept in the ledger. */
+export interface QuarantinedRecord {
+  record: string;
+  /** What failed, as the record layer said it (never field values). */
+  detail: string;
+  /** Where it was met first: console, engine, sync, device. */
+  found_by: string;
+  first_seen_ms: number;
+}
+
 export interface ConsoleApi {
   signIn(credential: { code: string } | { admin_token: string }): Promise<Session>;
   signOut(): Promise<void>;
@@ -429,5 +441,7 @@ export interface ConsoleApi {
   resetDeadlines(program: string): Promise<ProgramSettings>;
   /** Administrator only: the current lockouts of codes and tokens, and lifting one. */
   lockouts(): Promise<Lockouts>;
+  /** Administrator only: the records the server cannot read. */
+  quarantine(): Promise<{ records: QuarantinedRecord[] }>;
   liftLockout(id: string): Promise<void>;
 }

@@ -27,6 +27,7 @@ import {
   type PersonDetail,
   type ProgramSettings,
   type ProgressPoint,
+  type QuarantinedRecord,
   type ResultsPage,
   type Session,
   type TaskSummary,
@@ -258,6 +259,10 @@ export class HttpConsoleApi implements ConsoleApi {
 
   lockouts(): Promise<Lockouts> {
     return this.json("/console/api/admin/lockouts");
+  }
+
+  quarantine(): Promise<{ records: QuarantinedRecord[] }> {
+    return this.json("/console/api/admin/quarantine");
   }
 
   async liftLockout(id: string): Promise<void> {

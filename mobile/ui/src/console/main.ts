@@ -15,6 +15,7 @@ import { healthView } from "./views/health.js";
 import { importView } from "./views/import.js";
 import { jurisdictionsView } from "./views/jurisdictions.js";
 import { lockoutsView } from "./views/lockouts.js";
+import { quarantineView } from "./views/quarantine.js";
 import { notificationsView } from "./views/notifications.js";
 import { programsView } from "./views/programs.js";
 import { resultsView } from "./views/results.js";
@@ -40,6 +41,7 @@ const VIEWS: { id: string; key: Parameters<typeof ct>[0]; view: View; admin?: bo
   { id: "notifications", key: "nav.notifications", view: notificationsView, admin: true },
   { id: "programs", key: "nav.programs", view: programsView, admin: true },
   { id: "lockouts", key: "nav.lockouts", view: lockoutsView, admin: true, server: true },
+  { id: "quarantine", key: "nav.quarantine", view: quarantineView, admin: true, server: true },
 ];
 
 const app = document.getElementById("app") as HTMLElement;

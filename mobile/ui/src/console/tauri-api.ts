@@ -150,4 +150,5 @@ export class TauriConsoleApi implements ConsoleApi {
   resetDeadlines = (): Promise<never> => this.needsServer();
   lockouts = (): Promise<never> => this.needsServer();
   liftLockout = (): Promise<never> => this.needsServer();
+  quarantine = (): Promise<never> => this.needsServer();
 }

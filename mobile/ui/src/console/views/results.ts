@@ -43,6 +43,7 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
   // Where the desktop app saved an export (a browser downloads it instead).
   const savedTo = h("span", { class: "muted", testid: "results-saved-to", hidden: true });
   const total = h("span", { testid: "results-total", class: "total" });
+  const unreadable = h("span", { testid: "results-unreadable", class: "warning" });
   const updated = h("span", { class: "muted", testid: "results-updated" });
   const table = h("div", { class: "table-wrap", testid: "results-table" });
   const pager = h("div", { class: "pager" });
@@ -78,6 +79,7 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
   const render = (page: ResultsPage) => {
     columns = new Map(page.columns);
     total.textContent = ct("results.total", { n: page.total });
+    unreadable.textContent = page.unreadable ? ct("results.unreadable", { n: page.unreadable }) : "";
     updated.textContent = ct("results.updated", { t: formatDateTime(Date.now(), true) });
     if (page.rows.length === 0) {
       fill(table, h("p", { class: "empty", testid: "results-empty" }, ct("results.empty")));
@@ -224,7 +226,7 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
   fill(
     root,
     form,
-    h("div", { class: "toolbar" }, total, exportButton, savedTo, h("span", { class: "muted" }, ct("results.live", { s: RESULTS_POLL_MS / 1000 })), updated),
+    h("div", { class: "toolbar" }, total, unreadable, exportButton, savedTo, h("span", { class: "muted" }, ct("results.live", { s: RESULTS_POLL_MS / 1000 })), updated),
     table,
     pager,
     detail,
