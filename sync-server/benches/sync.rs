@@ -6,10 +6,13 @@
 //! 2. first sync of a community scope of 2,000 records (among 10,000 in the district) by a device
 //!    with a real replica file, over HTTP to a server on loopback;
 //! 3. incremental round trips (push 10 changes, pull) from 500 concurrently connected simulated
-//!    devices, each syncing once a second at a random phase: latency percentiles.
+//!    devices, each syncing once a second at a random phase: latency percentiles (every push
+//!    admitted by the server as in production);
+//! 4. admission alone: loading a pushed record and applying and re-checking its change, per
+//!    record, for a new record and one with 21 changes.
 //!
 //! `cargo bench -p outpost-sync-server --bench sync` (options: `--devices N`, `--rounds N`,
-//! `--records N` for the merge, `--only merge|first-sync|concurrent`).
+//! `--records N` for the merge, `--only merge|first-sync|concurrent|admission`).
 
 use std::time::{Duration, Instant};
 
@@ -178,7 +181,8 @@ fn start_server(database: &str) -> Result<String> {
     Err(anyhow!("the server did not start"))
 }
 
-fn enrol(store: &AnyStore, user: &str, unit: &str) -> Result<String> {
+/// A user at `unit` with one enrolled device: (device id, credential).
+fn enrol(store: &AnyStore, user: &str, unit: &str) -> Result<(String, String)> {
     service::create_user(
         store,
         NewUser {
@@ -193,7 +197,7 @@ fn enrol(store: &AnyStore, user: &str, unit: &str) -> Result<String> {
     .map_err(|e| anyhow!(e.body.message))?;
     let code = service::issue_enrolment_code(store, user, 3_600_000, 0)
         .map_err(|e| anyhow!(e.body.message))?;
-    Ok(service::enrol(
+    service::enrol(
         store,
         &EnrolRequest {
             protocol: 1,
@@ -202,8 +206,8 @@ fn enrol(store: &AnyStore, user: &str, unit: &str) -> Result<String> {
         },
         0,
     )
-    .map_err(|e| anyhow!(e.body.message))?
-    .token)
+    .map(|enrolled| (enrolled.device_id, enrolled.token))
+    .map_err(|e| anyhow!(e.body.message))
 }
 
 /// 2. First sync of a 2,000-record community.
@@ -234,7 +238,7 @@ fn first_sync(dir: &std::path::Path) -> Result<()> {
             )
         })?;
     }
-    let token = enrol(&store, "community-worker", COMMUNITY)?;
+    let (_, token) = enrol(&store, "community-worker", COMMUNITY)?;
     drop(store);
     let url = start_server(&path.display().to_string())?;
     for attempt in 1..=3 {
@@ -268,12 +272,16 @@ fn concurrent_round_trips(
     for d in 0..devices {
         let unit = format!("440115{:03}{:03}", 1 + d % 9, 1 + d / 9 % 5);
         let user = format!("device-user-{d}");
-        let token = enrol(&store, &user, &unit)?;
-        let mut writer = Writer::new(&format!("sim-{d}"))?;
+        let (device, token) = enrol(&store, &user, &unit)?;
+        // The persons come from an import; the device answers them as its own user, which is
+        // what the server admits (a device's events name its user and device).
+        let mut import = Writer::new("bench-import")?;
+        let mut writer = Writer::new(&device)?;
+        writer.author.user = UserId::new(user.as_str())?;
         let mut records = Vec::new();
         let mut initial = Vec::new();
         for r in 0..10 {
-            let mut record = writer.person(&format!("sim-{d}-{r}"), &unit)?;
+            let mut record = import.person(&format!("sim-{d}-{r}"), &unit)?;
             initial.push(all_changes(&mut record));
             records.push(record);
         }
@@ -300,7 +308,11 @@ fn concurrent_round_trips(
                     &mut writer.clock,
                     10_000 + round as u64,
                     Action::Answered {
-                        outcome: vec!["in_district".into()],
+                        outcome: vec![
+                            "in_district".into(),
+                            "home_quarantine".into(),
+                            "elderly".into(),
+                        ],
                         note: Some(format!("round {round}")),
                     },
                 )?;
@@ -429,6 +441,84 @@ fn main() -> Result<()> {
     }
     if run("concurrent") {
         concurrent_round_trips(dir.path(), devices, rounds, period)?;
+    }
+    if run("admission") {
+        admission(records)?;
+    }
+    Ok(())
+}
+
+/// 4. Admission alone: what the server does per pushed record before its transaction — load
+///    the record's stored changes into a scratch document, apply the pushed change, re-check
+///    its event — for records of two sizes: just imported (one change), and after 20 answers.
+fn admission(records: usize) -> Result<()> {
+    use outpost_shared::sync::admission::{self, Pusher, Rules, Stored};
+    let programs = outpost_shared::program::load_presets()?;
+    let jurisdictions = outpost_shared::jurisdiction::load_presets()?;
+    let rules = Rules {
+        programs: &programs,
+        jurisdictions: &jurisdictions,
+    };
+    let pusher = Pusher {
+        user: "bench-worker",
+        device: "bench-phone",
+        role: "worker",
+    };
+    let records = records.clamp(1, 2_000);
+    for history in [0usize, 20] {
+        let mut import = Writer::new("bench-import")?;
+        let mut worker = Writer::new("bench-phone")?;
+        worker.author.user = UserId::new("bench-worker")?;
+        let mut cases = Vec::with_capacity(records);
+        for r in 0..records {
+            let mut record = import.person(&format!("adm-{history}-{r}"), COMMUNITY)?;
+            for step in 0..history {
+                record.append(
+                    &worker.author,
+                    &mut worker.clock,
+                    3_000 + step as u64,
+                    Action::Answered {
+                        outcome: vec![
+                            "in_district".into(),
+                            "home_quarantine".into(),
+                            "elderly".into(),
+                        ],
+                        note: Some(format!("answer {step}")),
+                    },
+                )?;
+            }
+            let stored = all_changes(&mut record).changes;
+            let heads = record.heads();
+            record.append(
+                &worker.author,
+                &mut worker.clock,
+                9_000,
+                Action::Answered {
+                    outcome: vec![
+                        "in_district".into(),
+                        "home_quarantine".into(),
+                        "elderly".into(),
+                    ],
+                    note: Some("pushed".into()),
+                },
+            )?;
+            let pushed: Vec<Vec<u8>> = record
+                .changes_since(&heads)
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect();
+            cases.push((record.id().clone(), stored, pushed));
+        }
+        let started = Instant::now();
+        for (id, stored, pushed) in &cases {
+            let stored = Stored::load(stored).map_err(|r| anyhow!("{r:?}"))?;
+            admission::admit(id, stored, pushed, pusher, rules).map_err(|r| anyhow!("{r:?}"))?;
+        }
+        let per = started.elapsed().as_secs_f64() * 1e6 / records as f64;
+        println!(
+            "admission of one pushed answer on a record with {} stored changes: {per:.0} µs per record ({records} records)",
+            history + 1
+        );
     }
     Ok(())
 }

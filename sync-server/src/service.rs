@@ -285,7 +285,7 @@ fn admit_push(
     let mut refused = HashMap::new();
     for ((id, changes), stored) in pushed.iter().zip(stored) {
         let verdict = Stored::load(&stored)
-            .and_then(|stored| admission::admit(id, &stored, changes, pusher, admission.rules));
+            .and_then(|stored| admission::admit(id, stored, changes, pusher, admission.rules));
         if let Err(refusal) = verdict {
             if let Refusal::Unreadable { detail } = &refusal {
                 admission.quarantine.note(id, detail, "sync", now_ms);

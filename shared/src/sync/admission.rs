@@ -127,6 +127,7 @@ impl Describe for Why {
 
 /// What the ledger holds of a record, ready for admitting pushes: its document (when the ledger
 /// has the record) and its events.
+#[derive(Clone)]
 pub struct Stored {
     record: Option<Record>,
 }
@@ -153,7 +154,7 @@ impl Stored {
 /// ledger's dependency check.
 pub fn admit(
     id: &RecordId,
-    stored: &Stored,
+    stored: Stored,
     pushed: &[Vec<u8>],
     pusher: Pusher<'_>,
     rules: Rules<'_>,
@@ -171,7 +172,11 @@ pub fn admit(
     let device = DeviceId::new(pusher.device).map_err(|_| Refusal::ForeignActor { index: 0 })?;
     let own_actor = actor_for(&device);
     let genesis = genesis_actor(id.as_str());
-    let mut record = stored.record.clone();
+    // The events as stored, to tell new ones from rewritten ones; the stored copy itself
+    // becomes the scratch document the pushed changes are applied to.
+    let old_events = events_by_id(&stored.record);
+    let new_record = stored.record.is_none();
+    let mut record = stored.record;
     let before = record.as_mut().map(max_seqs).unwrap_or_default();
     let mut next_seq: HashMap<&ActorId, u64> = HashMap::new();
     let mut taken: HashSet<automerge::ChangeHash> = HashSet::new();
@@ -218,12 +223,11 @@ pub fn admit(
         index,
         detail: error.to_string(),
     };
-    let old_events = match record.as_mut() {
+    match record.as_mut() {
         Some(record) => {
             record
                 .apply_changes(pushed)
                 .map_err(|e| unappliable(0, e))?;
-            events_by_id(&stored.record)
         }
         None => {
             // A record new to the ledger starts with its creation; anything else waits for the
@@ -245,9 +249,8 @@ pub fn admit(
                 .apply_changes(&pushed[1..])
                 .map_err(|e| unappliable(1, e))?;
             record = Some(created);
-            BTreeMap::new()
         }
-    };
+    }
     let Some(record) = record else {
         return Ok(());
     };
@@ -280,7 +283,7 @@ pub fn admit(
     let judge = Judge {
         record: &record,
         by_id: &by_id,
-        new_record: stored.record.is_none(),
+        new_record,
         pusher,
         rules,
     };

@@ -83,7 +83,7 @@ fn admit_one(
     pusher: Pusher<'_>,
 ) -> Result<(), Refusal> {
     let setup = Setup::new();
-    admit(record.id(), stored, pushed, pusher, setup.rules())
+    admit(record.id(), stored.clone(), pushed, pusher, setup.rules())
 }
 
 /// Re-encodes a change after `edit`, as a device that writes its own bytes could.
