@@ -162,10 +162,16 @@ impl ParsedList {
 ///
 /// Errors only when the file itself cannot be used (not a spreadsheet, damaged, no header row, a
 /// required column missing, `within` unknown); problems of single rows are [`FailedRow`]s.
+///
+/// calamine runs behind a panic boundary: a file that makes it panic is [`SheetError::Damaged`]
+/// (fuzzing found a `<dimension ref>` of seven letters overflowing its column arithmetic).
 pub fn read_list(
     bytes: &[u8],
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ParsedList, SheetError> {
-    read::read_list(bytes, options, progress)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read::read_list(bytes, options, progress)
+    }))
+    .unwrap_or(Err(SheetError::Damaged))
 }
