@@ -45,6 +45,14 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
             .unwrap(),
         "认领时限"
     );
+    // The countdown says its units (issue 17: a bare "09:34" read as hours or minutes).
+    let left = runtime
+        .block_on(window.within(&group, "task-deadline").text())
+        .unwrap();
+    assert!(
+        left.starts_with("剩余 ") && left.contains('分') && left.ends_with('秒'),
+        "{left}"
+    );
     let masked = window.text("person-phone");
     assert!(masked.contains("****"), "{masked}");
     window.shot("task-list");

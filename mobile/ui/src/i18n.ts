@@ -246,6 +246,8 @@ const zh = {
   "settings.server": "服务器",
   "settings.programs": "项目",
 
+  "countdown.minutes_seconds": "{m}分{s}秒",
+  "countdown.hours_minutes": "{h}小时{m}分",
   "age.just_now": "刚刚",
   "age.minutes": "{m} 分钟",
   "age.hours": "{h} 小时 {m} 分",
@@ -503,6 +505,8 @@ const en: Record<Key, string> = {
   "settings.server": "Server",
   "settings.programs": "Programs",
 
+  "countdown.minutes_seconds": "{m} min {s} s",
+  "countdown.hours_minutes": "{h} h {m} min",
   "age.just_now": "just now",
   "age.minutes": "{m} min",
   "age.hours": "{h} h {m} min",

@@ -43,30 +43,32 @@ describe("Asia/Shanghai clock", () => {
 });
 
 describe("countdown", () => {
-  it("shows mm:ss under an hour", () => {
-    assert.equal(formatCountdown(4 * 60_000 + 59_000), "04:59");
-    assert.equal(formatCountdown(59 * 60_000 + 59_999), "59:59");
-    assert.equal(formatCountdown(0), "00:00");
+  it("says minutes and seconds under an hour, never a bare 09:34", () => {
+    assert.equal(formatCountdown("zh-CN", 9 * 60_000 + 34_000), "9分34秒");
+    assert.equal(formatCountdown("zh-CN", 59 * 60_000 + 59_999), "59分59秒");
+    assert.equal(formatCountdown("zh-CN", 0), "0分0秒");
+    assert.equal(formatCountdown("en", 9 * 60_000 + 34_000), "9 min 34 s");
   });
 
-  it("shows h:mm from an hour on", () => {
-    assert.equal(formatCountdown(60 * 60_000), "1:00");
-    assert.equal(formatCountdown(65 * 60_000 + 30_000), "1:05");
-    assert.equal(formatCountdown(27 * 3_600_000 + 30 * 60_000), "27:30");
+  it("says hours and minutes from an hour on, never a bare 1:10", () => {
+    assert.equal(formatCountdown("zh-CN", 60 * 60_000), "1小时0分");
+    assert.equal(formatCountdown("zh-CN", 70 * 60_000 + 30_000), "1小时10分");
+    assert.equal(formatCountdown("zh-CN", 27 * 3_600_000 + 30 * 60_000), "27小时30分");
+    assert.equal(formatCountdown("en", 70 * 60_000), "1 h 10 min");
   });
 
   it("counts down to the deadline, then up once overdue", () => {
     const due = T + 10 * 60_000;
-    assert.deepEqual(countdown(due, T), { overdue: false, text: "10:00" });
-    assert.deepEqual(countdown(due, due), { overdue: true, text: "00:00" });
-    assert.deepEqual(countdown(due, due + 2 * 3_600_000 + 5 * 60_000), {
+    assert.deepEqual(countdown("zh-CN", due, T), { overdue: false, text: "10分0秒" });
+    assert.deepEqual(countdown("zh-CN", due, due), { overdue: true, text: "0分0秒" });
+    assert.deepEqual(countdown("zh-CN", due, due + 2 * 3_600_000 + 5 * 60_000), {
       overdue: true,
-      text: "2:05",
+      text: "2小时5分",
     });
   });
 
   it("trusts the Rust side's overdue flag even when the device clock is behind", () => {
-    assert.equal(countdown(T + 60_000, T, true).overdue, true);
+    assert.equal(countdown("zh-CN", T + 60_000, T, true).overdue, true);
   });
 });
 

@@ -58,16 +58,22 @@ export function formatShort(ms: number, nowMs: number): string {
   return formatDateTime(ms);
 }
 
-/** A duration as a countdown: under an hour `mm:ss` (`04:59`), from an hour on `h:mm` (`1:05`,
- *  `27:30`). The sign is dropped: whether it is time left or time overdue is `countdown`'s. */
-export function formatCountdown(durationMs: number): string {
+/** A duration as a countdown, in words so the unit is never guessed: under an hour minutes and
+ *  seconds (`9分34秒`, `9 min 34 s`), from an hour on hours and minutes (`1小时10分`,
+ *  `27小时30分`; `1 h 10 min`). A clock-like `1:10` or `09:34` read as either. The sign is
+ *  dropped: whether it is time left or time overdue is `countdown`'s. */
+export function formatCountdown(lang: Lang, durationMs: number): string {
   const totalSeconds = Math.floor(Math.abs(durationMs) / SECOND);
   if (totalSeconds < 3600) {
-    return `${pad2(Math.floor(totalSeconds / 60))}:${pad2(totalSeconds % 60)}`;
+    return translate(lang, "countdown.minutes_seconds", {
+      m: Math.floor(totalSeconds / 60),
+      s: totalSeconds % 60,
+    });
   }
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  return `${hours}:${pad2(minutes)}`;
+  return translate(lang, "countdown.hours_minutes", {
+    h: Math.floor(totalSeconds / 3600),
+    m: Math.floor((totalSeconds % 3600) / 60),
+  });
 }
 
 export interface CountdownView {
@@ -79,9 +85,14 @@ export interface CountdownView {
 
 /** The live state of a deadline at `nowMs`. `overdueFlag` is the Rust side's verdict at the
  *  time of the query; the clock can only make a deadline more overdue, never less. */
-export function countdown(dueMs: number, nowMs: number, overdueFlag = false): CountdownView {
+export function countdown(
+  lang: Lang,
+  dueMs: number,
+  nowMs: number,
+  overdueFlag = false,
+): CountdownView {
   const overdue = overdueFlag || nowMs >= dueMs;
-  return { overdue, text: formatCountdown(dueMs - nowMs) };
+  return { overdue, text: formatCountdown(lang, dueMs - nowMs) };
 }
 
 /** How long ago something happened, in words: 刚刚 / 5 分钟 / 2 小时 5 分 / 3 天. */

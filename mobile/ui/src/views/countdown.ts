@@ -3,7 +3,7 @@
 // countdown on screen moves without asking the Rust side.
 
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { currentLang, t } from "../i18n.js";
 import { countdown } from "../logic/time.js";
 
 export function countdownEl(testid: string, dueMs: number, overdueFlag: boolean): HTMLElement {
@@ -20,7 +20,7 @@ export function countdownEl(testid: string, dueMs: number, overdueFlag: boolean)
 function tick(el: HTMLElement, now: number): void {
   const due = Number(el.getAttribute("data-due-ms"));
   if (!Number.isFinite(due)) return;
-  const c = countdown(due, now, el.getAttribute("data-overdue-flag") === "true");
+  const c = countdown(currentLang(), due, now, el.getAttribute("data-overdue-flag") === "true");
   el.textContent = c.overdue ? t("deadline.overdue", { t: c.text }) : t("deadline.left", { t: c.text });
   el.setAttribute("data-overdue", String(c.overdue));
   el.classList.toggle("overdue", c.overdue);
