@@ -7,6 +7,12 @@ use std::path::PathBuf;
 
 use outpost_shared::hlc::{DeviceId, HlcClock};
 use outpost_shared::record::{Author, NewRecord, Record, RecordId, RecordKind, UserId};
+use outpost_shared::sync::admission::{Pusher, Rules, Stored, admit};
+use outpost_shared::sync::change::ParsedChange;
+use outpost_shared::{jurisdiction, program};
+
+/// The first bytes of every Automerge chunk: an admission input is split into changes there.
+const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// The kept inputs of one target, with their file names.
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -58,6 +64,70 @@ fn stored_person() -> Record {
 }
 
 #[test]
+fn kept_change_inputs_are_parsed_or_refused() {
+    for (name, bytes) in inputs("change") {
+        if let Ok(parsed) = ParsedChange::parse(&bytes) {
+            let _ = parsed.creates_record();
+            println!("{name}: parsed");
+        }
+    }
+}
+
+/// An admission input as `outpost_fuzz::split_push` reads it: options, then one change per
+/// Automerge magic. Only inputs for the stored person are kept here (options bit 0 clear).
+fn admission_changes(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let starts: Vec<usize> = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == AUTOMERGE_MAGIC)
+        .map(|(i, _)| i)
+        .collect();
+    let ends = starts.iter().skip(1).copied().chain([bytes.len()]);
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&start, end)| bytes[start..end].to_vec())
+        .collect()
+}
+
+#[test]
+fn kept_pushes_are_admitted_or_refused() {
+    let programs = program::load_presets().expect("the presets load");
+    let jurisdictions = jurisdiction::load_presets().expect("the presets load");
+    let rules = Rules {
+        programs: &programs,
+        jurisdictions: &jurisdictions,
+    };
+    let pusher = Pusher {
+        user: "worker-1",
+        device: "device-1",
+        role: "worker",
+    };
+    let mut person = stored_person();
+    let stored_changes: Vec<Vec<u8>> = person
+        .changes_since(&[])
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .collect();
+    for (name, bytes) in inputs("admission") {
+        assert_eq!(
+            bytes.first(),
+            Some(&0),
+            "{name}: not a push onto the stored person"
+        );
+        let stored = Stored::load(&stored_changes).expect("the stored person loads");
+        let verdict = admit(
+            person.id(),
+            stored,
+            &admission_changes(&bytes),
+            pusher,
+            rules,
+        );
+        println!("{name}: {verdict:?}");
+    }
+}
+
+#[test]
 fn kept_record_inputs_load_and_apply_without_panicking() {
     for (name, bytes) in inputs("record") {
         if let Ok(mut record) = Record::load(&bytes) {
@@ -82,7 +152,6 @@ fn kept_record_inputs_load_and_apply_without_panicking() {
 #[test]
 fn kept_workbooks_are_read_or_refused_without_panicking() {
     use outpost_shared::spreadsheet::{ImportOptions, read_list};
-    use outpost_shared::{jurisdiction, program};
 
     let programs = program::load_presets().expect("the presets load");
     let jurisdictions = jurisdiction::load_presets().expect("the presets load");

@@ -90,6 +90,12 @@ pub enum RecordError {
     /// holding its fields and events).
     #[error("a change rewrites the record's `{0}`, which only its first change may set")]
     RewritesRoot(&'static str),
+    /// The data holds a chunk Outpost never writes (a bundle, an unknown type) or is not made of
+    /// whole chunks.
+    #[error(
+        "the record data is not made of documents and changes (a chunk of type {0:?} was found)"
+    )]
+    UnexpectedChunk(Option<u8>),
 }
 
 /// Runs Automerge on data from elsewhere. Automerge can panic on changes that parse but do not
@@ -160,7 +166,39 @@ fn valid_field_key(key: &str) -> bool {
 /// The first bytes of every Automerge chunk.
 const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// Chunk types that hold one change: plain and DEFLATE-compressed.
-const CHANGE_CHUNK_TYPES: [u8; 2] = [1, 2];
+pub(crate) const CHANGE_CHUNK_TYPES: [u8; 2] = [1, 2];
+/// The chunk types Outpost writes: a saved document, and changes.
+const RECORD_CHUNK_TYPES: [u8; 3] = [0, 1, 2];
+
+/// Checks that received `bytes` are whole chunks of the `allowed` types before Automerge sees
+/// them. Automerge's loaders also take bundle chunks (type 3) and expand a bundle's columns in
+/// full before checking anything: fuzzing found 255 bytes that asked for 2 GiB, and a failed
+/// allocation aborts the process (it is not a panic that [`guarded`] could catch).
+pub(crate) fn check_chunks(bytes: &[u8], allowed: &[u8]) -> Result<(), RecordError> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (chunk_type, end) = chunk_header(rest).ok_or(RecordError::UnexpectedChunk(None))?;
+        if !allowed.contains(&chunk_type) {
+            return Err(RecordError::UnexpectedChunk(Some(chunk_type)));
+        }
+        rest = rest.get(end..).ok_or(RecordError::UnexpectedChunk(None))?;
+    }
+    Ok(())
+}
+
+/// A chunk's type and where it ends: magic, 4-byte checksum, type, data length (unsigned
+/// LEB128), data. `None` if `bytes` do not start with a whole chunk.
+fn chunk_header(bytes: &[u8]) -> Option<(u8, usize)> {
+    let (magic, after_magic) = bytes.split_first_chunk::<4>()?;
+    let (_checksum, after_checksum) = after_magic.split_first_chunk::<4>()?;
+    let (chunk_type, after_type) = after_checksum.split_first()?;
+    if *magic != CHUNK_MAGIC {
+        return None;
+    }
+    let (data_len, len_bytes) = read_uleb128(after_type)?;
+    let end = (4 + 4 + 1 + len_bytes).checked_add(usize::try_from(data_len).ok()?)?;
+    (end <= bytes.len()).then_some((*chunk_type, end))
+}
 
 /// The entries a record's first change writes at the root of its document.
 struct Root {
@@ -352,6 +390,7 @@ impl Record {
 
     /// Loads a record from saved bytes (a snapshot, optionally followed by incremental chunks).
     pub fn load(bytes: &[u8]) -> Result<Self, RecordError> {
+        check_chunks(bytes, &RECORD_CHUNK_TYPES)?;
         guarded(|| Self::from_doc(AutoCommit::load(bytes)?))
     }
 
@@ -577,6 +616,7 @@ impl Record {
     /// Applies changes or a whole document received from elsewhere. Idempotent; changes whose
     /// dependencies have not arrived yet wait inside the document until they do.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), RecordError> {
+        check_chunks(bytes, &RECORD_CHUNK_TYPES)?;
         // Automerge skips unreadable trailing data with only a log line, so everything is parsed
         // strictly before anything applies: a damaged message is refused as a whole rather than
         // half-applied. The usual message, a run of change chunks, is parsed chunk by chunk and
@@ -607,8 +647,11 @@ impl Record {
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<(), RecordError> {
         let parsed = changes
             .iter()
-            .map(|bytes| Change::from_bytes(bytes.clone()))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|bytes| {
+                check_chunks(bytes, &CHANGE_CHUNK_TYPES)?;
+                Ok(Change::from_bytes(bytes.clone())?)
+            })
+            .collect::<Result<Vec<_>, RecordError>>()?;
         self.apply_guarded(|doc| Ok(doc.apply_changes(parsed)?))
     }
 

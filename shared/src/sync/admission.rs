@@ -31,8 +31,8 @@ use crate::i18n::{Describe, Lang};
 use crate::jurisdiction::Jurisdictions;
 use crate::program::{self, Program};
 use crate::record::{
-    Action, Event, EventId, Record, RecordError, RecordId, RecordKind, actor_for, fold,
-    genesis_actor,
+    Action, CHANGE_CHUNK_TYPES, Event, EventId, Record, RecordError, RecordId, RecordKind,
+    actor_for, check_chunks, fold, genesis_actor,
 };
 use crate::sync::message::RejectReason;
 use crate::task::command::{self as task_command, Command, Context, SUPPLEMENTARY_OF};
@@ -163,10 +163,9 @@ pub fn admit(
         .iter()
         .enumerate()
         .map(|(index, bytes)| {
-            Change::from_bytes(bytes.clone()).map_err(|e| Refusal::Unappliable {
-                index,
-                detail: e.to_string(),
-            })
+            let unappliable = |detail: String| Refusal::Unappliable { index, detail };
+            check_chunks(bytes, &CHANGE_CHUNK_TYPES).map_err(|e| unappliable(e.to_string()))?;
+            Change::from_bytes(bytes.clone()).map_err(|e| unappliable(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let device = DeviceId::new(pusher.device).map_err(|_| Refusal::ForeignActor { index: 0 })?;

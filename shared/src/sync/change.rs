@@ -11,7 +11,7 @@ use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Change, ChangeHash, ExpandedChange, ObjType, ScalarValue};
 use thiserror::Error;
 
-use crate::record::{Event, RecordId, RecordKind};
+use crate::record::{CHANGE_CHUNK_TYPES, Event, RecordId, RecordKind, check_chunks};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChangeError {
@@ -37,6 +37,8 @@ pub struct ParsedChange {
 impl ParsedChange {
     /// Parses one change chunk strictly (checksum and structure).
     pub fn parse(bytes: &[u8]) -> Result<Self, ChangeError> {
+        check_chunks(bytes, &CHANGE_CHUNK_TYPES)
+            .map_err(|e| ChangeError::Damaged(e.to_string()))?;
         let change = Change::try_from(bytes).map_err(|e| ChangeError::Damaged(e.to_string()))?;
         // Automerge does not check the header checksum of a DEFLATE-compressed chunk, whose
         // damage can decompress into another well-formed change: the checksum (the first bytes
