@@ -33,6 +33,12 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     let code = server.enrolment("nansha-app", "worker", "440115001");
 
     let window = Window::open(runtime.clone(), &dir.path().join("app"), "w1");
+    // One word for the code that enrols a device: 登记码 (issue 17), never 注册码.
+    window.wait_screen("enrol");
+    let form = window.text("enrol-form");
+    assert!(form.contains("登记码") && !form.contains("注册"), "{form}");
+    // Without a PC/SC service the reader line says what to use instead, not "pcscd".
+    assert!(!form.contains("pcscd"), "{form}");
     window.enrol(&code);
     window.sync_online();
     window.wait_until("three persons to claim", |w| {
@@ -106,6 +112,9 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
         w.attr("sync-state", "data-online").as_deref() == Some("offline")
     });
     assert_eq!(window.count("sync-pending"), Some(3));
+    // Changes made a moment ago are 刚刚, not 刚刚前.
+    let oldest = window.text("sync-oldest");
+    assert!(!oldest.contains("刚刚前"), "{oldest}");
     window.shot("offline-sync-bar");
 
     // The server is back: one tap sends everything.

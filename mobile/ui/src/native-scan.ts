@@ -121,8 +121,11 @@ async function renderStatus(line: HTMLElement): Promise<void> {
     line.textContent = t("scan.sources_unknown");
     return;
   }
+  // Why the readers are not watched (e.g. no PC/SC service) is for support, not for the
+  // worker: it goes in the tooltip, the line says what to use instead.
+  line.title = status.nfc_available ? "" : status.nfc_message ?? "";
   const nfc = !status.nfc_available
-    ? t("scan.nfc_unavailable", { e: status.nfc_message ?? "" })
+    ? t("scan.nfc_unavailable")
     : status.readers.length > 0
       ? t("scan.nfc_readers", { r: status.readers.join("、") })
       : t("scan.nfc_no_reader");

@@ -189,7 +189,7 @@ describe("the console's administration views in Chromium", () => {
     const step = (n) => w1.locator(`[data-testid="settings-step"][data-rule="claim"][data-step="${n}"]`);
     await step(2).locator('[data-testid="settings-step-value"]').fill("5m");
     await w1.locator('[data-testid="settings-save"]').click();
-    assert.equal(await step(2).locator('[data-testid="settings-step-error"]').textContent(), "须晚于上一步（10m）");
+    assert.equal(await step(2).locator('[data-testid="settings-step-error"]').textContent(), "须晚于上一步（10分钟）");
     assert.equal(await w1.locator('[data-testid="settings-error"]').textContent(), "请先更正标红的项");
 
     await step(1).locator('[data-testid="settings-step-value"]').fill("15m");
@@ -202,17 +202,17 @@ describe("the console's administration views in Chromium", () => {
 
     await page.reload();
     await w1.waitFor();
-    assert.equal(await step(1).locator('[data-testid="settings-step-value"]').inputValue(), "15m");
-    assert.equal(await step(2).locator('[data-testid="settings-step-value"]').inputValue(), "45m");
+    assert.equal(await step(1).locator('[data-testid="settings-step-value"]').inputValue(), "15分钟");
+    assert.equal(await step(2).locator('[data-testid="settings-step-value"]').inputValue(), "45分钟");
     assert.equal(await step(1).locator('[data-testid="settings-step-recipient"][value="task_force_group"]').isChecked(), false);
-    assert.match(await step(1).textContent(), /项目文件：10m/);
+    assert.match(await step(1).textContent(), /项目文件：10分钟/);
     await page.screenshot({ path: join(shots, "console-deadlines.png"), fullPage: true });
 
     // Back to the program file.
     await w1.locator('[data-testid="settings-reset"]').click();
     await page.waitForFunction(
       () =>
-        document.querySelector('[data-program="w1-close-contact-whereabouts"] [data-rule="claim"][data-step="1"] input')?.value === "10m",
+        document.querySelector('[data-program="w1-close-contact-whereabouts"] [data-rule="claim"][data-step="1"] input')?.value === "10分钟",
     );
   });
 

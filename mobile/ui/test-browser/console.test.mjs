@@ -185,6 +185,9 @@ describe("the supervisor console in Chromium", () => {
     assert.equal(await row.first().locator('[data-col="waiting"]').textContent(), "2");
     await page.screenshot({ path: join(shots, "console-health.png") });
     await testid("console-lang").selectOption("zh-CN");
+    await page.locator('[data-testid="device-row"]').first().waitFor();
+    // A sync a moment ago is 刚刚, not 刚刚前.
+    assert.doesNotMatch(await page.locator('[data-testid="device-row"]').first().textContent(), /刚刚前/);
   });
 
   it("lets the administrator add a user, make their one-time code and revoke a device", async () => {
@@ -223,6 +226,10 @@ describe("the supervisor console in Chromium", () => {
       return "still open";
     }, session);
     assert.equal(status, 401);
+    // The example looks like the codes the console makes (five and five from its alphabet).
+    const hint = await testid("signin-code").getAttribute("placeholder");
+    assert.match(hint ?? "", /[0-9A-Z]{5}-[0-9A-Z]{5}/);
+    assert.match(code ?? "", /^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
     await testid("signin-code").fill(code);
     await testid("signin-submit").click();
     await testid("console-who").waitFor();

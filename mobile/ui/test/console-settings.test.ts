@@ -16,6 +16,8 @@ import {
   consoleOverlay,
   depths,
   durationSeconds,
+  durationText,
+  programDuration,
   timeMinutes,
 } from "../src/console/settings.js";
 import { ct } from "../src/console/strings.js";
@@ -28,9 +30,25 @@ describe("deadline settings checks", () => {
     assert.equal(durationSeconds("1d"), 86_400);
     assert.equal(durationSeconds("90s"), 90);
     assert.equal(durationSeconds(" 2h "), 7200);
+    assert.equal(durationSeconds("10分钟"), 600);
+    assert.equal(durationSeconds("1小时30分钟"), 5400);
+    assert.equal(durationSeconds("1天"), 86_400);
+    assert.equal(programDuration(5400), "1h30m");
+    assert.equal(programDuration(0), "0m");
     for (const bad of ["", "10", "30m1h", "1h1h", "-5m", "10 m", "两小时", "1.5h"]) {
       assert.equal(durationSeconds(bad), null, bad);
     }
+  });
+
+  it("show durations in words in Chinese, never 10m or 2h", () => {
+    setCurrentLang("zh-CN");
+    assert.equal(durationText("10m"), "10分钟");
+    assert.equal(durationText("2h"), "2小时");
+    assert.equal(durationText("1h30m"), "1小时30分钟");
+    assert.equal(durationText("0m"), "0分钟");
+    setCurrentLang("en");
+    assert.equal(durationText("10m"), "10m");
+    setCurrentLang("zh-CN");
   });
 
   it("read times of day as HH:MM in range", () => {
@@ -42,8 +60,8 @@ describe("deadline settings checks", () => {
   it("explain each bad value in Chinese by default", () => {
     setCurrentLang("zh-CN");
     const say = (p: ReturnType<typeof checkDuration>) => (p ? ct(p.key, p.params ?? {}) : null);
-    assert.equal(say(checkDuration("")), "请填写时长，如 10m、2h");
-    assert.equal(say(checkDuration("10")), "时长应写成 10m、2h、1h30m 或 1d（天、时、分、秒按顺序）");
+    assert.equal(say(checkDuration("")), "请填写时长，如 10分钟、2小时");
+    assert.equal(say(checkDuration("10")), "时长应写成 10分钟、2小时、1小时30分钟 或 1天（天、小时、分钟、秒按顺序）");
     assert.equal(say(checkDuration("0m")), "时长须大于 0");
     assert.equal(say(checkDuration("31d")), "时长不能超过 30 天");
     assert.equal(say(checkDuration("30d")), null);
@@ -65,7 +83,7 @@ describe("deadline settings checks", () => {
       { after: "30m", notify: ["district_leader"] },
     ]);
     assert.deepEqual([...early.keys()], [1]);
-    assert.equal(ct(early.get(1)!.key, early.get(1)!.params), "须晚于上一步（1h）");
+    assert.equal(ct(early.get(1)!.key, early.get(1)!.params), "须晚于上一步（1小时）");
     const clock = checkLadder([
       { at: "17:00", days_after: 0, notify: ["town_leader"] },
       { at: "12:00", days_after: 1, notify: [] },

@@ -73,11 +73,12 @@ describe("countdown", () => {
 });
 
 describe("age of the oldest unsent change", () => {
-  it("reads in both languages", () => {
+  it("reads in both languages, 刚刚 without 前", () => {
     assert.equal(formatAge("zh-CN", 10_000), "刚刚");
-    assert.equal(formatAge("zh-CN", 5 * 60_000 + 10_000), "5 分钟");
-    assert.equal(formatAge("zh-CN", 2 * 3_600_000 + 5 * 60_000), "2 小时 5 分");
-    assert.equal(formatAge("en", 3 * 86_400_000 + 1), "3 days");
+    assert.equal(formatAge("zh-CN", 5 * 60_000 + 10_000), "5 分钟前");
+    assert.equal(formatAge("zh-CN", 2 * 3_600_000 + 5 * 60_000), "2 小时 5 分前");
+    assert.equal(formatAge("en", 3 * 86_400_000 + 1), "3 days ago");
     assert.equal(formatAge("en", -5), "just now");
+    assert.ok(!formatAge("zh-CN", 0).endsWith("前"));
   });
 });

@@ -4,6 +4,7 @@
 // message is shown when it refuses.
 
 import { type NotificationOverlay, type NotificationSettings, type SmtpInput, type StepSettings } from "./api.js";
+import { currentLang } from "../i18n.js";
 import { type ConsoleKey } from "./strings.js";
 
 /** The longest a deadline may be, in days (the server's `MAX_DAYS`). */
@@ -15,13 +16,44 @@ export interface Problem {
   params?: Record<string, string | number>;
 }
 
-/** "1h30m" → seconds, as program files write durations (d, h, m, s, largest first); null if
- *  it is not one. */
+/** "1h30m" (as program files write durations: d, h, m, s, largest first) or "1小时30分钟" (as the
+ *  console shows them: 天, 小时, 分钟, 秒) → seconds; null if it is neither. */
 export function durationSeconds(text: string): number | null {
-  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
-  if (!match || text.trim() === "") return null;
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  const match =
+    /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(trimmed) ??
+    /^(?:(\d+)天)?(?:(\d+)(?:小时|时))?(?:(\d+)(?:分钟|分))?(?:(\d+)秒)?$/.exec(trimmed.replace(/\s+/g, ""));
+  if (!match) return null;
   const [d, hh, mm, ss] = match.slice(1).map((n) => (n === undefined ? 0 : Number(n)));
   return ((d * 24 + hh) * 60 + mm) * 60 + ss;
+}
+
+/** Seconds as a program file writes them ("1h30m"; "0m"), which the server takes. */
+export function programDuration(seconds: number): string {
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 86_400), "d"],
+    [Math.floor((seconds % 86_400) / 3600), "h"],
+    [Math.floor((seconds % 3600) / 60), "m"],
+    [seconds % 60, "s"],
+  ];
+  const text = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("");
+  return text === "" ? "0m" : text;
+}
+
+/** A duration in the user's words: "1小时30分钟", "10分钟" in Chinese (never the file's "10m");
+ *  English keeps the file's short form ("1h30m"). Text that is not a duration is kept as it is. */
+export function durationText(text: string): string {
+  const seconds = durationSeconds(text);
+  if (seconds === null || currentLang() === "en") return text;
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 86_400), "天"],
+    [Math.floor((seconds % 86_400) / 3600), "小时"],
+    [Math.floor((seconds % 3600) / 60), "分钟"],
+    [seconds % 60, "秒"],
+  ];
+  const words = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("");
+  return words === "" ? "0分钟" : words;
 }
 
 /** "17:00" → minutes after midnight; null if it is not HH:MM in range. */
@@ -80,7 +112,8 @@ export function checkLadder(steps: StepSettings[], recurring = false): Map<numbe
     if (problems.has(i) || problems.has(i - 1)) continue;
     const [before, now] = [position(steps[i - 1]), position(steps[i])];
     if (before !== null && now !== null && now <= before) {
-      const previous = steps[i - 1].after ?? steps[i - 1].at ?? "";
+      const before = steps[i - 1];
+      const previous = before.after !== undefined ? durationText(before.after) : before.at ?? "";
       problems.set(i, { key: "settings.err.order", params: { previous } });
     }
   }

@@ -95,7 +95,8 @@ export function countdown(
   return { overdue, text: formatCountdown(lang, dueMs - nowMs) };
 }
 
-/** How long ago something happened, in words: 刚刚 / 5 分钟 / 2 小时 5 分 / 3 天. */
+/** How long ago something happened, in words: 刚刚 / 5 分钟前 / 2 小时 5 分前 / 3 天前 (never
+ *  "刚刚前": the 前 belongs to each wording, not to the caller). */
 export function formatAge(lang: Lang, ageMs: number): string {
   const ms = Math.max(0, ageMs);
   if (ms < MINUTE) return translate(lang, "age.just_now");

@@ -7,15 +7,15 @@ import { fill, h } from "../../dom.js";
 import { formatDateTime } from "../../logic/time.js";
 import { type ProgramSettings, type RuleSettings, type StepSettings } from "../api.js";
 import { type ConsoleCtx, isConsoleError } from "../ctx.js";
-import { type Problem, checkDays, checkLadder, checkTime } from "../settings.js";
+import { type Problem, checkDays, checkLadder, checkTime, durationSeconds, durationText, programDuration } from "../settings.js";
 import { ct, tx } from "../strings.js";
 
 const say = (p: Problem) => ct(p.key, p.params ?? {});
 
-/** How a step reads in the program file ("10m", "17:00 (+1d)"). */
+/** How a step of the program file reads ("10分钟", "17:00 (+1d)"). */
 function stepText(step: StepSettings | undefined): string {
   if (!step) return "";
-  if (step.after !== undefined) return step.after;
+  if (step.after !== undefined) return durationText(step.after);
   return step.days_after ? `${step.at ?? ""} (+${step.days_after}d)` : step.at ?? "";
 }
 
@@ -40,7 +40,7 @@ export function programsView(root: HTMLElement, ctx: ConsoleCtx): void {
         const value = h("input", {
           type: "text",
           testid: "settings-step-value",
-          value: relative ? step.after : step.at,
+          value: relative ? durationText(step.after ?? "") : step.at,
           "aria-label": `${tx(rule.label)} ${ct("settings.step", { n: i + 1 })}`,
         });
         const days = relative ? null : h("input", { type: "number", min: 0, max: 30, step: 1, testid: "settings-step-days", value: String(step.days_after ?? 0) });
@@ -59,7 +59,10 @@ export function programsView(root: HTMLElement, ctx: ConsoleCtx): void {
         );
         const read = (): StepSettings => {
           const notify = boxes.filter((b) => b.box.checked).map((b) => b.code);
-          return relative ? { after: value.value.trim(), notify } : { at: value.value.trim(), days_after: Number(days?.value ?? 0), notify };
+          // Shown and typed in words ("15分钟") or as the file writes it ("15m"); sent as the file writes it.
+          const seconds = durationSeconds(value.value);
+          const after = seconds === null ? value.value.trim() : programDuration(seconds);
+          return relative ? { after, notify } : { at: value.value.trim(), days_after: Number(days?.value ?? 0), notify };
         };
         const mark = (p: Problem | null) => {
           value.classList.toggle("invalid", p !== null);
