@@ -88,6 +88,14 @@ describe("the supervisor console in Chromium", () => {
     const session = kept.stored.find(([key]) => key === "outpost-console-token")?.[1];
     assert.match(session ?? "", /^console-[0-9a-f]{64}$/);
     await testid("nav-import").click();
+    // Nothing imported yet: the list says so, and the template is offered before any import.
+    await testid("import-batches-empty").waitFor();
+    assert.equal(await testid("import-batches-empty").textContent(), "还没有导入过名单。");
+    const [template] = await Promise.all([page.waitForEvent("download"), testid("import-template").click()]);
+    assert.match(template.suggestedFilename(), /导入模板\.xlsx$/);
+    const templateFile = join(work, "template.xlsx");
+    await template.saveAs(templateFile);
+    assert.equal(readFileSync(templateFile).subarray(0, 2).toString(), "PK");
     const list = join(work, "名单.xlsx");
     await server.send(`write-list ${list}`);
     await testid("import-file").setInputFiles(list);
@@ -110,7 +118,19 @@ describe("the supervisor console in Chromium", () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-row"]').length === 5);
     const names = await page.locator('[data-testid="result-row"] td[data-field="name"]').allTextContents();
     assert.ok(names.every((n) => n.includes("*")), `masked: ${names}`);
+    // 关联病例 is a case number, not personal data: shown as imported.
+    const cases = await page.locator('[data-testid="result-row"] td[data-field="linked_case"]').allTextContents();
+    assert.ok(cases.some((c) => /^病例\d$/.test(c)) && cases.every((c) => !c.includes("*")), `unmasked: ${cases}`);
     assert.equal(await testid("results-total").textContent(), "共 5 人");
+    // The whole table fits a 1366 px laptop screen, nothing cut off or scrolled sideways.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    const fits = await page.evaluate(() => {
+      const wrap = document.querySelector('[data-testid="results-table"]');
+      return { table: wrap.scrollWidth, box: wrap.clientWidth, page: document.documentElement.scrollWidth };
+    });
+    assert.ok(fits.table <= fits.box && fits.page <= 1366, JSON.stringify(fits));
+    await page.screenshot({ path: join(shots, "console-results-1366.png") });
+    await page.setViewportSize({ width: 1400, height: 900 });
     await server.send("answer 2");
     // The list polls every 3 s.
     await page.waitForFunction(
@@ -160,6 +180,8 @@ describe("the supervisor console in Chromium", () => {
     await testid("filter-apply").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="results-total"]')?.textContent === "共 2 人");
     const [download] = await Promise.all([page.waitForEvent("download"), testid("results-export").click()]);
+    // Named by program, batch and day, not by a millisecond timestamp.
+    assert.match(download.suggestedFilename(), /-全部批次-\d{4}-\d{2}-\d{2}\.xlsx$/);
     const file = join(work, "export.xlsx");
     await download.saveAs(file);
     assert.equal(readFileSync(file).subarray(0, 2).toString(), "PK");

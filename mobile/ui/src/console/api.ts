@@ -415,6 +415,8 @@ export interface ConsoleApi {
   batches(): Promise<Batch[]>;
   /** Administrator only: imports a list (the workbook's bytes) as one batch. */
   importList(program: string, file: File): Promise<ImportOutcome>;
+  /** Administrator only: the program's import template (an .xlsx with its columns). */
+  template(program: string): Promise<Blob>;
   /** Administrator only: a batch's failure workbook. */
   failures(url: string): Promise<Blob>;
   /** Administrator only: users, a new user, a one-time code, devices and revocation. */

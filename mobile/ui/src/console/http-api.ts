@@ -171,6 +171,10 @@ export class HttpConsoleApi implements ConsoleApi {
     return this.json(`/admin/imports?${query.toString()}`, { method: "POST", body: file });
   }
 
+  async template(program: string): Promise<Blob> {
+    return (await this.request(`/admin/programs/${encodeURIComponent(program)}/template`)).blob();
+  }
+
   async failures(url: string): Promise<Blob> {
     return (await this.request(url)).blob();
   }

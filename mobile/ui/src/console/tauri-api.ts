@@ -134,6 +134,7 @@ export class TauriConsoleApi implements ConsoleApi {
 
   importList = (): Promise<never> => this.needsServer();
   failures = (): Promise<never> => this.needsServer();
+  template = (): Promise<never> => this.needsServer();
   users = (): Promise<never> => this.needsServer();
   createUser = (): Promise<never> => this.needsServer();
   issueCode = (): Promise<never> => this.needsServer();

@@ -22,6 +22,12 @@ export function importView(root: HTMLElement, ctx: ConsoleCtx): void {
   const submit = h("button", { class: "primary", type: "submit", testid: "import-submit" }, ct("import.submit"));
   const outcome = h("div", { testid: "import-outcome", class: "outcome", hidden: true });
   const batches = h("div", { class: "table-wrap", testid: "import-batches" });
+  // The template first: a new administrator learns the columns from it, not from a failed import.
+  const template = h("button", { type: "button", testid: "import-template" }, ct("import.template"));
+  template.addEventListener("click", () => {
+    const chosen = ctx.me.programs.find((p) => p.id === program.value);
+    ctx.api.template(program.value).then((blob) => download(blob, ct("import.template_file", { program: tx(chosen?.name) })), ctx.error);
+  });
 
   const failureLink = (url: string, batch: string) => {
     const link = h("button", { type: "button", class: "link", testid: "import-failures" }, ct("import.failures"));
@@ -32,6 +38,10 @@ export function importView(root: HTMLElement, ctx: ConsoleCtx): void {
   };
 
   const showBatches = (list: Batch[]) => {
+    if (list.length === 0) {
+      fill(batches, h("p", { class: "muted", testid: "import-batches-empty" }, ct("import.no_batches")));
+      return;
+    }
     fill(
       batches,
       h(
@@ -67,6 +77,7 @@ export function importView(root: HTMLElement, ctx: ConsoleCtx): void {
     h("h1", {}, ct("import.title")),
     h("p", { class: "muted" }, ct("import.intro")),
     h("label", { class: "filter" }, h("span", {}, ct("filter.program")), program),
+    h("p", {}, template, " ", h("span", { class: "muted" }, ct("import.template_hint"))),
     h("label", { class: "filter" }, h("span", {}, ct("import.file")), file),
     submit,
     outcome,

@@ -2,7 +2,7 @@
 // by polling, a person's detail and the export of what is on screen.
 
 import { fill, h, select } from "../../dom.js";
-import { formatDateTime } from "../../logic/time.js";
+import { formatDateTime, formatShort } from "../../logic/time.js";
 import { currentLang } from "../../i18n.js";
 import { type Filter, type PersonRow, type ResultsPage, type Text } from "../api.js";
 import { type ConsoleCtx, download } from "../ctx.js";
@@ -13,8 +13,10 @@ const PAGE = 50;
 /** How often the list refreshes itself while shown. */
 export const RESULTS_POLL_MS = 3000;
 
-function time(ms: number | null): string {
-  return ms === null ? "" : formatDateTime(ms);
+/** A time cell: short (`07:44` today, `12-07 17:19` this year) so the table fits a 1366 px
+ *  laptop screen; the full date and time on hover. */
+function time(ms: number | null): HTMLElement {
+  return ms === null ? h("td", {}) : h("td", { class: "time", title: formatDateTime(ms) }, formatShort(ms, Date.now()));
 }
 
 export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
@@ -101,11 +103,11 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
           h("td", {}, r.batch),
           page.columns.map(([key]) => h("td", { "data-field": key }, r.fields[key] ?? "")),
           h("td", {}, h("span", { class: `status status-${r.status}` }, tx(r.status_label))),
-          h("td", { testid: "result-outcome" }, r.outcome.map((o) => tx(o)).join(" / ")),
-          h("td", {}, r.note ?? ""),
-          h("td", {}, time(r.dispatched_ms)),
-          h("td", {}, time(r.claimed_ms)),
-          h("td", {}, time(r.answered_ms)),
+          h("td", { testid: "result-outcome", class: "wrap" }, r.outcome.map((o) => tx(o)).join(" / ")),
+          h("td", { class: "wrap" }, r.note ?? ""),
+          time(r.dispatched_ms),
+          time(r.claimed_ms),
+          time(r.answered_ms),
         );
       const body = h("tbody", {}, page.rows.map(row));
       body.addEventListener("click", (event) => {
@@ -113,7 +115,7 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
         const id = tr?.getAttribute("data-id");
         if (id) showDetail(id);
       });
-      fill(table, h("table", { class: "grid" }, h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))), body));
+      fill(table, h("table", { class: "grid results-grid" }, h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))), body));
     }
     const from = page.total === 0 ? 0 : page.offset + 1;
     const to = page.offset + page.rows.length;
@@ -194,7 +196,10 @@ export function resultsView(root: HTMLElement, ctx: ConsoleCtx): void {
       .exportResults({ ...filter }, currentLang())
       .then((exported) => {
         if ("blob" in exported) {
-          download(exported.blob, `${tx(program()?.name)}-${Date.now()}.xlsx`);
+          // Named by what it holds and the day (Beijing time), not a millisecond timestamp.
+          const date = formatDateTime(Date.now()).slice(0, 10);
+          const batch = filter.batch === "" || filter.batch === undefined ? ct("results.all_batches") : filter.batch;
+          download(exported.blob, ct("results.export_file", { program: tx(program()?.name), batch, date }));
           return;
         }
         savedTo.textContent = ct("results.saved_to", { path: exported.saved_to });
