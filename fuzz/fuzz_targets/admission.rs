@@ -1,7 +1,7 @@
 //! The apply path of a push: the server's admission (`sync::admission::admit`) of changes onto a
 //! stored W1 person or onto a record new to the ledger, then what the server and every replica
-//! do with admitted changes — apply them, fold the record, read its events from the changes
-//! (`ParsedChange::events`), save it and load it again. The input is split into changes at each
+//! do with admitted changes — parse them strictly and read their events (the ledger), apply
+//! them, fold the record, save it and load it again (every replica). The input is split into changes at each
 //! Automerge magic; the bytes before the first say who pushes (see `outpost_fuzz::split_push`).
 #![no_main]
 
@@ -36,16 +36,24 @@ fuzz_target!(|data: &[u8]| {
         if admit(&push.id, stored, &push.changes, push.pusher, rules()).is_err() {
             return;
         }
-        // Admitted: the ledger stores the changes and reads their events; every replica
-        // applies them.
+        // Admitted: the ledger parses every change strictly (a change it refuses fails the
+        // push) and reads the events of the record's events map from them.
+        let Ok(parsed) = push
+            .changes
+            .iter()
+            .map(|change| ParsedChange::parse(change))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return;
+        };
         let creation = stored_changes
             .first()
             .or(push.changes.first())
             .and_then(|first| ParsedChange::parse(first).ok())
             .and_then(|first| first.creation(&push.id).ok());
-        for change in &push.changes {
-            if let (Ok(parsed), Some(creation)) = (ParsedChange::parse(change), &creation) {
-                let _ = parsed.events(&creation.events_object);
+        if let Some(creation) = &creation {
+            for change in &parsed {
+                let _ = change.events(&creation.events_object);
             }
         }
         // Admission applied them to the stored record, or to the record the first change
