@@ -206,6 +206,12 @@ async fn serve(config: outpost_sync_server::config::Config, demo: bool) -> Resul
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let mut config = config;
+    let demo_push = if demo {
+        seed::loopback_push(&mut config).await?
+    } else {
+        None
+    };
     let app = tokio::task::spawn_blocking(move || outpost_sync_server::app(config)).await??;
     println!("Outpost 同步服务已启动 / sync server listening on http://{address}");
     if demo {
@@ -214,10 +220,22 @@ async fn serve(config: outpost_sync_server::config::Config, demo: bool) -> Resul
             tokio::task::spawn_blocking(move || seed::demo(&app)).await??
         };
         seeded.print(&app.config);
+        if let Some(push) = &demo_push {
+            println!(
+                "告警推送演示通道 / demo push channel: {} — 超过时限的告警会打印在这里 / alerts past their deadline are printed here",
+                push.url
+            );
+        }
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     outpost_sync_server::serve_app(listener, app, shutdown).await?;
+    if let Some(push) = demo_push {
+        let count = push.received.lock().map_or(0, |r| r.len());
+        println!(
+            "演示通道共收到 {count} 条告警推送 / the demo channel received {count} alert pushes"
+        );
+    }
     Ok(())
 }

@@ -223,9 +223,9 @@ fn an_imported_list_is_dispatched_alerts_reach_the_leaders_and_offline_work_reso
     wait_until(
         "the alert reaches the town leader's robot and the task force",
         || {
-            receiver.state.accepted_with("wecom", "认领时限告警") == 1
-                && receiver.state.accepted_with("dingtalk", "认领时限告警") == 1
-                && receiver.state.accepted_with("webhook", "认领时限告警") == 1
+            receiver.state.accepted_with("wecom", "认领时限第 ") == 1
+                && receiver.state.accepted_with("dingtalk", "认领时限第 ") == 1
+                && receiver.state.accepted_with("webhook", "认领时限第 ") == 1
         },
     );
     let wecom = receiver
@@ -284,9 +284,9 @@ fn an_imported_list_is_dispatched_alerts_reach_the_leaders_and_offline_work_reso
     // The 30-minute step never fires: the work was done in time.
     clock.set(T0 + 31 * MIN);
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(receiver.state.accepted_with("feishu", "认领时限告警"), 0);
+    assert_eq!(receiver.state.accepted_with("feishu", "认领时限第 "), 0);
     assert_eq!(
-        receiver.state.accepted_with("wecom", "认领时限告警"),
+        receiver.state.accepted_with("wecom", "认领时限第 "),
         1,
         "sent once"
     );

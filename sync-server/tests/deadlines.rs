@@ -233,7 +233,7 @@ fn w1_claim_alerts_fire_at_10_and_30_minutes_and_offline_work_resolves_them_with
         );
         assert!(
             field(&raised[0], alert::fields::TITLE)
-                .starts_with("认领时限告警：南沙街道 3/3 人未完成"),
+                .starts_with("认领时限第 1 步（10分钟）：南沙街道 3/3 人未认领"),
             "{name}"
         );
 
@@ -616,7 +616,7 @@ fn each_alert_is_handed_to_the_outbox_once_per_recipient_and_retried_if_the_outb
         assert_eq!(leader.unit, "440115003", "{name}");
         assert!(leader.idempotency_key.starts_with("alert-"), "{name}");
         assert!(
-            leader.title.starts_with("认领时限告警："),
+            leader.title.starts_with("认领时限第 1 步（10分钟）："),
             "{name}: {}",
             leader.title
         );
@@ -624,7 +624,7 @@ fn each_alert_is_handed_to_the_outbox_once_per_recipient_and_retried_if_the_outb
             leader
                 .lines
                 .iter()
-                .any(|l| l.contains("未完成：2 人 / 共 2 人")),
+                .any(|l| l.contains("未认领：2 人 / 共 2 人")),
             "{name}: {:?}",
             leader.lines
         );

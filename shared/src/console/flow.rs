@@ -125,8 +125,15 @@ pub fn alert_items(
                     label: Text::new("告警", "alert raised"),
                     by: String::new(),
                     person: String::new(),
+                    // The title names a known rule and its step itself: not "认领时限：认领时限告警：…".
+                    // An unknown rule's id is said first; English says the rule's name first, as
+                    // the title is stored in Chinese.
                     detail: Text {
-                        zh: format!("{}：{}", rule_label.zh, raised.title),
+                        zh: if program.deadline(&raised.rule).is_some() {
+                            raised.title.clone()
+                        } else {
+                            format!("{}：{}", rule_label.zh, raised.title)
+                        },
                         en: format!("{}: {}", rule_label.en, raised.title),
                     },
                 },

@@ -168,7 +168,10 @@ fn alert_items_since_a_time_keep_what_happened_from_then() {
         keys,
         ["alert-1:raised", "alert-1:resolved", "alert-2:raised"]
     );
-    assert!(all[0].1.detail.zh.ends_with("：南沙街道 2/3 人未完成"));
+    assert_eq!(
+        all[0].1.detail.zh, "南沙街道 2/3 人未完成",
+        "the title once, no rule prefix"
+    );
     assert_eq!(
         all[2].1.detail.zh, "unknown-rule：t",
         "an unknown rule shows its id"

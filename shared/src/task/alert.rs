@@ -11,7 +11,11 @@ use sha2::{Digest, Sha256};
 
 use super::{PlannedStep, TaskKey};
 use crate::i18n::Lang;
-use crate::program::{DeadlineRule, JurisdictionLevel, Program, Recipient, format_time_of_day};
+use jiff::SignedDuration;
+
+use crate::program::{
+    Condition, DeadlineRule, JurisdictionLevel, Program, Recipient, StepTime, format_time_of_day,
+};
 use crate::record::{Action, AlertResolution, InvalidIdentifier, NewRecord, RecordId, RecordKind};
 
 /// Field keys of alert records.
@@ -84,20 +88,120 @@ pub fn recipient_unit(task_unit: &str, recipient: &Recipient) -> String {
     alert_unit(task_unit, std::slice::from_ref(recipient))
 }
 
-/// The short text of an alert (告警标题), e.g. "认领时限告警：南沙街道 3/10 人未完成（批次 9544…）".
-pub fn title(rule: &DeadlineRule, facts: &AlertFacts, unit_name: &str, lang: Lang) -> String {
+/// What the persons an alert counts have not done, by what the rule waits for: 未认领 for a
+/// claim deadline, 未反馈 for answers, 未完成 when the rule names nothing.
+pub fn outstanding_word(rule: &DeadlineRule, lang: Lang) -> &'static str {
+    let (zh, en) = match rule.until() {
+        Some(Condition::Claimed) => ("未认领", "not claimed"),
+        Some(Condition::AllAnswered) => ("未反馈", "not answered"),
+        Some(Condition::CdcJudged) => ("疾控未判定", "not judged by CDC"),
+        Some(Condition::SuppliesIssued) => ("未发放物资", "without supplies"),
+        Some(Condition::Boarded) => ("未上车", "not boarded"),
+        None => ("未完成", "outstanding"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// A duration in words: 10分钟, 2小时, 1小时30分钟 (10 min, 2 h, 1 h 30 min).
+fn duration_words(duration: SignedDuration, lang: Lang) -> String {
+    let mut rest = duration.as_secs().unsigned_abs();
+    let units: [(u64, &str, &str); 4] = [
+        (86_400, "天", " d"),
+        (3_600, "小时", " h"),
+        (60, "分钟", " min"),
+        (1, "秒", " s"),
+    ];
+    let mut parts = Vec::new();
+    for (size, zh, en) in units {
+        let count = rest / size;
+        rest %= size;
+        if count > 0 {
+            parts.push(match lang {
+                Lang::Zh => format!("{count}{zh}"),
+                Lang::En => format!("{count}{en}"),
+            });
+        }
+    }
+    match (parts.is_empty(), lang) {
+        (true, Lang::Zh) => "0分钟".into(),
+        (true, Lang::En) => "0 min".into(),
+        (false, Lang::Zh) => parts.concat(),
+        (false, Lang::En) => parts.join(" "),
+    }
+}
+
+/// Which step of the ladder passed, so that the 10-minute and the 30-minute alerts read apart:
+/// "认领时限第 2 步（30分钟）", "claim deadline, step 2 (30 min)".
+pub fn step_text(rule: &DeadlineRule, step: usize, lang: Lang) -> String {
+    let when = rule.steps().get(step).map(|s| match (&s.when, lang) {
+        (StepTime::After(duration), _) => duration_words(*duration, lang),
+        (
+            StepTime::At {
+                days_after: 0,
+                time,
+            },
+            _,
+        ) => format_time_of_day(*time),
+        (StepTime::At { days_after, time }, Lang::Zh) => {
+            format!("{days_after}天后 {}", format_time_of_day(*time))
+        }
+        (StepTime::At { days_after, time }, Lang::En) => {
+            format!("{} +{days_after}d", format_time_of_day(*time))
+        }
+    });
+    let n = step + 1;
+    let label = rule.label().get(lang);
+    match (when, lang) {
+        (Some(when), Lang::Zh) => format!("{label}第 {n} 步（{when}）"),
+        (Some(when), Lang::En) => format!("{label}, step {n} ({when})"),
+        (None, Lang::Zh) => format!("{label}第 {n} 步"),
+        (None, Lang::En) => format!("{label}, step {n}"),
+    }
+}
+
+/// Whom the step notifies, by their labels: "镇街领导、流调溯源专班".
+pub fn recipients_text(program: &Program, rule: &DeadlineRule, step: usize, lang: Lang) -> String {
+    let labels: Vec<String> = rule
+        .steps()
+        .get(step)
+        .map(|s| {
+            s.notify
+                .iter()
+                .map(|r| program.recipient_label(r, lang))
+                .collect()
+        })
+        .unwrap_or_default();
+    match lang {
+        Lang::Zh => labels.join("、"),
+        Lang::En => labels.join(", "),
+    }
+}
+
+/// The short text of an alert (告警标题): the step, the unit, how many persons have not done what
+/// the rule waits for, and who was told, e.g. "认领时限第 2 步（30分钟）：南沙街道 3/10 人未认领
+/// （批次 9544…），已通知区领导、流调溯源专班".
+pub fn title(
+    program: &Program,
+    rule: &DeadlineRule,
+    facts: &AlertFacts,
+    unit_name: &str,
+    lang: Lang,
+) -> String {
     let outstanding = facts.outstanding.len();
+    let members = facts.members;
     let batch = &facts.task.batch;
+    let step = step_text(rule, facts.step.step, lang);
+    let word = outstanding_word(rule, lang);
+    let told = recipients_text(program, rule, facts.step.step, lang);
     match lang {
         Lang::Zh => format!(
-            "{}告警：{unit_name} {outstanding}/{} 人未完成（批次 {batch}）",
-            rule.label().get(lang),
-            facts.members
+            "{step}：{unit_name} {outstanding}/{members} 人{word}（批次 {batch}），已通知{told}"
         ),
         Lang::En => format!(
-            "{} alert: {unit_name}, {outstanding} of {} persons outstanding (batch {batch})",
-            rule.label().get(lang),
-            facts.members
+            "{step}: {unit_name}, {outstanding} of {members} persons {word} (batch {batch}); told {told}"
         ),
     }
 }
@@ -144,7 +248,7 @@ pub fn new_alert(
             (fields::MEMBERS.into(), facts.members.to_string()),
             (
                 fields::TITLE.into(),
-                title(rule, facts, unit_name, Lang::Zh),
+                title(program, rule, facts, unit_name, Lang::Zh),
             ),
         ],
     })

@@ -257,10 +257,23 @@ fn alerts_go_to_the_most_senior_leaders_unit_and_have_one_id_per_step() {
     assert_eq!(new.unit, "440115", "the 30-minute step alerts the district");
     assert_eq!(new.id, alert::alert_id(&task, &steps[1]).unwrap());
     assert_ne!(new.id, alert::alert_id(&task, &steps[0]).unwrap());
-    let title = alert::title(rule, &facts, "南沙街道", Lang::Zh);
+    let title = alert::title(&program, rule, &facts, "南沙街道", Lang::Zh);
     assert_eq!(
         title,
-        "认领时限告警：南沙街道 1/1 人未完成（批次 954428744670892032）"
+        "认领时限第 2 步（30分钟）：南沙街道 1/1 人未认领（批次 954428744670892032），已通知区领导、流调溯源专班"
+    );
+    let first = AlertFacts {
+        step: steps[0].clone(),
+        ..facts.clone()
+    };
+    assert_ne!(
+        alert::title(&program, rule, &first, "南沙街道", Lang::Zh),
+        title,
+        "the 10-minute and the 30-minute alerts read apart"
+    );
+    assert!(
+        alert::title(&program, rule, &facts, "Nansha", Lang::En)
+            .starts_with("Claim deadline, step 2 (30 min): Nansha, 1 of 1 persons not claimed")
     );
     assert!(
         new.fields

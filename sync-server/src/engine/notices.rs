@@ -127,7 +127,7 @@ impl Engine {
         let unit_name = jurisdictions
             .full_name(&task.key.unit)
             .unwrap_or_else(|| task.key.unit.clone());
-        let title = alert::title(rule, &facts, &unit_name, Lang::Zh);
+        let title = alert::title(program, rule, &facts, &unit_name, Lang::Zh);
         let due = jiff::Timestamp::from_millisecond(row.due_ms)
             .map(|t| {
                 t.to_zoned(outpost_shared::program::shanghai())
@@ -135,23 +135,27 @@ impl Engine {
                     .to_string()
             })
             .unwrap_or_default();
-        let recipients: Vec<String> = step
-            .notify
-            .iter()
-            .map(|r| program.recipient_label(r, Lang::Zh))
-            .collect();
+        // Each line says one thing the title does not spell out; the step and its recipients
+        // tell the 10-minute notice from the 30-minute one.
         let lines = vec![
             format!("流程：{}", program.name().get(Lang::Zh)),
-            format!("任务：批次 {} · {unit_name}", task.key.batch),
-            format!("截止时间：{due}（{}）", rule.label().get(Lang::Zh)),
             format!(
-                "未完成：{} 人 / 共 {} 人（已认领 {}，已反馈 {}）",
+                "步骤：{}，截止 {due}",
+                alert::step_text(rule, facts.step.step, Lang::Zh)
+            ),
+            format!("任务：批次 {} · {unit_name}", task.key.batch),
+            format!(
+                "{}：{} 人 / 共 {} 人（已认领 {}，已反馈 {}）",
+                alert::outstanding_word(rule, Lang::Zh),
                 facts.outstanding.len(),
                 members.len(),
                 task.claimed,
                 task.answered
             ),
-            format!("通知：{}", recipients.join("、")),
+            format!(
+                "已通知：{}",
+                alert::recipients_text(program, rule, facts.step.step, Lang::Zh)
+            ),
         ];
         step.notify
             .iter()
