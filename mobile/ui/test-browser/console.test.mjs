@@ -174,6 +174,21 @@ describe("the supervisor console in Chromium", () => {
     const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
     assert.ok(size >= 24, `large type in full screen: ${size}px`);
     await page.setViewportSize({ width: 1920, height: 1080 });
+    // Everything on the one screen: the alert feed and the task flow are not below the fold.
+    const boxes = await page.evaluate(() =>
+      ["wall-alerts-card", "wall-tasks-card", "flow-items"].map((id) => {
+        const r = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+        return { id, top: r.top, bottom: r.bottom };
+      }),
+    );
+    // The cards end on screen; a long flow scrolls inside its card, its first steps in view.
+    for (const box of boxes) assert.ok(box.top >= 0 && box.top < 1080 - 100 && (box.id === "flow-items" || box.bottom <= 1080), JSON.stringify(boxes));
+    assert.ok(await page.evaluate(() => document.documentElement.scrollHeight <= 1080), "no page scroll in full screen");
+    const counts = await page.evaluate(() => {
+      const card = document.querySelector('[data-testid="wall-counts-card"]');
+      return { scroll: card.scrollWidth, client: card.clientWidth };
+    });
+    assert.ok(counts.scroll <= counts.client, `the counts table is not cut: ${JSON.stringify(counts)}`);
     await page.screenshot({ path: join(shots, "console-wall-fullscreen.png") });
     await page.setViewportSize({ width: 1400, height: 900 });
     await testid("wall-fullscreen").click();

@@ -242,10 +242,10 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
     h(
       "div",
       { class: "wall-grid" },
-      h("section", { class: "card" }, h("h2", {}, ct("wall.counts")), counts),
-      h("section", { class: "card" }, chart),
-      h("section", { class: "card alerts" }, h("h2", {}, ct("wall.alerts")), feedList),
-      h("section", { class: "card" }, h("h2", {}, ct("wall.tasks")), taskList, flow),
+      h("section", { class: "card wall-counts", testid: "wall-counts-card" }, h("h2", {}, ct("wall.counts")), counts),
+      h("section", { class: "card wall-chart" }, chart),
+      h("section", { class: "card alerts wall-alerts", testid: "wall-alerts-card" }, h("h2", {}, ct("wall.alerts")), feedList),
+      h("section", { class: "card wall-tasks", testid: "wall-tasks-card" }, h("h2", {}, ct("wall.tasks")), taskList, flow),
     ),
   );
   ctx.poll(WALL_POLL_MS, refresh);
