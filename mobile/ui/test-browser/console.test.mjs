@@ -155,7 +155,7 @@ describe("the supervisor console in Chromium", () => {
     const alerts = await page.locator('[data-testid="alert-item"]').allTextContents();
     assert.ok(alerts.some((a) => a.includes("南沙街道") && a.includes("认领时限")), alerts.join("\n"));
     // The step, what is outstanding and who was told, each once (issue 17).
-    const raised = alerts.find((a) => a.includes("认领时限")) ?? "";
+    const raised = alerts.find((a) => a.includes("认领时限") && a.includes("南沙街道 1/3")) ?? alerts.join("\n");
     assert.match(raised, /认领时限第 1 步（10分钟）：南沙街道 1\/3 人未认领（批次 \d+），已通知镇街领导、流调溯源专班/);
     assert.doesNotMatch(raised, /认领时限：|未完成/);
     await testid("wall-alerts").scrollIntoViewIfNeeded();
