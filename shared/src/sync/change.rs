@@ -37,6 +37,16 @@ pub struct ParsedChange {
 impl ParsedChange {
     /// Parses one change chunk strictly (checksum and structure).
     pub fn parse(bytes: &[u8]) -> Result<Self, ChangeError> {
+        // The server parses inside its ledger transaction: a panic in Automerge's decoder on
+        // hostile bytes must become a refusal here, never unwind through the store's lock.
+        std::panic::catch_unwind(|| Self::parse_unguarded(bytes)).unwrap_or_else(|_| {
+            Err(ChangeError::Damaged(
+                "the change's operations cannot be decoded".to_owned(),
+            ))
+        })
+    }
+
+    fn parse_unguarded(bytes: &[u8]) -> Result<Self, ChangeError> {
         check_chunks(bytes, &CHANGE_CHUNK_TYPES)
             .map_err(|e| ChangeError::Damaged(e.to_string()))?;
         let change = Change::try_from(bytes).map_err(|e| ChangeError::Damaged(e.to_string()))?;
