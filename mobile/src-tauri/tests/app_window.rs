@@ -578,3 +578,96 @@ fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk()
     assert_eq!(seen.row.status_label, "已送达酒店");
     assert_eq!(seen.row.vehicles[0].plate, "闽D12345");
 }
+
+/// Whether the element with this test id lies wholly inside the window's viewport.
+fn in_view(window: &Window, testid: &str) -> bool {
+    let script = format!(
+        "const r = document.querySelector('[data-testid=\"{testid}\"]')?.getBoundingClientRect(); \
+         return !!r && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
+    );
+    window
+        .runtime
+        .block_on(window.client().execute(&script, vec![]))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
+fn on_a_long_list_the_sync_bar_and_claim_stay_in_view_and_a_missing_note_shows_beside_its_field() {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.import_w1(&people(47, 30, &["440115001"]), "南沙街道");
+    let window = Window::open(runtime.clone(), &dir.path().join("app"), "long-list");
+    window.enrol(&server.enrolment("nansha-long", "worker", "440115001"));
+    window.sync_online();
+    window.wait_until("thirty persons to claim", |w| {
+        w.count("tab-unclaimed-count") == Some(30)
+    });
+
+    // Tick the last person, at the bottom of a long list: the sync bar and 认领所选 are on screen.
+    let last = runtime
+        .block_on(
+            window
+                .client()
+                .find_all(Locator::Css("[data-testid=\"select-person\"]")),
+        )
+        .unwrap()
+        .pop()
+        .unwrap();
+    runtime
+        .block_on(window.client().execute(
+            "arguments[0].scrollIntoView({block: 'end'}); window.scrollBy(0, 10000);",
+            vec![serde_json::to_value(&last).unwrap()],
+        ))
+        .unwrap();
+    window.click_element(&last);
+    window.wait_until("one selected", |w| w.count("claim-selected") == Some(1));
+    let scrolled = runtime
+        .block_on(window.client().execute("return window.scrollY", vec![]))
+        .unwrap();
+    assert!(
+        scrolled.as_f64().unwrap_or(0.0) > 200.0,
+        "the list is long enough to scroll: {scrolled}"
+    );
+    assert!(in_view(&window, "sync-state"), "the sync bar scrolled away");
+    assert!(in_view(&window, "sync-now"), "立即同步 scrolled away");
+    assert!(
+        in_view(&window, "claim-selected"),
+        "认领所选 is out of reach"
+    );
+    window.shot("bottom-of-list");
+    window.click("claim-selected");
+    window.wait_until("one claimed", |w| w.count("tab-claimed-count") == Some(1));
+
+    // A required note left empty: the message is beside the note, which is marked and in view.
+    runtime
+        .block_on(window.client().execute("window.scrollTo(0, 0)", vec![]))
+        .unwrap();
+    window.click("tab-claimed");
+    window.wait_until("the claimed person listed", |w| w.rows().len() == 1);
+    window.open_person(&window.rows()[0]);
+    window.select("outcome-level-0", "in_district");
+    window.select("outcome-level-1", "central_quarantine");
+    window.select("outcome-level-2", "other_site");
+    window.click("answer-submit");
+    window.wait_until("the note is marked", |w| {
+        w.attr("answer-note", "aria-invalid").as_deref() == Some("true")
+    });
+    let beside = attr_at(
+        &window,
+        "[data-testid=\"answer-note-row\"] [data-testid=\"field-error\"]",
+        "data-problem",
+    );
+    assert_eq!(beside.as_deref(), Some("note_required"));
+    assert!(
+        in_view(&window, "answer-note"),
+        "the marked note is out of view"
+    );
+    assert!(in_view(&window, "sync-state"), "the sync bar scrolled away");
+    // The screenshot after the scroll to the field has been painted.
+    std::thread::sleep(Duration::from_millis(300));
+    window.shot("note-required");
+}

@@ -157,13 +157,32 @@ impl Window {
             match self.runtime.block_on(element.click()) {
                 Ok(()) => return,
                 Err(e) if Instant::now() > deadline => panic!("{testid}: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                Err(_) => {
+                    // Within the viewport but under the sticky header (the sync bar stays on
+                    // screen): WebDriver does not scroll what it deems in view, so the click
+                    // lands on the header. Bring the element to the middle, as a worker would.
+                    self.scroll_to_middle(&element);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
             }
         }
     }
 
+    /// Scrolls `element` to the middle of the window.
+    pub fn scroll_to_middle(&self, element: &Element) {
+        if let Ok(arg) = serde_json::to_value(element) {
+            let _ = self.runtime.block_on(self.client().execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+                vec![arg],
+            ));
+        }
+    }
+
     pub fn click_element(&self, element: &Element) {
-        self.runtime.block_on(element.click()).unwrap();
+        if self.runtime.block_on(element.click()).is_err() {
+            self.scroll_to_middle(element);
+            self.runtime.block_on(element.click()).unwrap();
+        }
     }
 
     pub fn type_into(&self, testid: &str, text: &str) {

@@ -14,6 +14,7 @@ import {
   noteRule,
   reportsToCdc,
   toAnswerInput,
+  type FormProblem,
 } from "../logic/outcome-form.js";
 import { fillUnits } from "./controls.js";
 
@@ -41,6 +42,10 @@ export function answerForm(
   const note = h("textarea", { testid: "answer-note", rows: 3, value: form.note });
   note.addEventListener("input", () => {
     form.note = note.value;
+    if (note.value.trim() !== "") {
+      note.removeAttribute("aria-invalid");
+      noteRow.querySelector(".field-error[data-problem]")?.remove();
+    }
   });
   const noteLabel = h("label", { for: "answer-note" });
   note.id = "answer-note";
@@ -151,13 +156,58 @@ export function answerForm(
     submit,
   );
 
+  /** Where each problem is shown: the row it belongs to and the control to mark and focus. */
+  function placeOf(problem: FormProblem): { row: HTMLElement; control: HTMLElement | null } | null {
+    switch (problem) {
+      case "choose_outcome":
+      case "choose_next_level": {
+        const selects = levels.querySelectorAll<HTMLSelectElement>("select");
+        const control = Array.from(selects).find((s) => s.value === "") ?? selects[selects.length - 1] ?? null;
+        return { row: (control?.closest(".field") as HTMLElement | null) ?? levels, control };
+      }
+      case "note_required":
+        return { row: noteRow, control: note };
+      case "forward_target_required":
+        return { row: forwardRow, control: forwardTo };
+      case "door_magnet_required":
+        return magnetRow ? { row: magnetRow, control: yes } : null;
+    }
+  }
+
+  function clearProblems(): void {
+    for (const line of Array.from(el.querySelectorAll(".field-error[data-problem]"))) line.remove();
+    for (const marked of Array.from(el.querySelectorAll('[aria-invalid="true"]'))) marked.removeAttribute("aria-invalid");
+  }
+
+  /** Each problem beside its field, the field marked, the first one scrolled to and focused:
+   *  a message at the top of a long form is out of view and looks like nothing happened. */
+  function showProblems(found: FormProblem[]): void {
+    clearProblems();
+    let first: { row: HTMLElement; control: HTMLElement | null } | null = null;
+    for (const problem of found) {
+      const place = placeOf(problem);
+      if (!place) continue;
+      first ??= place;
+      place.control?.setAttribute("aria-invalid", "true");
+      place.row.append(
+        h("div", { class: "field-error", testid: "field-error", "data-problem": problem, role: "alert" }, t(`answer.err.${problem}`)),
+      );
+    }
+    if (first) {
+      first.row.scrollIntoView({ block: "center" });
+      first.control?.focus({ preventScroll: true });
+    }
+  }
+
   el.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const result = toAnswerInput(person.record_id, tree, form, { askDoorMagnet });
     if (!result.ok) {
+      showProblems(result.problems);
       ctx.error(result.problems.map((p) => t(`answer.err.${p}`)).join("；"));
       return;
     }
+    clearProblems();
     submit.disabled = true;
     const send = async (): Promise<PersonDetail> => {
       if (askDoorMagnet) {

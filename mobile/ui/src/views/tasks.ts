@@ -97,8 +97,8 @@ export function renderTasks(ctx: Ctx): View {
     programPicker,
     h("div", { class: "tabs", role: "tablist" }, ...TABS.map((tab) => tabButtons.get(tab)), overdue),
     search,
-    claimBar,
     list,
+    claimBar,
   );
 
   function renderTabs(): void {
