@@ -34,7 +34,7 @@ use std::time::Duration;
 use outpost_shared::hlc::{Clock, DeviceId, HlcClock};
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::{self, JurisdictionOverlay, Jurisdictions, Level};
-use outpost_shared::program::{self, JurisdictionLevel, Program};
+use outpost_shared::program::{self, Action, JurisdictionLevel, Program};
 use outpost_shared::record::{Author, UserId};
 use outpost_shared::replica::{EncryptionKey, Replica, ReplicaError};
 use outpost_shared::supply::Catalogue;
@@ -73,6 +73,10 @@ pub struct UserInfo {
 pub struct ProgramSummary {
     pub id: String,
     pub name: String,
+    /// The program has the transfer chain (转运): notices or boarding.
+    pub transfers: bool,
+    /// The program issues supplies (物资).
+    pub supplies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,6 +259,8 @@ impl AppCore {
             .map(|p| ProgramSummary {
                 id: p.id().to_owned(),
                 name: p.name().get(self.lang).to_owned(),
+                transfers: p.allows(Action::TransferNotice) || p.allows(Action::Board),
+                supplies: p.allows(Action::IssueSupplies),
             })
             .collect()
     }

@@ -44,6 +44,14 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     window.wait_until("three persons to claim", |w| {
         w.count("tab-unclaimed-count") == Some(3)
     });
+    // Navigation follows the user's programs: a W1 town worker has no 转运 or 物资 (issue 17).
+    window.find("nav-tasks");
+    for absent in ["nav-transfers", "nav-supplies"] {
+        let found = runtime
+            .block_on(window.client().find_all(Locator::Css(&Window::css(absent))))
+            .unwrap();
+        assert!(found.is_empty(), "{absent} offered to a W1 worker");
+    }
     let group = window.find("task-group");
     assert_eq!(
         runtime

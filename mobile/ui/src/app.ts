@@ -20,6 +20,7 @@ import { renderReviews } from "./views/reviews.js";
 import { renderReminders } from "./views/reminders.js";
 import { renderSettings } from "./views/settings.js";
 import { renderRollCall } from "./views/roll-call.js";
+import { navScreens, type NavScreen } from "./logic/nav.js";
 import { renderSupplies } from "./views/supplies.js";
 import { renderTransfer, renderTransferNotice, renderTransfers } from "./views/transfers.js";
 
@@ -314,7 +315,7 @@ export class App implements Ctx {
     this.nav.hidden = !(unlocked && inside);
     if (this.nav.hidden) return;
     const item = (
-      screen: "tasks" | "transfers" | "supplies" | "reviews" | "reminders" | "settings",
+      screen: NavScreen,
       label: string,
     ) =>
       h(
@@ -327,16 +328,16 @@ export class App implements Ctx {
         },
         label,
       );
-    fill(
-      this.nav,
-      item("tasks", t("nav.tasks")),
-      item("transfers", t("nav.transfers")),
-      item("supplies", t("nav.supplies")),
-      item("reviews", t("nav.reviews")),
-      item("reminders", t("nav.reminders")),
-      item("settings", t("nav.settings")),
-      this.consoleLink(),
-    );
+    const labels: Record<NavScreen, string> = {
+      tasks: t("nav.tasks"),
+      transfers: t("nav.transfers"),
+      supplies: t("nav.supplies"),
+      reviews: t("nav.reviews"),
+      reminders: t("nav.reminders"),
+      settings: t("nav.settings"),
+    };
+    const screens = navScreens(this.appStatus?.user?.role ?? "", this.appStatus?.programs ?? []);
+    fill(this.nav, ...screens.map((screen) => item(screen, labels[screen])), this.consoleLink());
   }
 
   /** Leaders, the CDC and administrators open the console over this device's replica. */

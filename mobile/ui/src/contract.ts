@@ -53,6 +53,10 @@ export interface UserInfo {
 export interface ProgramSummary {
   id: string;
   name: string;
+  /** The program has the transfer chain (转运). */
+  transfers: boolean;
+  /** The program issues supplies (物资). */
+  supplies: boolean;
 }
 
 /** `enrol` {input: EnrolInput} → AppStatus (unlocked). */
