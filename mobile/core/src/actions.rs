@@ -128,7 +128,7 @@ fn normalise(program: &Program, key: &str, raw: &str, lang: Lang) -> Result<Stri
             .to_string(),
         FieldType::Jurisdiction => {
             return Err(fail(match lang {
-                Lang::Zh => "所属单位请用“改派/转发”修改".into(),
+                Lang::Zh => "所属单位请用“修改所属镇街”或“转发”修改".into(),
                 Lang::En => "change the unit by reassigning or forwarding".into(),
             }));
         }

@@ -113,6 +113,29 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     window.type_into("reassign-reason", "实际居住珠江街道");
     window.click("reassign-submit");
     window.wait_until("moved", |w| w.text("person-unit").contains("珠江"));
+    // The moved person is 珠江街道's now (issue 17): nothing is offered here, 基本信息 shows the
+    // new town, and the history says the act in the panel's words.
+    for gone in ["action-claim", "answer-submit", "action-reassign"] {
+        let found = runtime
+            .block_on(window.client().find_all(Locator::Css(&Window::css(gone))))
+            .unwrap();
+        assert!(found.is_empty(), "{gone} still offered after the move");
+    }
+    let town = runtime
+        .block_on(window.client().execute(
+            "return document.querySelector('[data-testid=\"person-field\"][data-key=\"town\"]')?.textContent ?? ''",
+            vec![],
+        ))
+        .unwrap();
+    let town = town.as_str().unwrap_or_default();
+    assert!(
+        town.contains("珠江街道") && !town.contains("南沙街道"),
+        "{town}"
+    );
+    let history = window.text("person-history");
+    assert!(history.contains("修改所属单位为 "), "{history}");
+    assert!(!history.contains("改派"), "{history}");
+    window.shot("person-moved");
 
     // Offline, the sync bar says so and counts what waits; nothing blocks the screen.
     window.click("sync-now");

@@ -229,7 +229,7 @@ export interface FieldView {
 
 export interface HistoryEntry {
   at_ms: number;
-  /** e.g. 派发至 南沙街道 / 认领 / 反馈：… / 改派至 … */
+  /** e.g. 派发至 南沙街道 / 认领 / 反馈：… / 修改所属单位为 … */
   label: string;
   user: string;
 }

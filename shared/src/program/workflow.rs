@@ -134,7 +134,7 @@ impl Describe for Action {
         let (zh, en) = match self {
             Self::Claim => ("认领", "claim"),
             Self::Answer => ("反馈", "answer"),
-            Self::Reassign => ("改派", "reassign"),
+            Self::Reassign => ("修改所属单位", "reassign"),
             Self::Forward => ("转发", "forward"),
             Self::AddSupplementary => ("补充待流调人员", "add supplementary person"),
             Self::CdcJudge => ("疾控判定", "CDC judgement"),

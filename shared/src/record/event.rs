@@ -313,7 +313,7 @@ impl Describe for ActionKind {
             ActionKind::Dispatched => ("派发", "dispatch"),
             ActionKind::Claimed => ("认领", "claim"),
             ActionKind::Answered => ("反馈", "answer"),
-            ActionKind::Reassigned => ("修改归属", "reassignment"),
+            ActionKind::Reassigned => ("修改所属单位", "reassignment"),
             ActionKind::Forwarded => ("转发", "forwarding"),
             ActionKind::TagBound => ("绑定手环", "wristband binding"),
             ActionKind::TagUnbound => ("解绑手环", "wristband removal"),

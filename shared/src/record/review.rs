@@ -126,7 +126,7 @@ impl Describe for ReviewReason {
                     also_unit,
                 },
                 Lang::Zh,
-            ) => format!("同时被改派到 {kept_unit} 和 {also_unit}，暂按 {kept_unit}"),
+            ) => format!("所属单位同时被改为 {kept_unit} 和 {also_unit}，暂按 {kept_unit}"),
             (
                 ReviewReason::ConcurrentReassignments {
                     kept_unit,
@@ -145,7 +145,7 @@ impl Describe for ReviewReason {
                 },
                 Lang::Zh,
             ) => format!(
-                "{by} 在 {former_unit} 的{}发生在改派到 {current_unit} 之后，未生效",
+                "{by} 在 {former_unit} 的{}发生在所属单位改为 {current_unit} 之后，未生效",
                 action.describe(Lang::Zh)
             ),
             (
@@ -169,7 +169,7 @@ impl Describe for ReviewReason {
                 },
                 Lang::Zh,
             ) => format!(
-                "改派到 {to_unit} 时未看到 {by} 在 {from_unit} 的{}",
+                "所属单位改为 {to_unit} 时未看到 {by} 在 {from_unit} 的{}",
                 action.describe(Lang::Zh)
             ),
             (

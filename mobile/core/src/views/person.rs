@@ -278,7 +278,7 @@ pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) 
         }
         Action::Reassigned { to_unit, .. } => {
             if zh {
-                format!("改派至 {}", core.unit_label(to_unit))
+                format!("修改所属单位为 {}", core.unit_label(to_unit))
             } else {
                 format!("Moved to {}", core.unit_label(to_unit))
             }
@@ -307,10 +307,13 @@ pub(super) fn wall_ms(event: &Event) -> i64 {
 
 /// The digits of a query typed as a phone tail or ID fragment (full-width digits accepted).
 impl AppCore {
+    /// `current_unit`: where the person is now. The dispatch key's value stays as imported when the
+    /// person is moved (the move is an event, not an edit), so 基本信息 shows the current unit.
     fn field_views(
         &self,
         program: &Program,
         values: &BTreeMap<String, outpost_shared::record::FieldValue>,
+        current_unit: Option<&str>,
     ) -> Vec<FieldView> {
         let lang = self.lang();
         let dispatch_key = program.dispatch().field.clone();
@@ -319,7 +322,12 @@ impl AppCore {
             .iter()
             .map(|field| {
                 let value = values.get(&field.key);
-                let text = value.map(|v| v.value.clone());
+                let text = match current_unit {
+                    Some(unit) if field.key == dispatch_key && !unit.is_empty() => {
+                        Some(unit.to_owned())
+                    }
+                    _ => value.map(|v| v.value.clone()),
+                };
                 let (options, display) = match &field.field_type {
                     FieldType::Choice { options } => {
                         let views: Vec<ChoiceView> = options
@@ -394,9 +402,13 @@ impl AppCore {
         events.sort_by(|a, b| a.at.cmp(&b.at));
         let unit = state.unit.clone().unwrap_or_default();
         let supplementary_of = fields.get(SUPPLEMENTARY_OF).map(|f| f.value.clone());
-        let role = self.account()?.role.clone();
+        let account = self.account()?;
+        let role = account.role.clone();
+        // A person moved out of the user's unit (reassigned to another town, forwarded to another
+        // community) is that unit's to work on now: nothing is offered here any more.
+        let here = unit.starts_with(account.unit.as_str());
         let mut allowed = Vec::new();
-        let allows = |action: program::Action| program.allows(action);
+        let allows = |action: program::Action| here && program.allows(action);
         if allows(program::Action::Claim) && state.status == TaskStatus::Unclaimed {
             allowed.push("claim");
         }
@@ -419,7 +431,9 @@ impl AppCore {
         {
             allowed.push("cdc_judge");
         }
-        allowed.push("correct");
+        if here {
+            allowed.push("correct");
+        }
         let answer = state.answer.as_ref().map(|a| {
             let (label, report_to_cdc) = outcome_text(program, &a.outcome, lang);
             AnswerView {
@@ -429,6 +443,7 @@ impl AppCore {
                 report_to_cdc,
             }
         });
+        let fields = self.field_views(program, &fields, Some(&unit));
         Ok(PersonDetail {
             record_id: id.as_str().to_owned(),
             program: program.id().to_owned(),
@@ -437,7 +452,7 @@ impl AppCore {
             batch: state.batch.clone(),
             status: state.status.code().to_owned(),
             status_label: status_label(program, state.status, lang),
-            fields: self.field_views(program, &fields),
+            fields,
             answer,
             allowed: allowed.into_iter().map(str::to_owned).collect(),
             history: events
@@ -479,7 +494,7 @@ impl AppCore {
                 .iter()
                 .map(|n| outcome_view(n, lang))
                 .collect(),
-            fields: self.field_views(program, &BTreeMap::new()),
+            fields: self.field_views(program, &BTreeMap::new(), None),
         })
     }
 
