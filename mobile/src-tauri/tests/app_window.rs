@@ -109,6 +109,26 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     window.wait_screen("tasks");
     window.open_person(&ids[1]);
     window.click("action-reassign");
+    // Only the district's own towns: no 厦门市思明区… in a Nansha worker's picker (issue 17).
+    let offered = |w: &Window| -> Vec<String> {
+        w.runtime
+            .block_on(w.client().execute(
+                "return Array.from(document.querySelectorAll('[data-testid=\"reassign-unit\"] option')).map(o => o.value).filter(v => v)",
+                vec![],
+            ))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    window.wait_until("the towns to move to", |w| offered(w).len() > 1);
+    let towns = offered(&window);
+    assert!(
+        towns.iter().all(|code| code.starts_with("440115")),
+        "{towns:?}"
+    );
     window.select("reassign-unit", "440115002");
     window.type_into("reassign-reason", "实际居住珠江街道");
     window.click("reassign-submit");

@@ -513,7 +513,19 @@ impl AppCore {
                 ));
             }
         };
-        let within = input.within.as_deref().filter(|w| !w.is_empty());
+        // Without a narrower unit, the pickers offer the units of the user's own district: one
+        // deployment's jurisdiction files may hold other cities' units too (Xiamen's beside
+        // Nansha's), which a Nansha worker never moves anyone to.
+        let district = self
+            .account()
+            .ok()
+            .and_then(|account| account.unit.get(..6))
+            .map(str::to_owned);
+        let within = input
+            .within
+            .as_deref()
+            .filter(|w| !w.is_empty())
+            .or(district.as_deref());
         let mut units: Vec<UnitNode> = self
             .jurisdictions()
             .units_at(level)
