@@ -121,6 +121,13 @@ describe("the supervisor console in Chromium", () => {
     // 关联病例 is a case number, not personal data: shown as imported.
     const cases = await page.locator('[data-testid="result-row"] td[data-field="linked_case"]').allTextContents();
     assert.ok(cases.some((c) => /^病例\d$/.test(c)) && cases.every((c) => !c.includes("*")), `unmasked: ${cases}`);
+    // A person's history names the town it was dispatched to, not its code.
+    await page.locator('[data-testid="result-row"]').first().click();
+    await testid("person-detail").locator("ol.flow li").first().waitFor();
+    const history = await testid("person-detail").locator("ol.flow").textContent();
+    assert.match(history, /派发.*(南沙街道|珠江街道)/);
+    assert.doesNotMatch(history, /\b4401150\d\d\b/);
+    await testid("person-detail-close").click();
     assert.equal(await testid("results-total").textContent(), "共 5 人");
     // The whole table fits a 1366 px laptop screen, nothing cut off or scrolled sideways.
     await page.setViewportSize({ width: 1366, height: 768 });

@@ -184,10 +184,10 @@ pub struct TaskTally {
     pub anchor_ms: i64,
 }
 
-/// The flow of `task` from its persons' and alerts' items: oldest first, moves naming units.
-pub fn finish(jurisdictions: &Jurisdictions, task: &TaskTally, mut items: Vec<FlowItem>) -> Flow {
-    items.sort_by_key(|item| item.at_ms);
-    for item in &mut items {
+/// Dispatches and moves name their unit (南沙街道), not its code (440115001): a task's flow and a
+/// person's history alike.
+pub fn name_units(jurisdictions: &Jurisdictions, items: &mut [FlowItem]) {
+    for item in items {
         if matches!(
             item.kind.as_str(),
             "dispatched" | "reassigned" | "forwarded"
@@ -195,6 +195,12 @@ pub fn finish(jurisdictions: &Jurisdictions, task: &TaskTally, mut items: Vec<Fl
             item.detail = unit_text(jurisdictions, &item.detail.zh);
         }
     }
+}
+
+/// The flow of `task` from its persons' and alerts' items: oldest first, moves naming units.
+pub fn finish(jurisdictions: &Jurisdictions, task: &TaskTally, mut items: Vec<FlowItem>) -> Flow {
+    items.sort_by_key(|item| item.at_ms);
+    name_units(jurisdictions, &mut items);
     Flow {
         unit_name: unit_text(jurisdictions, &task.key.unit),
         unit: task.key.unit.clone(),

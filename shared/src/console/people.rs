@@ -346,9 +346,10 @@ pub fn detail(
     jurisdictions: &Jurisdictions,
     candidate: &Candidate,
     fields: BTreeMap<String, FieldValue>,
-    events: Vec<FlowItem>,
+    mut events: Vec<FlowItem>,
     lang: Lang,
 ) -> Detail {
+    super::flow::name_units(jurisdictions, &mut events);
     let fields = field_values(program, jurisdictions, fields, lang);
     let full = viewer.sees_personal_data();
     let fields = if full {
