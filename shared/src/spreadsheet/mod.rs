@@ -37,6 +37,7 @@ mod rows;
 mod template;
 mod write;
 mod xls_scan;
+mod xlsx_scan;
 
 #[cfg(test)]
 mod tests;

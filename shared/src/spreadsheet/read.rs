@@ -13,6 +13,7 @@ use super::pipeline;
 use super::rows::{CellRows, OwnedRow, RangeRows, Row, RowError, RowSource};
 use super::template::is_notes_row;
 use super::xls_scan;
+use super::xlsx_scan;
 use super::{FailedRow, ImportOptions, ListRow, ParsedList, Progress, SheetError};
 use crate::identity::LegacyResidentId;
 use crate::record::field_keys;
@@ -52,6 +53,10 @@ pub(super) fn read_list(
             sheet: refused.sheet,
             limit: refused.limit,
         })?;
+    }
+    // calamine reserves memory for the shared strings an .xlsx declares: look first.
+    if bytes.starts_with(ZIP_MAGIC) {
+        xlsx_scan::check(bytes).map_err(|()| SheetError::Damaged)?;
     }
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
         if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(OLE_MAGIC) {
