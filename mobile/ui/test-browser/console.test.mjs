@@ -245,6 +245,8 @@ describe("the supervisor console in Chromium", () => {
     await testid("admin-new-id").fill("nansha-duty");
     await testid("admin-new-name").fill("南沙值班员");
     await testid("admin-new-role").selectOption("leader");
+    // No unit chosen in advance (it was Xiamen's 思明区, the first in the files).
+    assert.equal(await testid("admin-new-unit").inputValue(), "");
     await testid("admin-new-unit").selectOption("440115001");
     await testid("admin-create").click();
     const row = page.locator('[data-testid="admin-user-row"][data-user="nansha-duty"]');

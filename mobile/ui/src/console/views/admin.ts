@@ -128,11 +128,13 @@ export function adminView(root: HTMLElement, ctx: ConsoleCtx): void {
     "worker",
     null,
   );
+  // No unit chosen in advance: the first unit of the files (another city's, 思明区, in a Nansha
+  // deployment) is no better a guess than any other.
   const unit = select(
     { testid: "admin-new-unit" },
     ctx.me.units.map((u) => ({ value: u.code, label: `${tx(u.name)}（${u.code}）` })),
     null,
-    null,
+    ct("admin.choose_unit"),
   );
   const form = h(
     "form",
@@ -145,6 +147,12 @@ export function adminView(root: HTMLElement, ctx: ConsoleCtx): void {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (unit.value === "") {
+      notice.textContent = ct("admin.choose_unit");
+      unit.setAttribute("aria-invalid", "true");
+      return;
+    }
+    unit.removeAttribute("aria-invalid");
     ctx.api
       .createUser({ id: id.value.trim(), display_name: name.value.trim(), role: role.value, unit: unit.value })
       .then((user) => {
