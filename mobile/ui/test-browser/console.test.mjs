@@ -87,6 +87,11 @@ describe("the supervisor console in Chromium", () => {
     assert.ok(!kept.page.includes(info.admin_token));
     const session = kept.stored.find(([key]) => key === "outpost-console-token")?.[1];
     assert.match(session ?? "", /^console-[0-9a-f]{64}$/);
+    // Nothing yet: the wall's task list and the devices say so instead of staying blank.
+    await testid("nav-wall").click();
+    assert.equal(await testid("wall-tasks-empty").textContent(), "暂无任务：导入名单后按镇街派发。");
+    await testid("nav-admin").click();
+    assert.equal(await testid("admin-devices-empty").textContent(), "还没有登记的设备。");
     await testid("nav-import").click();
     // Nothing imported yet: the list says so, and the template is offered before any import.
     await testid("import-batches-empty").waitFor();

@@ -76,6 +76,10 @@ export function adminView(root: HTMLElement, ctx: ConsoleCtx): void {
   };
 
   const showDevices = (list: Device[]) => {
+    if (list.length === 0) {
+      fill(devices, h("p", { class: "muted", testid: "admin-devices-empty" }, ct("admin.no_devices")));
+      return;
+    }
     fill(
       devices,
       h(

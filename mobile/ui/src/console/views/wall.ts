@@ -200,6 +200,10 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
   };
 
   const showTasks = (tasks: TaskSummary[]) => {
+    if (tasks.length === 0) {
+      fill(taskList, h("li", { class: "muted", testid: "wall-tasks-empty" }, ct("wall.no_tasks")));
+      return;
+    }
     fill(
       taskList,
       tasks.map((t) => {
