@@ -3,7 +3,7 @@
 # crate with a real PostgreSQL server on loopback for the ledger tests and pcscd with a virtual
 # reader and card for the NFC tests, the field app in its real window (tauri-driver +
 # WebKitWebDriver under Xvfb), the web console in headless Chromium, and every fuzz target of
-# fuzz/ for OUTPOST_FUZZ_SECONDS (30) seconds.
+# fuzz/ for OUTPOST_FUZZ_SECONDS (20) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OUTPOST_SETUP_APP=1 OUTPOST_SETUP_WINDOW=1 OUTPOST_SETUP_BROWSER=1
@@ -50,7 +50,7 @@ cargo test --workspace --test labels -- --ignored 2>&1 | tee -a "$log"
 section "the web console in headless Chromium"
 # Against the console_fixture example that the test build made (a real server, injected clock).
 (cd mobile/ui && npm run --silent test:browser 2>&1) | tee -a "$log"
-fuzz_seconds=${OUTPOST_FUZZ_SECONDS:-30}
+fuzz_seconds=${OUTPOST_FUZZ_SECONDS:-20}
 section "fuzzing ($fuzz_seconds s per target)"
 # The cargo-fuzz targets of fuzz/ on stable Rust (see ARCHITECTURE.md, Fuzzing): built once, each
 # run for a bounded time from its seed corpus; a crash fails the run and names the input to keep.
