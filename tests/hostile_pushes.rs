@@ -255,74 +255,16 @@ fn a_hostile_device_cannot_stop_blind_or_fool_the_server() {
     assert_eq!(found["unreadable"], 0, "{found}");
 }
 
-/// What main stored and relayed: a record holding two changes of one actor with one sequence
-/// number, written here straight into the ledger (the server's own push path, which does not
-/// admit) while the server is down, as a ledger from before admission holds it.
-fn store_an_unreadable_record(ledger: &std::path::Path, into: &mut Record) -> RecordId {
-    use outpost_shared::sync::Scope;
-    use outpost_shared::sync::ledger::{self, Peer};
-    use outpost_sync_server::AnyStore;
-    use outpost_sync_server::config::Database;
-    use outpost_sync_server::store::Store;
-
-    let creation = changes_since(into, &[]);
-    let mut first = into.clone();
-    let mut second = into.clone();
-    let author = Author {
-        user: UserId::new("nansha-worker-1").unwrap(),
-        device: DeviceId::new("old-phone").unwrap(),
-    };
-    let heads = into.heads();
-    first
-        .append(
-            &author,
-            &mut HlcClock::new(author.device.clone()),
-            5_000,
-            Action::Claimed,
-        )
-        .unwrap();
-    second.set_field(&author, "phone", "13900000000").unwrap();
-    let changes = [
-        creation,
-        changes_since(&mut first, &heads),
-        changes_since(&mut second, &heads),
-    ]
-    .concat();
-    let store = AnyStore::open(&Database::Sqlite(ledger.to_owned()), 1).unwrap();
-    let everywhere = Scope::of_units(["44"]);
-    let id = into.id().clone();
-    let report = store
-        .transaction(|tx| {
-            ledger::push(
-                tx,
-                Peer {
-                    device: "old-phone",
-                    scope: &everywhere,
-                },
-                Cursor(0),
-                5_000,
-                &[RecordChanges {
-                    record: id.clone(),
-                    changes: changes.clone(),
-                }],
-            )
-        })
-        .unwrap();
-    // Only the change the ledger had not seen before is new: the bad pair is stored.
-    assert_eq!(report.accepted, 2, "{report:?}");
-    id
-}
-
 #[test]
 fn a_stored_record_that_cannot_be_read_is_quarantined_not_a_500() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = InProcessServer::start(dir.path());
     server.import_w1(&people(9, 3, &[TOWN]), "南沙街道");
     let worker = Device::enrol(&server, "nansha-worker-1", "worker");
-    let mut records = worker.pull_all();
-    server.halt();
-    let bad = store_an_unreadable_record(&dir.path().join("ledger.db"), &mut records[0]);
-    server.run();
+    let records = worker.pull_all();
+    // What main stored and relayed: two changes of one actor with one sequence number.
+    let bad = records[0].id().clone();
+    server.damage_record(&bad);
 
     // The console answers, leaves the record out and says so; the administrator sees it.
     let mut found = console_results(&server);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use outpost_shared::demo::DemoPerson as Person;
+use outpost_shared::record::RecordId;
 use outpost_sync_server::ServerError;
 use outpost_sync_server::clock::{Clock, SystemClock};
 use rust_xlsxwriter::Workbook;
@@ -84,6 +85,72 @@ impl InProcessServer {
                 let _ = stopped.await;
             },
         )));
+    }
+
+    /// Damages record `id` in the ledger as main stored it before pushes were admitted by
+    /// applying them: two changes of one old phone, both numbered 1, written straight through
+    /// the server's own push path (which does not admit) while the server is down. The record
+    /// can no longer be loaded; the server is running again on return.
+    pub fn damage_record(&mut self, id: &RecordId) {
+        use outpost_shared::hlc::{DeviceId, HlcClock};
+        use outpost_shared::record::{Action, Author, Record, UserId};
+        use outpost_shared::sync::ledger::{self, Peer};
+        use outpost_shared::sync::{Cursor, RecordChanges, Scope};
+        use outpost_sync_server::AnyStore;
+        use outpost_sync_server::config::Database;
+        use outpost_sync_server::store::Store;
+
+        self.halt();
+        {
+            let store = AnyStore::open(&Database::Sqlite(self.database.clone()), 1).unwrap();
+            let stored = store
+                .transaction(|tx| {
+                    let head = tx.max_seq()?;
+                    tx.changes_of(id, 0, head, None)
+                })
+                .unwrap();
+            let record = Record::load(&stored.concat()).unwrap();
+            let author = Author {
+                user: UserId::new("nansha-old").unwrap(),
+                device: DeviceId::new("old-phone").unwrap(),
+            };
+            let (mut first, mut second) = (record.clone(), record.clone());
+            let heads = first.heads();
+            first
+                .append(
+                    &author,
+                    &mut HlcClock::new(author.device.clone()),
+                    5_000,
+                    Action::Claimed,
+                )
+                .unwrap();
+            second.set_field(&author, "phone", "13900000000").unwrap();
+            let changes: Vec<Vec<u8>> = [first.changes_since(&heads), second.changes_since(&heads)]
+                .concat()
+                .into_iter()
+                .map(|(_, bytes)| bytes)
+                .collect();
+            let everywhere = Scope::of_units(["44"]);
+            let report = store
+                .transaction(|tx| {
+                    ledger::push(
+                        tx,
+                        Peer {
+                            device: "old-phone",
+                            scope: &everywhere,
+                        },
+                        Cursor(0),
+                        5_000,
+                        &[RecordChanges {
+                            record: id.clone(),
+                            changes: changes.clone(),
+                        }],
+                    )
+                })
+                .unwrap();
+            assert_eq!(report.accepted, 2, "{report:?}");
+        }
+        self.run();
     }
 
     /// Stops the server; devices find it unreachable until [`InProcessServer::run`].
