@@ -49,6 +49,10 @@ pub use fold::{
 };
 pub(crate) use fold::{Causality, in_clock_order, settles, stamp};
 pub(crate) use genesis::genesis_actor;
+use received::RECORD_CHUNK_TYPES;
+pub(crate) use received::{
+    CHANGE_CHUNK_TYPES, check_chunks, guarded, parse_change_chunks, read_uleb128,
+};
 pub use review::{ReviewMark, ReviewReason};
 
 use crate::hlc::{DeviceId, HlcClock};
@@ -98,26 +102,6 @@ pub enum RecordError {
     UnexpectedChunk(Option<u8>),
 }
 
-/// Runs Automerge on data from elsewhere. Automerge can panic on changes that parse but do not
-/// fit the document (a sequence gap, an operation on an object that does not exist): this is
-/// the boundary where such a panic becomes a typed refusal, so that no lock held by a caller is
-/// poisoned and no request takes the process down. Callers run it on data they can discard.
-pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, RecordError>) -> Result<T, RecordError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-        Ok(result) => result,
-        Err(panic) => {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "Automerge failed".to_owned());
-            // Automerge's messages name operations and counters, never field values.
-            let detail: String = detail.chars().take(200).collect();
-            Err(RecordError::Unappliable(detail))
-        }
-    }
-}
-
 /// The current value of a field, with every concurrent value when there is a conflict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldValue {
@@ -161,43 +145,6 @@ fn valid_field_key(key: &str) -> bool {
         && key
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// The first bytes of every Automerge chunk.
-const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-/// Chunk types that hold one change: plain and DEFLATE-compressed.
-pub(crate) const CHANGE_CHUNK_TYPES: [u8; 2] = [1, 2];
-/// The chunk types Outpost writes: a saved document, and changes.
-const RECORD_CHUNK_TYPES: [u8; 3] = [0, 1, 2];
-
-/// Checks that received `bytes` are whole chunks of the `allowed` types before Automerge sees
-/// them. Automerge's loaders also take bundle chunks (type 3) and expand a bundle's columns in
-/// full before checking anything: fuzzing found 255 bytes that asked for 2 GiB, and a failed
-/// allocation aborts the process (it is not a panic that [`guarded`] could catch).
-pub(crate) fn check_chunks(bytes: &[u8], allowed: &[u8]) -> Result<(), RecordError> {
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (chunk_type, end) = chunk_header(rest).ok_or(RecordError::UnexpectedChunk(None))?;
-        if !allowed.contains(&chunk_type) {
-            return Err(RecordError::UnexpectedChunk(Some(chunk_type)));
-        }
-        rest = rest.get(end..).ok_or(RecordError::UnexpectedChunk(None))?;
-    }
-    Ok(())
-}
-
-/// A chunk's type and where it ends: magic, 4-byte checksum, type, data length (unsigned
-/// LEB128), data. `None` if `bytes` do not start with a whole chunk.
-fn chunk_header(bytes: &[u8]) -> Option<(u8, usize)> {
-    let (magic, after_magic) = bytes.split_first_chunk::<4>()?;
-    let (_checksum, after_checksum) = after_magic.split_first_chunk::<4>()?;
-    let (chunk_type, after_type) = after_checksum.split_first()?;
-    if *magic != CHUNK_MAGIC {
-        return None;
-    }
-    let (data_len, len_bytes) = read_uleb128(after_type)?;
-    let end = (4 + 4 + 1 + len_bytes).checked_add(usize::try_from(data_len).ok()?)?;
-    (end <= bytes.len()).then_some((*chunk_type, end))
 }
 
 /// The entries a record's first change writes at the root of its document.
@@ -248,51 +195,6 @@ fn read_root(doc: &AutoCommit) -> Result<Root, RecordError> {
         fields: fields.ok_or(RecordError::MissingRoot("fields"))?,
         events: events.ok_or(RecordError::MissingRoot("events"))?,
     })
-}
-
-/// Parses `bytes` as a run of change chunks, each strictly (columns, and the checksum Automerge's
-/// own loader checks). `None` if anything else is there — a document chunk, a bundle, damaged
-/// data — for the caller to hand to Automerge's strict loader, which gives the verdict and error.
-fn parse_change_chunks(bytes: &[u8]) -> Option<Vec<Change>> {
-    let mut changes = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        // Header: magic, 4-byte checksum, chunk type, data length (unsigned LEB128), data.
-        let (magic, after_magic) = rest.split_first_chunk::<4>()?;
-        let (checksum, after_checksum) = after_magic.split_first_chunk::<4>()?;
-        let (chunk_type, after_type) = after_checksum.split_first()?;
-        if *magic != CHUNK_MAGIC || !CHANGE_CHUNK_TYPES.contains(chunk_type) {
-            return None;
-        }
-        let (data_len, len_bytes) = read_uleb128(after_type)?;
-        let header_len = 4 + 4 + 1 + len_bytes;
-        let end = header_len.checked_add(usize::try_from(data_len).ok()?)?;
-        let chunk = rest.get(..end)?;
-        let change = Change::try_from(chunk).ok()?;
-        // A compressed chunk's checksum is that of the change it holds, so this covers both.
-        // A change without dependencies starts a history; Automerge's strict loader applies it
-        // to an empty document, which checks its operations before this document sees them.
-        if change.hash().0[..4] != checksum[..] || change.deps().is_empty() {
-            return None;
-        }
-        changes.push(change);
-        rest = &rest[end..];
-    }
-    Some(changes)
-}
-
-/// An unsigned LEB128 number and how many bytes it took; `None` if it is cut off or too long.
-fn read_uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value: u64 = 0;
-    for (index, byte) in bytes.iter().take(10).enumerate() {
-        let low = u64::from(byte & 0x7f);
-        let shift = 7 * u32::try_from(index).ok()?;
-        value |= low.checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            return Some((value, index + 1));
-        }
-    }
-    None
 }
 
 /// Reads one entry of the events map (`text`: its value, if text): the event, or why it cannot be
@@ -398,40 +300,6 @@ impl Record {
     /// of every change that [`Record::load`] does for data from elsewhere.
     pub fn load_own(bytes: &[u8]) -> Result<Self, RecordError> {
         guarded(|| Self::from_doc(AutoCommit::load_unverified_heads(bytes)?))
-    }
-
-    /// Checks that the document still is the record its first change made: a received change may
-    /// add fields and events but never replace the root entries the first change wrote (a device
-    /// that put a new `events` map would hide the history from the server).
-    fn check_shape(&self) -> Result<(), RecordError> {
-        let root = read_root(&self.doc)?;
-        let unchanged = [
-            ("id", root.id == self.id),
-            ("kind", root.kind == self.kind),
-            ("program", root.program == self.program),
-            ("fields", root.fields == self.fields),
-            ("events", root.events == self.events),
-        ];
-        match unchanged.into_iter().find(|(_, same)| !same) {
-            Some((entry, _)) => Err(RecordError::RewritesRoot(entry)),
-            None => Ok(()),
-        }
-    }
-
-    /// Runs `apply` on a copy of the document, behind [`guarded`], and keeps the copy only if it
-    /// worked and the record kept its shape: received data never leaves a record half changed.
-    fn apply_guarded(
-        &mut self,
-        apply: impl FnOnce(&mut AutoCommit) -> Result<(), RecordError>,
-    ) -> Result<(), RecordError> {
-        let mut scratch = self.doc.clone();
-        guarded(|| apply(&mut scratch))?;
-        let before = std::mem::replace(&mut self.doc, scratch);
-        if let Err(error) = guarded(|| self.check_shape()) {
-            self.doc = before;
-            return Err(error);
-        }
-        Ok(())
     }
 
     fn from_doc(doc: AutoCommit) -> Result<Self, RecordError> {

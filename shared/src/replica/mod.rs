@@ -439,16 +439,20 @@ impl Writer<'_> {
         bytes: &[u8],
     ) -> Result<ApplyOutcome, ReplicaError> {
         let damaged = |source| ReplicaError::record(id.to_string(), source);
+        // What Automerge takes but the server's admission refuses (numbering, rewritten root
+        // entries) is refused here too, before anything is stored: `Record::apply` checks what
+        // it applied, a record new to this replica is checked once loaded.
         let (mut record, is_new) = match self.load(id)? {
             Some(mut record) => {
                 record.apply(bytes).map_err(damaged)?;
                 (record, false)
             }
-            None => (Record::load(bytes).map_err(damaged)?, true),
+            None => {
+                let mut record = Record::load(bytes).map_err(damaged)?;
+                record.check_received().map_err(damaged)?;
+                (record, true)
+            }
         };
-        // What Automerge takes but the server's admission refuses (numbering, rewritten root
-        // entries) is refused here too, before anything is stored.
-        record.check_received().map_err(damaged)?;
         if record.id() != id {
             return Err(ReplicaError::WrongRecord {
                 expected: id.to_string(),
