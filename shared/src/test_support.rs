@@ -220,3 +220,64 @@ pub(crate) fn deliveries(changes: &[Vec<Vec<u8>>], seed: u64) -> Vec<Vec<u8>> {
     }
     messages
 }
+
+/// What an enrolled device turned hostile could send, for the tests of the server's admission
+/// and of a device's replica alike.
+pub(crate) mod hostile {
+    use automerge::{AutoCommit, Change, ChangeHash, ExpandedChange};
+
+    use super::Worker;
+    use crate::hlc::DeviceId;
+    use crate::record::{NewRecord, Record, RecordId, RecordKind, actor_for};
+
+    /// A person the server imported into 南沙街道: its creation is its only change.
+    pub(crate) fn imported(id: &str, program: &str, fields: Vec<(String, String)>) -> Record {
+        let mut import = Worker::new("import", "server-import");
+        Record::create(
+            NewRecord {
+                id: RecordId::new(id).unwrap(),
+                kind: RecordKind::Person,
+                program: program.into(),
+                unit: "440115001".into(),
+                batch: Some("954428744670892032".into()),
+                fields,
+            },
+            &import.author,
+            &mut import.clock,
+            1_000,
+        )
+        .unwrap()
+    }
+
+    /// The record's changes since `heads`, as bytes.
+    pub(crate) fn since(record: &mut Record, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+        record
+            .changes_since(heads)
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect()
+    }
+
+    /// Re-encodes a change after `edit`, as a device that writes its own bytes could.
+    pub(crate) fn forged(bytes: &[u8], edit: impl FnOnce(&mut ExpandedChange)) -> Vec<u8> {
+        let change = Change::try_from(bytes).unwrap();
+        let mut expanded = change.decode();
+        expanded.hash = None;
+        edit(&mut expanded);
+        Change::from(expanded).bytes().into_owned()
+    }
+
+    /// A change written with Automerge directly by device-1's actor on top of `record`.
+    pub(crate) fn raw_change(record: &mut Record, edit: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
+        let mut doc = AutoCommit::load(&record.save()).unwrap();
+        doc.set_actor(actor_for(&DeviceId::new("device-1").unwrap()));
+        edit(&mut doc);
+        doc.commit();
+        let heads = record.heads();
+        doc.get_changes(&heads)
+            .into_iter()
+            .map(|mut c| c.bytes().into_owned())
+            .next()
+            .unwrap()
+    }
+}

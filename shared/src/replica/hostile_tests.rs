@@ -5,69 +5,23 @@
 
 use automerge::legacy::{ObjectId, OpId};
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Change, ChangeHash, ExpandedChange, ObjType, ROOT};
+use automerge::{ObjType, ROOT};
 
 use super::*;
-use crate::hlc::DeviceId;
-use crate::record::{Action, NewRecord, RecordId, RecordKind, actor_for};
+use crate::record::{Action, RecordId};
 use crate::sync::client::{self, SyncOptions, Transport, TransportError};
 use crate::sync::message::{
     Cursor, PROTOCOL_VERSION, PullItem, PushReport, RejectReason, Rejected, SyncRequest,
     SyncResponse,
 };
 use crate::test_support::Worker;
+use crate::test_support::hostile::{self, forged, raw_change, since};
 
 const W1: &str = "w1-close-contact-whereabouts";
-const TOWN: &str = "440115001";
 
 /// A person the server imported: its creation is its only change.
 fn imported(id: &str) -> Record {
-    let mut import = Worker::new("import", "server-import");
-    Record::create(
-        NewRecord {
-            id: RecordId::new(id).unwrap(),
-            kind: RecordKind::Person,
-            program: W1.into(),
-            unit: TOWN.into(),
-            batch: Some("954428744670892032".into()),
-            fields: vec![("name".into(), "李明".into())],
-        },
-        &import.author,
-        &mut import.clock,
-        1_000,
-    )
-    .unwrap()
-}
-
-fn since(record: &mut Record, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
-    record
-        .changes_since(heads)
-        .into_iter()
-        .map(|(_, bytes)| bytes)
-        .collect()
-}
-
-/// Re-encodes a change after `edit`, as a device that writes its own bytes could.
-fn forged(bytes: &[u8], edit: impl FnOnce(&mut ExpandedChange)) -> Vec<u8> {
-    let change = Change::try_from(bytes).unwrap();
-    let mut expanded = change.decode();
-    expanded.hash = None;
-    edit(&mut expanded);
-    Change::from(expanded).bytes().into_owned()
-}
-
-/// A change written with Automerge directly by device-1's actor on top of `record`.
-fn raw_change(record: &mut Record, edit: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
-    let mut doc = AutoCommit::load(&record.save()).unwrap();
-    doc.set_actor(actor_for(&DeviceId::new("device-1").unwrap()));
-    edit(&mut doc);
-    doc.commit();
-    let heads = record.heads();
-    doc.get_changes(&heads)
-        .into_iter()
-        .map(|mut c| c.bytes().into_owned())
-        .next()
-        .unwrap()
+    hostile::imported(id, W1, vec![("name".into(), "李明".into())])
 }
 
 /// device-1's claim of `record`, on top of what it holds.

@@ -2,13 +2,14 @@
 
 use automerge::legacy::{ObjectId, OpId};
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, Change, ChangeHash, ExpandedChange, ObjType, ROOT, ReadDoc};
+use automerge::{ObjType, ROOT, ReadDoc};
 
 use super::*;
 use crate::jurisdiction;
 use crate::program;
 use crate::record::NewRecord;
 use crate::test_support::Worker;
+use crate::test_support::hostile::{forged, imported, raw_change, since};
 
 const W1: &str = "w1-close-contact-whereabouts";
 const W2: &str = "w2-community-verification";
@@ -41,35 +42,8 @@ const WORKER: Pusher<'static> = Pusher {
     role: "worker",
 };
 
-/// A person the server imported: its creation is the only stored change.
-fn imported(id: &str, program: &str, fields: Vec<(String, String)>) -> Record {
-    let mut import = Worker::new("import", "server-import");
-    Record::create(
-        NewRecord {
-            id: RecordId::new(id).unwrap(),
-            kind: RecordKind::Person,
-            program: program.into(),
-            unit: TOWN.into(),
-            batch: Some("954428744670892032".into()),
-            fields,
-        },
-        &import.author,
-        &mut import.clock,
-        1_000,
-    )
-    .unwrap()
-}
-
 fn all_changes(record: &mut Record) -> Vec<Vec<u8>> {
     since(record, &[])
-}
-
-fn since(record: &mut Record, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
-    record
-        .changes_since(heads)
-        .into_iter()
-        .map(|(_, bytes)| bytes)
-        .collect()
 }
 
 fn stored(record: &mut Record) -> Stored {
@@ -84,15 +58,6 @@ fn admit_one(
 ) -> Result<(), Refusal> {
     let setup = Setup::new();
     admit(record.id(), stored.clone(), pushed, pusher, setup.rules())
-}
-
-/// Re-encodes a change after `edit`, as a device that writes its own bytes could.
-fn forged(bytes: &[u8], edit: impl FnOnce(&mut ExpandedChange)) -> Vec<u8> {
-    let change = Change::try_from(bytes).unwrap();
-    let mut expanded = change.decode();
-    expanded.hash = None;
-    edit(&mut expanded);
-    Change::from(expanded).bytes().into_owned()
 }
 
 fn event_refused(result: Result<(), Refusal>) -> (String, String) {
@@ -295,21 +260,6 @@ fn a_claim_made_after_seeing_a_claim_is_refused_but_a_concurrent_one_stays() {
     offline.act(&mut unaware, 2_500, Action::Claimed);
     let concurrent = since(&mut unaware, &base_heads);
     assert_eq!(admit_one(&base, &unaware, &concurrent, WORKER), Ok(()));
-}
-
-/// A change written with Automerge directly by device-1's actor on top of the stored record.
-fn raw_change(record: &mut Record, edit: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
-    let mut doc = AutoCommit::load(&record.save()).unwrap();
-    let device = DeviceId::new("device-1").unwrap();
-    doc.set_actor(actor_for(&device));
-    edit(&mut doc);
-    doc.commit();
-    let heads = record.heads();
-    doc.get_changes(&heads)
-        .into_iter()
-        .map(|mut c| c.bytes().into_owned())
-        .next()
-        .unwrap()
 }
 
 #[test]
