@@ -21,7 +21,7 @@ use outpost_shared::record::{Action, EventId, RecordId};
 use outpost_shared::replica::ReplicaError;
 use outpost_shared::sync::client::{SyncError, SyncOptions, TransportError, sync};
 use outpost_shared::sync::{PageLimits, Scope};
-use outpost_shared::task::command::{Command, Context, check};
+use outpost_shared::task::command::{Command, Context, Facts, check};
 
 const DISTRICT: &str = "440115";
 const W1: &str = "w1-close-contact-whereabouts";
@@ -158,7 +158,7 @@ fn work(d: &mut FieldDevice, rng: &mut DemoRng, step: u64) {
         jurisdictions: &rules.1,
         role: "worker",
     };
-    if check(&context, &state, false, &command).is_err() {
+    if check(&context, &state, &Facts::default(), &command).is_err() {
         return;
     }
     let author = d.device.author.clone();

@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use outpost_shared::i18n::{Describe, Lang};
-use outpost_shared::identity::{IdentityDocument, PhoneNumber, ResidentId};
-use outpost_shared::program::{self, FieldType, Program};
+use outpost_shared::i18n::Lang;
+use outpost_shared::program::{self, Program};
 use outpost_shared::record::{Action, Record, RecordId, TaskStatus};
-use outpost_shared::task::command::{self, Command, Context, SUPPLEMENTARY_OF};
+use outpost_shared::task::command::{self, Command, Context, Facts, SUPPLEMENTARY_OF};
 use serde::{Deserialize, Serialize};
 
 use crate::views::PersonDetail;
@@ -44,6 +43,20 @@ pub struct MoveInput {
     pub note: Option<String>,
 }
 
+/// A step the program declares (状态流转): its action code, the answer along the outcome tree
+/// when the step asks for one, the fields it asks (key → typed text) and the note.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StepInput {
+    pub record_id: String,
+    pub action: String,
+    #[serde(default)]
+    pub outcome: Vec<String>,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct CorrectInput {
     pub record_id: String,
@@ -56,10 +69,8 @@ pub struct SupplementaryInput {
     pub fields: BTreeMap<String, String>,
 }
 
-/// The most characters a typed text field keeps.
-const MAX_TEXT: usize = 500;
-
-/// Checks and normalises one typed value by its field's type; the error names the field.
+/// Checks and normalises one typed value by its field's type (`program::normalise_value`, the
+/// check the server runs again); the error names the field by its label.
 fn normalise(program: &Program, key: &str, raw: &str, lang: Lang) -> Result<String, AppError> {
     let field = program.field(key).ok_or_else(|| {
         AppError::bad_input(
@@ -68,73 +79,9 @@ fn normalise(program: &Program, key: &str, raw: &str, lang: Lang) -> Result<Stri
             format!("Unknown field {key}"),
         )
     })?;
-    let label = field.label.get(lang).to_owned();
-    let fail = |reason: String| AppError {
+    program::normalise_value(field, raw).map_err(|error| AppError {
         code: ErrorCode::BadInput,
-        message: format!("{label}：{reason}"),
-    };
-    let value = raw.trim();
-    if value.is_empty() {
-        return if field.required {
-            Err(fail(match lang {
-                Lang::Zh => "必填".into(),
-                Lang::En => "required".into(),
-            }))
-        } else {
-            Ok(String::new())
-        };
-    }
-    Ok(match &field.field_type {
-        FieldType::Phone => PhoneNumber::parse(value)
-            .map_err(|e| fail(e.describe(lang)))?
-            .as_str()
-            .to_owned(),
-        FieldType::ResidentId => ResidentId::parse(value)
-            .map_err(|e| fail(e.describe(lang)))?
-            .as_str()
-            .to_owned(),
-        FieldType::IdDocument => IdentityDocument::parse_guess(value)
-            .map_err(|e| fail(e.describe(lang)))?
-            .number()
-            .to_owned(),
-        FieldType::Boolean => match value {
-            "true" | "是" => "true".into(),
-            "false" | "否" => "false".into(),
-            _ => {
-                return Err(fail(match lang {
-                    Lang::Zh => "请选择 是 或 否".into(),
-                    Lang::En => "choose yes or no".into(),
-                }));
-            }
-        },
-        FieldType::Choice { options } => options
-            .iter()
-            .find(|o| o.code == value || o.label.zh == value || o.label.en == value)
-            .map(|o| o.code.clone())
-            .ok_or_else(|| {
-                fail(match lang {
-                    Lang::Zh => "不是可选的值".into(),
-                    Lang::En => "not one of the choices".into(),
-                })
-            })?,
-        FieldType::Integer => value
-            .parse::<i64>()
-            .map_err(|_| {
-                fail(match lang {
-                    Lang::Zh => "应为整数".into(),
-                    Lang::En => "must be a whole number".into(),
-                })
-            })?
-            .to_string(),
-        FieldType::Jurisdiction => {
-            return Err(fail(match lang {
-                Lang::Zh => "所属单位请用“修改所属镇街”或“转发”修改".into(),
-                Lang::En => "change the unit by reassigning or forwarding".into(),
-            }));
-        }
-        FieldType::Text | FieldType::Date | FieldType::DateTime => {
-            value.chars().take(MAX_TEXT).collect()
-        }
+        message: program::describe_value_error(&error, field.label.get(lang), lang),
     })
 }
 
@@ -143,10 +90,26 @@ fn command_error(lang: Lang, error: &command::CommandError) -> AppError {
         command::CommandError::Answer(_) => ErrorCode::BadInput,
         command::CommandError::UnknownUnit(_)
         | command::CommandError::WrongLevel { .. }
-        | command::CommandError::SameUnit(_) => ErrorCode::BadInput,
+        | command::CommandError::SameUnit(_)
+        | command::CommandError::Value { .. }
+        | command::CommandError::UnknownInput { .. }
+        | command::CommandError::NoteRequired { .. } => ErrorCode::BadInput,
         _ => ErrorCode::NotAllowed,
     };
     AppError::described(code, lang, error)
+}
+
+/// What the command check needs of a record besides its state: whether it is a supplementary
+/// person, and its fields' values (the guards of declared steps read them).
+pub(crate) fn facts_of(record: &Record) -> Facts {
+    Facts {
+        supplementary: record.field(SUPPLEMENTARY_OF).is_some(),
+        fields: record
+            .fields()
+            .into_iter()
+            .map(|(key, value)| (key, value.value))
+            .collect(),
+    }
 }
 
 impl AppCore {
@@ -173,13 +136,13 @@ impl AppCore {
             jurisdictions: self.jurisdictions(),
             role: &role,
         };
-        let supplementary = record.field(SUPPLEMENTARY_OF).is_some();
+        let facts = facts_of(&record);
         let mut actions: Vec<Action> = Vec::new();
         let mut scratch = record.clone();
         let session_author = self.session()?.author.clone();
         let mut scratch_clock = self.session()?.hlc.clone();
         for command in commands {
-            let action = command::check(&context, &scratch.state(), supplementary, command)
+            let action = command::check(&context, &scratch.state(), &facts, command)
                 .map_err(|e| command_error(lang, &e))?;
             scratch
                 .append(&session_author, &mut scratch_clock, now, action.clone())
@@ -264,6 +227,21 @@ impl AppCore {
             });
         }
         self.act(&input.record_id, &commands)?;
+        self.person(&input.record_id)
+    }
+
+    /// A declared step (状态流转, `program::Transition`): checked like every command, written
+    /// offline in one change.
+    pub fn step(&mut self, input: &StepInput) -> Result<PersonDetail, AppError> {
+        self.act(
+            &input.record_id,
+            &[Command::Transition {
+                action: input.action.clone(),
+                outcome: input.outcome.clone(),
+                inputs: input.inputs.clone(),
+                note: input.note.clone(),
+            }],
+        )?;
         self.person(&input.record_id)
     }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::{Label, Lang};
 use crate::jurisdiction::{Jurisdictions, Level};
-use crate::program::{OutcomeNode, Program, Status};
+use crate::program::{OutcomeNode, Program, core_status};
 use crate::record::TaskStatus;
 
 /// Roles that see full personal data on a person's detail page; the others see it masked.
@@ -116,20 +116,36 @@ pub fn unit_text(jurisdictions: &Jurisdictions, code: &str) -> Text {
     }
 }
 
-/// A status in the program's own words (W2 says 待核实 where W1 says 待认领).
+/// A task status in the program's own words (W2 says 待核实 where W1 says 待认领).
 pub fn status_text(program: &Program, status: TaskStatus) -> Text {
-    let (wanted, zh, en) = match status {
-        TaskStatus::Unclaimed => (Status::Pending, "待认领", "Unclaimed"),
-        TaskStatus::Claimed => (Status::Claimed, "已认领待反馈", "Claimed"),
-        TaskStatus::Answered => (Status::Answered, "已反馈", "Answered"),
+    workflow_status_text(program, core_code(status))
+}
+
+/// The workflow status code a task status corresponds to.
+fn core_code(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Unclaimed => core_status::PENDING,
+        TaskStatus::Claimed => core_status::CLAIMED,
+        TaskStatus::Answered => core_status::ANSWERED,
+    }
+}
+
+/// A workflow status (`RecordState::status_code`) as the program labels it; a core status the
+/// program does not label reads as the core's own words, an unknown code as itself.
+pub fn workflow_status_text(program: &Program, code: &str) -> Text {
+    let (zh, en) = match code {
+        core_status::PENDING => ("待认领", "Unclaimed"),
+        core_status::CLAIMED => ("已认领待反馈", "Claimed"),
+        core_status::ANSWERED => ("已反馈", "Answered"),
+        other => (other, other),
     };
     Text {
         zh: program
-            .status_label(wanted, Lang::Zh)
+            .status_label(code, Lang::Zh)
             .unwrap_or(zh)
             .to_owned(),
         en: program
-            .status_label(wanted, Lang::En)
+            .status_label(code, Lang::En)
             .unwrap_or(en)
             .to_owned(),
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::flow::FlowItem;
-use super::{Text, Viewer, status_text, unit_text};
+use super::{Text, Viewer, unit_text, workflow_status_text};
 use crate::i18n::Lang;
 use crate::identity::{mask_id_number, mask_name, mask_phone};
 use crate::jurisdiction::Jurisdictions;
@@ -211,7 +211,7 @@ pub fn person_row(
         unit_name: unit_text(jurisdictions, &unit),
         unit,
         status: state.status.code().to_owned(),
-        status_label: status_text(program, state.status),
+        status_label: workflow_status_text(program, &state.status_code),
         outcome,
         outcome_codes,
         note,

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::deadline::{Anchor, Condition};
 use super::time::{DurationError, TimeOfDayError};
-use super::{Action, JurisdictionLevel, Status};
+use super::{Action, JurisdictionLevel};
 use crate::i18n::{Describe, Lang};
 
 /// A place in a program file (位置), 1-based. Columns count characters, not bytes, so that
@@ -142,10 +142,36 @@ pub enum ProgramErrorKind {
         code: String,
         parent: Option<String>,
     },
-    #[error("status `{}` is declared twice", status.code())]
-    DuplicateStatus { status: Status },
-    #[error("status `{}` is missing; {} needs it", status.code(), needed_by.describe(Lang::En))]
-    MissingStatus { status: Status, needed_by: Need },
+    #[error("status `{status}` is declared twice")]
+    DuplicateStatus { status: String },
+    #[error("status `{status}` is missing; {} needs it", needed_by.describe(Lang::En))]
+    MissingStatus { status: String, needed_by: Need },
+    #[error("unknown status `{status}` (declare it under [[statuses]])")]
+    UnknownStatus { status: String },
+    #[error("transition `{action}` has the name of a core action; choose another")]
+    TransitionNamesCoreAction { action: String },
+    #[error("transition `{action}` is declared twice")]
+    DuplicateTransition { action: String },
+    #[error("transition `{action}` starts from no status")]
+    TransitionWithoutFrom { action: String },
+    #[error("transition `{action}` starts from `{status}`, which is terminal")]
+    TransitionFromTerminal { action: String, status: String },
+    #[error("unknown role `{role}`")]
+    UnknownRole { role: String },
+    #[error("transition input names unknown field `{field}`")]
+    InputUnknownField { field: String },
+    #[error(
+        "field `{field}` cannot be typed in a transition (a unit moves by reassigning; the batch is set by the import)"
+    )]
+    InputNotTypable { field: String },
+    #[error("field `{field}` is asked twice by one transition")]
+    DuplicateInput { field: String },
+    #[error("guard names unknown field `{field}`")]
+    GuardUnknownField { field: String },
+    #[error("the guard on `{field}` needs exactly one test: `in`, `not_in` (with values) or `set`")]
+    GuardNeedsOneTest { field: String },
+    #[error("`{code}` is not an option of field `{field}`")]
+    GuardUnknownOption { field: String, code: String },
     #[error("action `{}` is listed twice", action.code())]
     DuplicateAction { action: Action },
     #[error("action `{}` is missing; {} needs it", action.code(), needed_by.describe(Lang::En))]
@@ -237,12 +263,34 @@ impl Describe for ProgramErrorKind {
                 Some(parent) => format!("`{parent}` 下的结果代码 `{code}` 重复"),
                 None => format!("第一级结果代码 `{code}` 重复"),
             },
-            Self::DuplicateStatus { status } => format!("状态 `{}` 重复声明", status.code()),
-            Self::MissingStatus { status, needed_by } => format!(
-                "缺少状态 `{}`（{}需要）",
-                status.code(),
-                needed_by.describe(lang)
-            ),
+            Self::DuplicateStatus { status } => format!("状态 `{status}` 重复声明"),
+            Self::MissingStatus { status, needed_by } => {
+                format!("缺少状态 `{status}`（{}需要）", needed_by.describe(lang))
+            }
+            Self::UnknownStatus { status } => {
+                format!("未知状态 `{status}`（请在 [[statuses]] 中声明）")
+            }
+            Self::TransitionNamesCoreAction { action } => {
+                format!("流转 `{action}` 与内置操作同名，请换一个名称")
+            }
+            Self::DuplicateTransition { action } => format!("流转 `{action}` 重复声明"),
+            Self::TransitionWithoutFrom { action } => format!("流转 `{action}` 没有起始状态"),
+            Self::TransitionFromTerminal { action, status } => {
+                format!("流转 `{action}` 从终态 `{status}` 出发")
+            }
+            Self::UnknownRole { role } => format!("未知角色 `{role}`"),
+            Self::InputUnknownField { field } => format!("流转填写项指向不存在的字段 `{field}`"),
+            Self::InputNotTypable { field } => {
+                format!("字段 `{field}` 不能在流转中填写（所属单位通过改派修改，批次号由导入生成）")
+            }
+            Self::DuplicateInput { field } => format!("同一流转重复填写字段 `{field}`"),
+            Self::GuardUnknownField { field } => format!("流转条件指向不存在的字段 `{field}`"),
+            Self::GuardNeedsOneTest { field } => {
+                format!("字段 `{field}` 的流转条件须有且只有一项：`in`、`not_in`（带取值）或 `set`")
+            }
+            Self::GuardUnknownOption { field, code } => {
+                format!("`{code}` 不是字段 `{field}` 的选项")
+            }
             Self::DuplicateAction { action } => format!("操作「{}」重复", action.describe(lang)),
             Self::MissingAction { action, needed_by } => format!(
                 "缺少操作「{}」（{}需要）",

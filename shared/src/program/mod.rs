@@ -9,11 +9,13 @@
 
 mod deadline;
 mod error;
+mod machine;
 mod outcome;
 mod parse;
 mod rules;
 mod settings;
 mod time;
+mod value;
 mod workflow;
 
 #[cfg(test)]
@@ -24,6 +26,7 @@ pub use deadline::{
     StepCheck, StepState, StepTime,
 };
 pub use error::{Need, Position, ProgramError, ProgramErrorKind};
+pub use machine::{Guard, GuardTest, Transition, TransitionInput, TransitionInputs};
 pub use outcome::{AnswerError, AnswerLevel, NoteRule, OutcomeNode, OutcomeTree, ValidatedAnswer};
 pub use settings::{
     DeadlineSettings, MAX_DAYS, RuleSettings, SettingsError, SettingsErrorKind, StepSettings,
@@ -32,7 +35,8 @@ pub use time::{
     DurationError, TimeOfDayError, format_duration, format_time_of_day, parse_duration,
     parse_time_of_day, shanghai,
 };
-pub use workflow::{Action, JurisdictionLevel, Status, StatusDef};
+pub use value::{MAX_TEXT, ValueError, describe_value_error, normalise_value};
+pub use workflow::{Action, Colour, JurisdictionLevel, StatusDef, core_status};
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +85,7 @@ pub struct Program {
     outcomes: OutcomeTree,
     actions: Vec<Action>,
     statuses: Vec<StatusDef>,
+    transitions: Vec<Transition>,
     groups: Vec<Group>,
     deadlines: Vec<DeadlineRule>,
 }
@@ -174,12 +179,25 @@ impl Program {
         &self.statuses
     }
 
-    /// The program's label for `status`, or `None` if the program never uses it.
-    pub fn status_label(&self, status: Status, lang: Lang) -> Option<&str> {
-        self.statuses
-            .iter()
-            .find(|def| def.status == status)
-            .map(|def| def.label.get(lang))
+    /// The status with `code`.
+    pub fn status(&self, code: &str) -> Option<&StatusDef> {
+        self.statuses.iter().find(|def| def.code == code)
+    }
+
+    /// The program's label for the status `code`, or `None` if the program never uses it.
+    pub fn status_label(&self, code: &str, lang: Lang) -> Option<&str> {
+        self.status(code).map(|def| def.label.get(lang))
+    }
+
+    /// The declared transitions (状态流转), in the order the file declares them (the order
+    /// buttons show).
+    pub fn transitions(&self) -> &[Transition] {
+        &self.transitions
+    }
+
+    /// The transition with `action`.
+    pub fn transition(&self, action: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.action == action)
     }
 
     /// The named groups alerts can go to.

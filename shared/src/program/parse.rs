@@ -8,11 +8,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{Need, Position, ProgramError, ProgramErrorKind, Source};
+use super::machine::{RawStatus, RawTransition, build_statuses, build_transitions};
 use super::outcome::{RawOutcome, build_tree};
 use super::rules::{RawRule, RuleContext, build_rules};
 use super::{
     Action, ChoiceOption, DeadlineRule, Dispatch, Field, FieldType, Group, ImportColumn,
-    JurisdictionLevel, Program, SetBy, Status, StatusDef, normalize_header,
+    JurisdictionLevel, Program, SetBy, normalize_header,
 };
 use crate::i18n::Label;
 
@@ -20,7 +21,7 @@ use crate::i18n::Label;
 /// `eng = "…"` is caught.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawLabel {
+pub(crate) struct RawLabel {
     zh: String,
     en: String,
 }
@@ -50,6 +51,8 @@ struct RawProgram {
     import: Vec<RawImportColumn>,
     #[serde(default)]
     statuses: Option<Spanned<Vec<RawStatus>>>,
+    #[serde(default)]
+    transitions: Vec<RawTransition>,
     #[serde(default)]
     groups: Vec<RawGroup>,
     #[serde(default)]
@@ -116,13 +119,6 @@ struct RawDispatch {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStatus {
-    status: Spanned<Status>,
-    label: RawLabel,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawGroup {
     id: Spanned<String>,
     label: RawLabel,
@@ -150,6 +146,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
     let import_columns = build_imports(&src, raw.import, &fields)?;
     let dispatch = build_dispatch(&src, raw.dispatch, &fields)?;
     let statuses = build_statuses(&src, raw.statuses, &raw.actions)?;
+    let transitions = build_transitions(&src, raw.transitions, &statuses, &fields)?;
     let outcomes = build_tree(&src, raw.outcomes, &actions)?;
     let ctx = RuleContext {
         actions: &actions,
@@ -174,6 +171,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
         outcomes,
         actions,
         statuses,
+        transitions,
         groups,
         deadlines,
     })
@@ -404,54 +402,4 @@ fn build_dispatch(
             level: raw.level,
         }),
     }
-}
-
-fn build_statuses(
-    src: &Source<'_>,
-    raw: Option<Spanned<Vec<RawStatus>>>,
-    actions: &Spanned<Vec<Spanned<Action>>>,
-) -> Result<Vec<StatusDef>, ProgramError> {
-    let (span, raws) = match raw {
-        Some(raw) => (Some(raw.span()), raw.into_inner()),
-        None => (None, Vec::new()),
-    };
-    let mut statuses: Vec<StatusDef> = Vec::with_capacity(raws.len());
-    for raw in raws {
-        let status = *raw.status.get_ref();
-        if statuses.iter().any(|def| def.status == status) {
-            return Err(src.error(
-                raw.status.span(),
-                ProgramErrorKind::DuplicateStatus { status },
-            ));
-        }
-        statuses.push(StatusDef {
-            status,
-            label: raw.label.into(),
-        });
-    }
-    let has = |status: Status| statuses.iter().any(|def| def.status == status);
-    if !has(Status::Pending) {
-        let kind = ProgramErrorKind::MissingStatus {
-            status: Status::Pending,
-            needed_by: Need::InitialStatus,
-        };
-        return Err(match span {
-            Some(span) => src.error(span, kind),
-            None => src.error_at(Position::START, kind),
-        });
-    }
-    for action in actions.get_ref() {
-        if let Some(status) = action.get_ref().resulting_status()
-            && !has(status)
-        {
-            return Err(src.error(
-                action.span(),
-                ProgramErrorKind::MissingStatus {
-                    status,
-                    needed_by: Need::Action(*action.get_ref()),
-                },
-            ));
-        }
-    }
-    Ok(statuses)
 }

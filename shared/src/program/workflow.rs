@@ -1,7 +1,8 @@
-//! The shared vocabulary of workflows: the levels of the administrative tree, the actions a
-//! worker may take and the statuses a record passes through. They are enums, not strings, so
-//! that code folding events and escalating deadlines can match on them exhaustively; each
-//! program only chooses which ones it uses and how it labels them.
+//! The shared vocabulary of workflows: the levels of the administrative tree, the core actions
+//! a worker may take (claims, answers, moves and W2's transfer chain, which have Rust behind
+//! them) and the statuses they reach. A program chooses which core actions it uses and labels
+//! their statuses; its own steps are declared transitions between its own statuses
+//! (`program::machine`), which need no Rust.
 
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,20 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every core action.
+    pub const ALL: [Action; 10] = [
+        Self::Claim,
+        Self::Answer,
+        Self::Reassign,
+        Self::Forward,
+        Self::AddSupplementary,
+        Self::CdcJudge,
+        Self::BindTag,
+        Self::IssueSupplies,
+        Self::TransferNotice,
+        Self::Board,
+    ];
+
     /// The name used in TOML.
     pub fn code(self) -> &'static str {
         match self {
@@ -116,14 +131,14 @@ impl Action {
     }
 
     /// The status a record reaches through this action, which the program must therefore label.
-    pub fn resulting_status(self) -> Option<Status> {
+    pub fn resulting_status(self) -> Option<&'static str> {
         match self {
-            Self::Claim => Some(Status::Claimed),
-            Self::Answer => Some(Status::Answered),
-            Self::AddSupplementary => Some(Status::PendingCdcJudgement),
-            Self::CdcJudge => Some(Status::CdcExcluded),
-            Self::IssueSupplies => Some(Status::SuppliesIssued),
-            Self::Board => Some(Status::Boarded),
+            Self::Claim => Some(core_status::CLAIMED),
+            Self::Answer => Some(core_status::ANSWERED),
+            Self::AddSupplementary => Some(core_status::PENDING_CDC_JUDGEMENT),
+            Self::CdcJudge => Some(core_status::CDC_EXCLUDED),
+            Self::IssueSupplies => Some(core_status::SUPPLIES_ISSUED),
+            Self::Board => Some(core_status::BOARDED),
             Self::Reassign | Self::Forward | Self::BindTag | Self::TransferNotice => None,
         }
     }
@@ -150,46 +165,61 @@ impl Describe for Action {
     }
 }
 
-/// Where a record stands in its workflow (状态). The set is shared by all programs so that
-/// code can reason about it; each program labels the ones it uses in its own words
-/// (W1 待认领, W2 待核实 are both [`Status::Pending`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// 待处理: dispatched, nobody has acted yet. Every record starts here.
-    Pending,
+/// The status codes the core events reach (核心状态). Every program labels `pending` (every
+/// record starts there); `claimed` and `answered` when it allows claims and answers. A
+/// program's own statuses, reached by its declared transitions, sit beside them
+/// (see `program::machine`).
+pub mod core_status {
+    /// 待处理: dispatched (or moved to a new unit), nobody has acted yet.
+    pub const PENDING: &str = "pending";
     /// 已认领: claimed, not yet answered.
-    Claimed,
+    pub const CLAIMED: &str = "claimed";
     /// 已反馈: an outcome is recorded.
-    Answered,
+    pub const ANSWERED: &str = "answered";
     /// 待疾控判定: a supplementary person waiting for CDC.
-    PendingCdcJudgement,
+    pub const PENDING_CDC_JUDGEMENT: &str = "pending_cdc_judgement";
     /// 疾控判定不纳入: CDC decided the supplementary person is not to be followed up.
-    CdcExcluded,
+    pub const CDC_EXCLUDED: &str = "cdc_excluded";
     /// 已发放物资: supplies issued and wristband bound.
-    SuppliesIssued,
+    pub const SUPPLIES_ISSUED: &str = "supplies_issued";
     /// 已上车: scanned onto the transfer vehicle.
-    Boarded,
+    pub const BOARDED: &str = "boarded";
 }
 
-impl Status {
-    /// The name used in TOML.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Claimed => "claimed",
-            Self::Answered => "answered",
-            Self::PendingCdcJudgement => "pending_cdc_judgement",
-            Self::CdcExcluded => "cdc_excluded",
-            Self::SuppliesIssued => "supplies_issued",
-            Self::Boarded => "boarded",
-        }
-    }
-}
-
-/// A status as one program labels it (状态名称).
+/// A status as one program declares it (状态): its code, its label, whether a record that
+/// reaches it is done (终态: no transition leaves it), and the colour lists and the wall show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusDef {
-    pub status: Status,
+    pub code: String,
     pub label: Label,
+    pub terminal: bool,
+    pub colour: Colour,
+}
+
+/// The colours a status may be shown in, named rather than free CSS so that every screen (the
+/// field app, the console, the wall) keeps its own palette readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Colour {
+    #[default]
+    Grey,
+    Blue,
+    Green,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl Colour {
+    /// The name used in TOML and by the screens' palettes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Grey => "grey",
+            Self::Blue => "blue",
+            Self::Green => "green",
+            Self::Yellow => "yellow",
+            Self::Orange => "orange",
+            Self::Red => "red",
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! seen (`parents`), which is what lets the fold tell a deliberate later action ("took the task
 //! over after seeing the first claim") from a concurrent one made offline on another device.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -214,6 +215,20 @@ pub enum Action {
         accepted: bool,
         note: Option<String>,
     },
+    /// 状态流转: a step the program declares (`program::Transition`), from the status the
+    /// author saw to the one it reaches, with the outcome (if the step asks for one), the
+    /// fields typed (key → normalised value) and the note.
+    Transitioned {
+        action: String,
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        outcome: Vec<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        inputs: BTreeMap<String, String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
     /// 复核: someone who saw the conflicting events settled the listed review marks.
     ReviewResolved {
         marks: Vec<String>,
@@ -273,6 +288,7 @@ pub enum ActionKind {
     StockIssued,
     StockAdjusted,
     CdcJudged,
+    Transitioned,
     ReviewResolved,
     AlertResolved,
 }
@@ -301,6 +317,7 @@ impl Action {
             Action::StockIssued { .. } => ActionKind::StockIssued,
             Action::StockAdjusted { .. } => ActionKind::StockAdjusted,
             Action::CdcJudged { .. } => ActionKind::CdcJudged,
+            Action::Transitioned { .. } => ActionKind::Transitioned,
             Action::ReviewResolved { .. } => ActionKind::ReviewResolved,
             Action::AlertResolved { .. } => ActionKind::AlertResolved,
         }
@@ -331,6 +348,7 @@ impl Describe for ActionKind {
             ActionKind::StockIssued => ("物资发放", "stock issued"),
             ActionKind::StockAdjusted => ("盘点调整", "stock adjustment"),
             ActionKind::CdcJudged => ("疾控判定", "CDC judgement"),
+            ActionKind::Transitioned => ("状态变更", "status change"),
             ActionKind::ReviewResolved => ("复核", "review"),
             ActionKind::AlertResolved => ("告警解除", "alert resolved"),
         };

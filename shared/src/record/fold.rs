@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::event::{Action, ActionKind, Event, EventId, TaskStatus, UserId};
 use super::review::{ReviewMark, ReviewReason};
 use crate::hlc::Hlc;
+use crate::program::core_status;
 
 /// Who did something and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,18 @@ pub struct Stamp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandingAnswer {
     pub outcome: Vec<String>,
+    pub note: Option<String>,
+    pub stamp: Stamp,
+}
+
+/// The declared transition that set the record's status (`program::Transition`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandingTransition {
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub outcome: Vec<String>,
+    pub inputs: BTreeMap<String, String>,
     pub note: Option<String>,
     pub stamp: Stamp,
 }
@@ -70,6 +83,15 @@ pub struct RecordState {
     /// Units the record was moved away from, oldest first.
     pub former_units: Vec<String>,
     pub status: TaskStatus,
+    /// The workflow status (状态) as a program's code: a core status the core events reach
+    /// (`pending` on dispatch and after every move, `claimed`, `answered`) or the `to` of the
+    /// declared transition that stands. Programs label it.
+    #[serde(default = "pending_code")]
+    pub status_code: String,
+    /// The declared transition that set `status_code`, if one did (a later move, answer or
+    /// transition replaces it).
+    #[serde(default)]
+    pub transition: Option<StandingTransition>,
     /// When the current unit received the task: deadlines count from here (fresh clocks after a
     /// reassignment).
     pub assigned: Option<Stamp>,
@@ -86,6 +108,10 @@ pub struct RecordState {
     pub last_event_at: Option<Hlc>,
 }
 
+fn pending_code() -> String {
+    core_status::PENDING.to_owned()
+}
+
 impl RecordState {
     fn empty() -> Self {
         Self {
@@ -93,6 +119,8 @@ impl RecordState {
             batch: None,
             former_units: Vec::new(),
             status: TaskStatus::Unclaimed,
+            status_code: pending_code(),
+            transition: None,
             assigned: None,
             claim: None,
             answer: None,
@@ -194,6 +222,7 @@ pub fn fold(events: &[Event]) -> RecordState {
         causality: Causality::new(&ordered),
         state: RecordState::empty(),
         resolutions: Vec::new(),
+        status_set_by: None,
     };
     for event in &ordered {
         folder.apply(event);
@@ -205,6 +234,9 @@ struct Folder<'a> {
     causality: Causality<'a>,
     state: RecordState,
     resolutions: Vec<(&'a EventId, &'a [String])>,
+    /// The event that set `state.status_code` (and who made it), so that a transition made
+    /// without seeing it is told apart from one that followed it.
+    status_set_by: Option<Stamp>,
 }
 
 impl<'a> Folder<'a> {
@@ -287,6 +319,25 @@ impl<'a> Folder<'a> {
             Action::CdcJudged { accepted, .. } => {
                 self.state.cdc_judgement = Some((*accepted, stamp(event)));
             }
+            Action::Transitioned {
+                action,
+                from,
+                to,
+                outcome,
+                inputs,
+                note,
+            } => self.transition(
+                event,
+                StandingTransition {
+                    action: action.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    outcome: outcome.clone(),
+                    inputs: inputs.clone(),
+                    note: note.clone(),
+                    stamp: stamp(event),
+                },
+            ),
             Action::ReviewResolved { marks, .. } => self.resolutions.push((&event.id, marks)),
             Action::AlertResolved {
                 completed_ms,
@@ -301,9 +352,64 @@ impl<'a> Folder<'a> {
                         stamp: stamp(event),
                     });
                     self.state.status = TaskStatus::Answered;
+                    self.set_status(event, core_status::ANSWERED);
                 }
             }
         }
+    }
+
+    fn set_status(&mut self, event: &Event, code: &str) {
+        code.clone_into(&mut self.state.status_code);
+        self.state.transition = None;
+        self.status_set_by = Some(stamp(event));
+    }
+
+    /// A declared step: it stands if it starts from the status that stands and its author had
+    /// seen the event that set it; a step made without seeing a change of status is concurrent
+    /// and raises a review mark, unless it is the very same step (two devices confirming the
+    /// same thing offline agree).
+    fn transition(&mut self, event: &'a Event, step: StandingTransition) {
+        if !self.made_for_current_unit(event) {
+            return;
+        }
+        let seen_current = self
+            .status_set_by
+            .as_ref()
+            .is_none_or(|set| self.causality.knows(&event.id, &set.event));
+        if seen_current && step.from == self.state.status_code {
+            if self.state.claim.is_none() {
+                // Stepping a record is working on its task.
+                self.state.claim = Some(stamp(event));
+                self.state.status = TaskStatus::Claimed;
+            }
+            self.state.status_code.clone_from(&step.to);
+            self.status_set_by = Some(step.stamp.clone());
+            self.state.transition = Some(step);
+            return;
+        }
+        if let Some(kept) = &self.state.transition
+            && kept.action == step.action
+            && kept.from == step.from
+            && kept.to == step.to
+        {
+            return;
+        }
+        let (kept_by, kept_event) = self
+            .status_set_by
+            .clone()
+            .map(|set| (set.by, set.event))
+            .unwrap_or_else(|| (event.user.clone(), event.id.clone()));
+        self.flag(
+            "transitions",
+            ReviewReason::ConcurrentTransitions {
+                kept: self.state.status_code.clone(),
+                kept_by,
+                also_action: step.action,
+                also: step.to,
+                also_by: event.user.clone(),
+            },
+            vec![kept_event, event.id.clone()],
+        );
     }
 
     fn move_to(&mut self, event: &'a Event, to_unit: &str) {
@@ -351,6 +457,7 @@ impl<'a> Folder<'a> {
         self.state.unit = Some(to_unit.to_owned());
         self.state.assigned = Some(stamp(event));
         self.state.status = TaskStatus::Unclaimed;
+        self.set_status(event, core_status::PENDING);
         self.state.claim = None;
         self.state.answer = None;
     }
@@ -363,6 +470,9 @@ impl<'a> Folder<'a> {
             None => {
                 self.state.claim = Some(stamp(event));
                 self.state.status = TaskStatus::Claimed;
+                if self.state.status_code == core_status::PENDING {
+                    self.set_status(event, core_status::CLAIMED);
+                }
             }
             Some(existing) if self.causality.knows(&event.id, &existing.event) => {
                 // A deliberate take-over by someone who saw the claim; an answer stays.
@@ -412,6 +522,7 @@ impl<'a> Folder<'a> {
             stamp: stamp(event),
         });
         self.state.status = TaskStatus::Answered;
+        self.set_status(event, core_status::ANSWERED);
     }
 
     fn bind_tag(&mut self, event: &'a Event, tag: &str) {

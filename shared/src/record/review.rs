@@ -39,6 +39,17 @@ pub enum ReviewReason {
         from_unit: String,
         to_unit: String,
     },
+    /// A declared transition was taken by someone who had not seen the status it was taken
+    /// from change (two workers stepping the same record offline). The earlier step stands.
+    ConcurrentTransitions {
+        /// The status that stands, and who took the step that reached it.
+        kept: String,
+        kept_by: UserId,
+        /// The other step: its action, the status it meant to reach, its author.
+        also_action: String,
+        also: String,
+        also_by: UserId,
+    },
     /// Two different wristbands were bound to this person without seeing each other.
     ConcurrentTagBindings { kept: String, also: String },
     /// One wristband is bound to this person and to other records too.
@@ -183,6 +194,28 @@ impl Describe for ReviewReason {
             ) => format!(
                 "moved to {to_unit} without seeing the {} by {by} in {from_unit}",
                 action.describe(Lang::En)
+            ),
+            (
+                ReviewReason::ConcurrentTransitions {
+                    kept,
+                    kept_by,
+                    also,
+                    also_by,
+                    ..
+                },
+                Lang::Zh,
+            ) => format!("状态冲突：{kept_by} 改为 {kept}，{also_by} 同时改为 {also}，暂保留前者"),
+            (
+                ReviewReason::ConcurrentTransitions {
+                    kept,
+                    kept_by,
+                    also,
+                    also_by,
+                    ..
+                },
+                Lang::En,
+            ) => format!(
+                "conflicting status changes: {kept_by} set {kept}, {also_by} set {also} at the same time; the first stands for now"
             ),
             (ReviewReason::ConcurrentTagBindings { kept, also }, Lang::Zh) => {
                 format!("同时绑定了手环 {kept} 和 {also}，暂保留 {kept}")

@@ -35,7 +35,7 @@ use crate::record::{
     actor_for, check_chunks, fold, genesis_actor,
 };
 use crate::sync::message::RejectReason;
-use crate::task::command::{self as task_command, Command, Context, SUPPLEMENTARY_OF};
+use crate::task::command::{self as task_command, Command, Context, Facts, SUPPLEMENTARY_OF};
 use crate::transfer::{self, command::TransferCommand};
 
 /// The user name of the events in a genesis change (see `record::genesis`).
@@ -381,7 +381,8 @@ impl Judge<'_> {
                 | Action::Answered { .. }
                 | Action::Reassigned { .. }
                 | Action::Forwarded { .. }
-                | Action::CdcJudged { .. },
+                | Action::CdcJudged { .. }
+                | Action::Transitioned { .. },
                 RecordKind::Person,
             ) => self.person_command(event, &seen),
             (
@@ -485,8 +486,16 @@ impl Judge<'_> {
             role: self.pusher.role,
         };
         let state = fold(seen);
-        let supplementary = self.record.field(SUPPLEMENTARY_OF).is_some();
-        match task_command::check(&context, &state, supplementary, &command) {
+        let facts = Facts {
+            supplementary: self.record.field(SUPPLEMENTARY_OF).is_some(),
+            fields: self
+                .record
+                .fields()
+                .into_iter()
+                .map(|(key, value)| (key, value.value))
+                .collect(),
+        };
+        match task_command::check(&context, &state, &facts, &command) {
             Ok(action) if action == event.action => Ok(()),
             Ok(_) => Err(Refusal::event(
                 event,

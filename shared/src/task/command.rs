@@ -6,11 +6,16 @@
 //! The check judges what this replica knows; concurrent commands on other devices are settled by
 //! the fold, which flags incompatible ones for review (see `record::fold`).
 
+use std::collections::BTreeMap;
+
 use thiserror::Error;
 
-use crate::i18n::{Describe, Lang};
+use crate::i18n::{Describe, Label, Lang};
 use crate::jurisdiction::{Jurisdictions, Level};
-use crate::program::{self, AnswerError, JurisdictionLevel, Program};
+use crate::program::{
+    self, AnswerError, JurisdictionLevel, NoteRule, Program, Transition, ValueError,
+    describe_value_error, normalise_value,
+};
 use crate::record::{Action, NewRecord, RecordId, RecordKind, RecordState, TaskStatus};
 
 /// A worker's command on one person.
@@ -38,6 +43,14 @@ pub enum Command {
         accepted: bool,
         note: Option<String>,
     },
+    /// A step the program declares (`program::Transition`): its action code, the outcome
+    /// (when the step asks for one), the typed fields (key → raw text) and the note.
+    Transition {
+        action: String,
+        outcome: Vec<String>,
+        inputs: BTreeMap<String, String>,
+        note: Option<String>,
+    },
 }
 
 impl Command {
@@ -63,8 +76,38 @@ impl Command {
                 accepted: *accepted,
                 note: note.clone(),
             },
+            Action::Transitioned {
+                action,
+                outcome,
+                inputs,
+                note,
+                ..
+            } => Command::Transition {
+                action: action.clone(),
+                outcome: outcome.clone(),
+                inputs: inputs.clone(),
+                note: note.clone(),
+            },
             _ => return None,
         })
+    }
+}
+
+/// What a check knows of the record besides its folded state: whether it is a supplementary
+/// person, and its fields' current values (for the guards of declared transitions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub supplementary: bool,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Facts {
+    /// The facts of a supplementary person with no fields of interest.
+    pub fn supplementary() -> Self {
+        Self {
+            supplementary: true,
+            fields: BTreeMap::new(),
+        }
     }
 }
 
@@ -103,12 +146,42 @@ pub enum CommandError {
     NotSupplementary,
     #[error("the record id is invalid")]
     BadRecordId,
+    #[error("the program declares no step `{0}`")]
+    UnknownTransition(String),
+    #[error("`{action}` cannot be taken from status `{status}`")]
+    WrongStatus {
+        action: String,
+        status: String,
+        /// The status label, for the message.
+        label: Label,
+    },
+    #[error("your role may not take `{action}`")]
+    RoleNotAllowed { action: String, label: Label },
+    #[error("`{action}` does not ask for field `{field}`")]
+    UnknownInput { action: String, field: String },
+    #[error("{error}")]
+    Value { error: ValueError, label: Label },
+    #[error("condition not met: {}", message.en)]
+    Guard { message: Label },
+    #[error("a note is required")]
+    NoteRequired { label: Label },
 }
 
 impl Describe for CommandError {
     fn describe(&self, lang: Lang) -> String {
         if lang == Lang::En {
-            return self.to_string();
+            return match self {
+                Self::WrongStatus { label, .. } => {
+                    format!("this cannot be done while the status is “{}”", label.en)
+                }
+                Self::RoleNotAllowed { label, .. } => {
+                    format!("your role may not “{}”", label.en)
+                }
+                Self::Value { error, label } => describe_value_error(error, &label.en, lang),
+                Self::Guard { message } => message.en.clone(),
+                Self::NoteRequired { label } => format!("{} is required", label.en),
+                _ => self.to_string(),
+            };
         }
         match self {
             Self::NotAllowed(action) => format!("本流程不支持该操作（{action}）"),
@@ -131,6 +204,15 @@ impl Describe for CommandError {
             },
             Self::NotSupplementary => "该人员不是待疾控判定的补充人员".into(),
             Self::BadRecordId => "记录编号无效".into(),
+            Self::UnknownTransition(action) => format!("本流程没有该操作（{action}）"),
+            Self::WrongStatus { label, .. } => {
+                format!("当前状态为「{}」，不能进行该操作", label.zh)
+            }
+            Self::RoleNotAllowed { label, .. } => format!("您的角色不能进行「{}」", label.zh),
+            Self::UnknownInput { field, .. } => format!("该操作不填写字段 {field}"),
+            Self::Value { error, label } => describe_value_error(error, &label.zh, lang),
+            Self::Guard { message } => message.zh.clone(),
+            Self::NoteRequired { label } => format!("请填写{}", label.zh),
         }
     }
 }
@@ -186,13 +268,14 @@ fn clean(note: &Option<String>) -> Option<String> {
 }
 
 /// Checks `command` against what this replica knows of the record; the event to append if it
-/// may be carried out. `supplementary` says whether the record is a supplementary person.
+/// may be carried out.
 pub fn check(
     context: &Context<'_>,
     state: &RecordState,
-    supplementary: bool,
+    facts: &Facts,
     command: &Command,
 ) -> Result<Action, CommandError> {
+    let supplementary = facts.supplementary;
     if state.unit.is_none() {
         return Err(CommandError::NotDispatched);
     }
@@ -244,7 +327,185 @@ pub fn check(
                 note: clean(note),
             })
         }
+        Command::Transition {
+            action,
+            outcome,
+            inputs,
+            note,
+        } => check_transition(context, state, facts, action, outcome, inputs, note),
     }
+}
+
+/// A declared step: from the status that stands, by an allowed role, with its inputs typed by
+/// their fields, its guards holding over the inputs and the record's fields, and its note (or
+/// its answer along the outcome tree) as the program asks.
+fn check_transition(
+    context: &Context<'_>,
+    state: &RecordState,
+    facts: &Facts,
+    action: &str,
+    outcome: &[String],
+    inputs: &BTreeMap<String, String>,
+    note: &Option<String>,
+) -> Result<Action, CommandError> {
+    let program = context.program;
+    let step = program
+        .transition(action)
+        .ok_or_else(|| CommandError::UnknownTransition(action.to_owned()))?;
+    if !step.starts_from(&state.status_code) {
+        return Err(CommandError::WrongStatus {
+            action: action.to_owned(),
+            status: state.status_code.clone(),
+            label: status_label(program, &state.status_code),
+        });
+    }
+    if !step.allows_role(context.role) {
+        return Err(CommandError::RoleNotAllowed {
+            action: action.to_owned(),
+            label: step.label.clone(),
+        });
+    }
+    if let Some(field) = inputs.keys().find(|key| step.input(key).is_none()) {
+        return Err(CommandError::UnknownInput {
+            action: action.to_owned(),
+            field: field.clone(),
+        });
+    }
+    let mut values = BTreeMap::new();
+    for input in &step.inputs {
+        let Some(field) = program.field(&input.field) else {
+            continue;
+        };
+        let mut asked = field.clone();
+        asked.required = input.required;
+        let raw = inputs.get(&input.field).map_or("", String::as_str);
+        let value = normalise_value(&asked, raw).map_err(|error| CommandError::Value {
+            error,
+            label: field.label.clone(),
+        })?;
+        if !value.is_empty() {
+            values.insert(input.field.clone(), value);
+        }
+    }
+    if let Some(guard) = step.failing_guard(program.fields(), |key| {
+        values
+            .get(key)
+            .or_else(|| facts.fields.get(key))
+            .map(String::as_str)
+    }) {
+        return Err(CommandError::Guard {
+            message: guard.message.clone(),
+        });
+    }
+    let (outcome, note) = if step.outcome {
+        let path: Vec<&str> = outcome.iter().map(String::as_str).collect();
+        let answer = program
+            .outcomes()
+            .validate_answer(&path, note.as_deref())
+            .map_err(CommandError::Answer)?;
+        let codes = answer.codes().into_iter().map(str::to_owned).collect();
+        (codes, answer.note)
+    } else {
+        (Vec::new(), clean(note))
+    };
+    let note = match step.note {
+        NoteRule::Required if note.is_none() => {
+            return Err(CommandError::NoteRequired {
+                label: program.note_label().clone(),
+            });
+        }
+        NoteRule::Absent => None,
+        NoteRule::Required | NoteRule::Optional => note,
+    };
+    Ok(Action::Transitioned {
+        action: action.to_owned(),
+        from: state.status_code.clone(),
+        to: step.to.clone(),
+        outcome,
+        inputs: values,
+        note,
+    })
+}
+
+fn status_label(program: &Program, code: &str) -> Label {
+    program.status(code).map_or_else(
+        || Label {
+            zh: code.to_owned(),
+            en: code.to_owned(),
+        },
+        |def| def.label.clone(),
+    )
+}
+
+/// What a user may do to a record now (可进行的操作), computed once here for every screen:
+/// the core actions by their codes (plus `correct`, editing fields) and the declared steps
+/// whose status, role and guards allow them. `viewer_unit` is the user's unit: a record moved
+/// out of it is that unit's to work on, so nothing is offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Available<'a> {
+    pub core: Vec<&'static str>,
+    pub transitions: Vec<&'a Transition>,
+}
+
+/// See [`Available`].
+pub fn available<'a>(
+    context: &Context<'a>,
+    state: &RecordState,
+    facts: &Facts,
+    viewer_unit: &str,
+) -> Available<'a> {
+    let program = context.program;
+    let here = state
+        .unit
+        .as_deref()
+        .is_some_and(|unit| unit.starts_with(viewer_unit));
+    let mut offer = Available {
+        core: Vec::new(),
+        transitions: Vec::new(),
+    };
+    if !here {
+        return offer;
+    }
+    let allows = |action: program::Action| program.allows(action);
+    if allows(program::Action::Claim) && state.status == TaskStatus::Unclaimed {
+        offer.core.push("claim");
+    }
+    if allows(program::Action::Answer) {
+        offer.core.push("answer");
+    }
+    if allows(program::Action::Reassign) {
+        offer.core.push("reassign");
+    }
+    if allows(program::Action::Forward) {
+        offer.core.push("forward");
+    }
+    if allows(program::Action::AddSupplementary) && !facts.supplementary {
+        offer.core.push("add_supplementary");
+    }
+    if allows(program::Action::CdcJudge)
+        && context.role == "cdc"
+        && facts.supplementary
+        && state.cdc_judgement.is_none()
+    {
+        offer.core.push("cdc_judge");
+    }
+    offer.core.push("correct");
+    offer.transitions = program
+        .transitions()
+        .iter()
+        .filter(|step| step.starts_from(&state.status_code) && step.allows_role(context.role))
+        .filter(|step| {
+            // Guards on the step's own inputs are judged when it is taken.
+            step.guards.iter().all(|guard| {
+                step.input(&guard.field).is_some()
+                    || guard.holds_in(
+                        program.fields(),
+                        facts.fields.get(&guard.field).map(String::as_str),
+                    )
+            })
+        })
+        .collect();
+    offer
 }
 
 /// A supplementary person (补充待流调人员, W2) found while verifying `source`: a new person record

@@ -1,5 +1,5 @@
 use super::alert::{self, AlertFacts};
-use super::command::{self, Command, CommandError, Context};
+use super::command::{self, Command, CommandError, Context, Facts};
 use super::*;
 use crate::i18n::{Describe, Lang};
 use crate::jurisdiction::Jurisdictions;
@@ -366,12 +366,12 @@ fn commands_are_checked_against_the_program_the_tree_and_the_state() {
     let mut record = district.person("p-1", TOWN_A, "李明", "13490879088", "");
     let state = record.state();
     assert_eq!(
-        command::check(&worker, &state, false, &Command::Claim),
+        command::check(&worker, &state, &Facts::default(), &Command::Claim),
         Ok(Action::Claimed)
     );
     town.act(&mut record, 2_000, Action::Claimed);
     assert_eq!(
-        command::check(&worker, &record.state(), false, &Command::Claim),
+        command::check(&worker, &record.state(), &Facts::default(), &Command::Claim),
         Err(CommandError::AlreadyClaimed)
     );
     // 外省 needs a note with the address.
@@ -379,7 +379,7 @@ fn commands_are_checked_against_the_program_the_tree_and_the_state() {
         outcome: vec!["not_in_district".into(), "other_province".into()],
         note: Some("  ".into()),
     };
-    let error = command::check(&worker, &state, false, &other_province).unwrap_err();
+    let error = command::check(&worker, &state, &Facts::default(), &other_province).unwrap_err();
     assert!(matches!(error, CommandError::Answer(_)));
     assert!(
         error.describe(Lang::Zh).contains("省"),
@@ -389,7 +389,7 @@ fn commands_are_checked_against_the_program_the_tree_and_the_state() {
     let answered = command::check(
         &worker,
         &state,
-        false,
+        &Facts::default(),
         &Command::Answer {
             outcome: vec!["not_in_district".into(), "other_province".into()],
             note: Some(" 湖北省武汉市江汉区 ".into()),
@@ -408,25 +408,25 @@ fn commands_are_checked_against_the_program_the_tree_and_the_state() {
         reason: None,
     };
     assert_eq!(
-        command::check(&worker, &state, false, &to(TOWN_B)),
+        command::check(&worker, &state, &Facts::default(), &to(TOWN_B)),
         Ok(Action::Reassigned {
             to_unit: TOWN_B.into(),
             reason: None
         })
     );
     assert_eq!(
-        command::check(&worker, &state, false, &to("440115001001")),
+        command::check(&worker, &state, &Facts::default(), &to("440115001001")),
         Err(CommandError::WrongLevel {
             code: "440115001001".into(),
             expected: "town"
         })
     );
     assert_eq!(
-        command::check(&worker, &state, false, &to(TOWN_A)),
+        command::check(&worker, &state, &Facts::default(), &to(TOWN_A)),
         Err(CommandError::SameUnit(TOWN_A.into()))
     );
     assert_eq!(
-        command::check(&worker, &state, false, &to("999999999")),
+        command::check(&worker, &state, &Facts::default(), &to("999999999")),
         Err(CommandError::UnknownUnit("999999999".into()))
     );
     // W1 has no forwarding and no CDC judgement.
@@ -434,7 +434,7 @@ fn commands_are_checked_against_the_program_the_tree_and_the_state() {
         command::check(
             &worker,
             &state,
-            false,
+            &Facts::default(),
             &Command::Forward {
                 to_unit: TOWN_B.into(),
                 note: None
@@ -457,7 +457,7 @@ fn w2_forwards_between_communities_and_only_cdc_judges_supplementary_persons() {
         note: Some("已搬至前埔".into()),
     };
     assert!(matches!(
-        command::check(&worker, &source.state(), false, &forward),
+        command::check(&worker, &source.state(), &Facts::default(), &forward),
         Ok(Action::Forwarded { .. })
     ));
     let added = command::new_supplementary(
@@ -481,17 +481,33 @@ fn w2_forwards_between_communities_and_only_cdc_judges_supplementary_persons() {
         note: Some("非同住人员".into()),
     };
     assert_eq!(
-        command::check(&worker, &supplementary.state(), true, &judge),
+        command::check(
+            &worker,
+            &supplementary.state(),
+            &Facts::supplementary(),
+            &judge
+        ),
         Err(CommandError::RoleRequired("cdc"))
     );
     assert_eq!(
-        command::check(&cdc, &source.state(), false, &judge),
+        command::check(&cdc, &source.state(), &Facts::default(), &judge),
         Err(CommandError::NotSupplementary)
     );
-    let action = command::check(&cdc, &supplementary.state(), true, &judge).unwrap();
+    let action = command::check(
+        &cdc,
+        &supplementary.state(),
+        &Facts::supplementary(),
+        &judge,
+    )
+    .unwrap();
     community.act(&mut supplementary, 20_000, action);
     assert_eq!(
-        command::check(&cdc, &supplementary.state(), true, &judge),
+        command::check(
+            &cdc,
+            &supplementary.state(),
+            &Facts::supplementary(),
+            &judge
+        ),
         Err(CommandError::NotSupplementary),
         "judged once"
     );

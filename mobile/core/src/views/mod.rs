@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use outpost_shared::console;
 use outpost_shared::i18n::Lang;
 use outpost_shared::identity::{mask_id_number, mask_name, mask_phone};
-use outpost_shared::program::{Program, Status};
+use outpost_shared::program::{Program, core_status};
 use outpost_shared::record::{RecordKind, TaskStatus};
 use outpost_shared::replica::{RecordSummary, Replica, ReplicaError, SearchQuery};
 use outpost_shared::task::{self, Member, Satisfaction};
@@ -113,20 +114,23 @@ pub(crate) fn programs_held(replica: &Replica) -> Result<Vec<String>, ReplicaErr
 
 /// Maps the shared task status onto the program's label for it.
 pub(crate) fn status_label(program: &Program, status: TaskStatus, lang: Lang) -> String {
-    let wanted = match status {
-        TaskStatus::Unclaimed => Status::Pending,
-        TaskStatus::Claimed => Status::Claimed,
-        TaskStatus::Answered => Status::Answered,
-    };
-    program
-        .status_label(wanted, lang)
-        .map(str::to_owned)
-        .unwrap_or_else(|| match (status, lang) {
-            (TaskStatus::Unclaimed, Lang::Zh) => "待认领".into(),
-            (TaskStatus::Claimed, Lang::Zh) => "已认领待反馈".into(),
-            (TaskStatus::Answered, Lang::Zh) => "已反馈".into(),
-            (other, Lang::En) => other.code().into(),
-        })
+    workflow_status_label(program, core_code(status), lang)
+}
+
+/// The workflow status code (`RecordState::status_code`) a task status corresponds to.
+fn core_code(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Unclaimed => core_status::PENDING,
+        TaskStatus::Claimed => core_status::CLAIMED,
+        TaskStatus::Answered => core_status::ANSWERED,
+    }
+}
+
+/// A workflow status (a core status or one a declared step reached) in the program's words.
+pub(crate) fn workflow_status_label(program: &Program, code: &str, lang: Lang) -> String {
+    console::workflow_status_text(program, code)
+        .get(lang)
+        .to_owned()
 }
 
 /// The labels of an outcome path, root to leaf, joined with " / ", and whether any level asks

@@ -7,11 +7,11 @@ use outpost_shared::i18n::{Describe, Lang};
 use outpost_shared::identity::mask_name;
 use outpost_shared::jurisdiction::Level;
 use outpost_shared::program::{self, FieldType, NoteRule, OutcomeNode, Program};
-use outpost_shared::record::{Action, Event, RecordId, ReviewMark, ReviewReason, TaskStatus};
-use outpost_shared::task::command::SUPPLEMENTARY_OF;
+use outpost_shared::record::{Action, Event, RecordId, ReviewMark, ReviewReason};
+use outpost_shared::task::command::{self, Context, Facts, SUPPLEMENTARY_OF};
 use serde::{Deserialize, Serialize};
 
-use super::{SyncProblemView, status_label};
+use super::{SyncProblemView, workflow_status_label};
 use crate::transfer_chain::wristbands::PersonChain;
 use crate::{AppCore, AppError};
 
@@ -57,6 +57,21 @@ pub struct ReviewNote {
     pub versions: Vec<String>,
 }
 
+/// A declared step as its form shows it: the button, the status it leads to, the fields it asks
+/// (typed like every field), whether it asks for an answer and a note, and the confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransitionView {
+    pub action: String,
+    pub label: String,
+    pub to: String,
+    pub to_label: String,
+    pub inputs: Vec<FieldView>,
+    pub outcome: bool,
+    /// "required", "optional" or "none".
+    pub note: String,
+    pub confirm: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonDetail {
     pub record_id: String,
@@ -68,7 +83,13 @@ pub struct PersonDetail {
     pub status_label: String,
     pub fields: Vec<FieldView>,
     pub answer: Option<AnswerView>,
+    /// The colour of the status as the program declares it (grey, blue, green…).
+    pub status_colour: String,
+    /// The core actions that may be taken now (claim, answer, reassign…, correct), computed
+    /// by `task::command::available`.
     pub allowed: Vec<String>,
+    /// The program's declared steps that may be taken now, with what each asks.
+    pub transitions: Vec<TransitionView>,
     pub history: Vec<HistoryEntry>,
     pub reviews: Vec<ReviewNote>,
     /// 无法读取，已报告 (what is shown is the copy from before), or the server's refusal.
@@ -237,6 +258,22 @@ pub(crate) fn review_note(
         ReviewReason::ScannedAfterRollClosed { person, .. } => vec![core.masked_name_of(person)],
         ReviewReason::ActionOnCancelledTransfer { by, .. } => vec![by.as_str().to_owned()],
         ReviewReason::StockBelowZero { item, stock } => vec![item.clone(), stock.to_string()],
+        ReviewReason::ConcurrentTransitions {
+            kept,
+            kept_by,
+            also,
+            also_by,
+            ..
+        } => {
+            let label = |code: &str| match program {
+                Some(p) => workflow_status_label(p, code, lang),
+                None => code.to_owned(),
+            };
+            vec![
+                format!("{}（{}）", label(kept), kept_by.as_str()),
+                format!("{}（{}）", label(also), also_by.as_str()),
+            ]
+        }
         ReviewReason::ConcurrentFieldEdits { values, .. } => values.clone(),
         ReviewReason::UnreadableEvent { event, .. } => vec![event.clone()],
     };
@@ -290,6 +327,23 @@ pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) 
                 format!("Forwarded to {}", core.unit_label(to_unit))
             }
         }
+        Action::Transitioned {
+            action, to, note, ..
+        } => {
+            let step = program
+                .transition(action)
+                .map_or_else(|| action.clone(), |t| t.label.get(lang).to_owned());
+            let to = workflow_status_label(program, to, lang);
+            let note = note
+                .as_deref()
+                .map(|n| format!("（{n}）"))
+                .unwrap_or_default();
+            if zh {
+                format!("{step}：状态改为 {to}{note}")
+            } else {
+                format!("{step}: status now {to}{note}")
+            }
+        }
         Action::CdcJudged { accepted, .. } => match (accepted, zh) {
             (true, true) => "疾控判定：纳入".into(),
             (false, true) => "疾控判定：不纳入".into(),
@@ -299,6 +353,16 @@ pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) 
         other => crate::transfer_chain::history_label(core, other)
             .unwrap_or_else(|| other.kind().describe(lang)),
     }
+}
+
+/// The colour the program gives a status; core statuses it does not declare are grey.
+fn status_colour(program: &Program, code: &str) -> String {
+    program
+        .status(code)
+        .map(|def| def.colour)
+        .unwrap_or_default()
+        .code()
+        .to_owned()
 }
 
 pub(super) fn wall_ms(event: &Event) -> i64 {
@@ -403,37 +467,26 @@ impl AppCore {
         let unit = state.unit.clone().unwrap_or_default();
         let supplementary_of = fields.get(SUPPLEMENTARY_OF).map(|f| f.value.clone());
         let account = self.account()?;
-        let role = account.role.clone();
+        let context = Context {
+            program,
+            jurisdictions: self.jurisdictions(),
+            role: &account.role,
+        };
+        let facts = Facts {
+            supplementary: supplementary_of.is_some(),
+            fields: fields
+                .iter()
+                .map(|(key, value)| (key.clone(), value.value.clone()))
+                .collect(),
+        };
         // A person moved out of the user's unit (reassigned to another town, forwarded to another
-        // community) is that unit's to work on now: nothing is offered here any more.
-        let here = unit.starts_with(account.unit.as_str());
-        let mut allowed = Vec::new();
-        let allows = |action: program::Action| here && program.allows(action);
-        if allows(program::Action::Claim) && state.status == TaskStatus::Unclaimed {
-            allowed.push("claim");
-        }
-        if allows(program::Action::Answer) && state.unit.is_some() {
-            allowed.push("answer");
-        }
-        if allows(program::Action::Reassign) {
-            allowed.push("reassign");
-        }
-        if allows(program::Action::Forward) {
-            allowed.push("forward");
-        }
-        if allows(program::Action::AddSupplementary) && supplementary_of.is_none() {
-            allowed.push("add_supplementary");
-        }
-        if allows(program::Action::CdcJudge)
-            && role == "cdc"
-            && supplementary_of.is_some()
-            && state.cdc_judgement.is_none()
-        {
-            allowed.push("cdc_judge");
-        }
-        if here {
-            allowed.push("correct");
-        }
+        // community) is that unit's to work on now: `available` offers nothing here any more.
+        let offer = command::available(&context, &state, &facts, &account.unit);
+        let transitions = offer
+            .transitions
+            .iter()
+            .map(|step| self.transition_view(program, step, &fields))
+            .collect();
         let answer = state.answer.as_ref().map(|a| {
             let (label, report_to_cdc) = outcome_text(program, &a.outcome, lang);
             AnswerView {
@@ -451,10 +504,12 @@ impl AppCore {
             unit,
             batch: state.batch.clone(),
             status: state.status.code().to_owned(),
-            status_label: status_label(program, state.status, lang),
+            status_label: workflow_status_label(program, &state.status_code, lang),
+            status_colour: status_colour(program, &state.status_code),
             fields,
             answer,
-            allowed: allowed.into_iter().map(str::to_owned).collect(),
+            allowed: offer.core.into_iter().map(str::to_owned).collect(),
+            transitions,
             history: events
                 .iter()
                 .map(|e| HistoryEntry {
@@ -472,6 +527,43 @@ impl AppCore {
             supplementary_of,
             chain: self.person_chain(&record),
         })
+    }
+
+    /// A declared step's form: its inputs shown as the record's fields are (current value,
+    /// choices), required as the step says.
+    fn transition_view(
+        &self,
+        program: &Program,
+        step: &program::Transition,
+        values: &BTreeMap<String, outpost_shared::record::FieldValue>,
+    ) -> TransitionView {
+        let lang = self.lang();
+        let views = self.field_views(program, values, None);
+        let inputs = step
+            .inputs
+            .iter()
+            .filter_map(|input| {
+                let mut view = views.iter().find(|v| v.key == input.field)?.clone();
+                view.required = input.required;
+                view.editable = true;
+                Some(view)
+            })
+            .collect();
+        TransitionView {
+            action: step.action.clone(),
+            label: step.label.get(lang).to_owned(),
+            to: step.to.clone(),
+            to_label: workflow_status_label(program, &step.to, lang),
+            inputs,
+            outcome: step.outcome,
+            note: match step.note {
+                NoteRule::Required => "required",
+                NoteRule::Optional => "optional",
+                NoteRule::Absent => "none",
+            }
+            .to_owned(),
+            confirm: step.confirm.as_ref().map(|c| c.get(lang).to_owned()),
+        }
     }
 
     /// What the forms need of a program.

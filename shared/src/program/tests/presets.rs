@@ -5,7 +5,7 @@ use jiff::SignedDuration;
 
 use super::super::{
     Action, AnswerError, FieldType, JurisdictionLevel, LadderStep, Program, Recipient, SetBy,
-    Status, StepTime, W1_PRESET, W2_PRESET, load_presets, presets,
+    StepTime, W1_PRESET, W2_PRESET, core_status, load_presets, presets,
 };
 use crate::i18n::{Describe, Lang};
 
@@ -241,18 +241,18 @@ fn w1_escalation_ladder_follows_section_2_7() {
 fn w1_statuses_actions_and_dispatch_match_the_seed() {
     let program = w1();
     assert_eq!(
-        program.status_label(Status::Pending, Lang::Zh),
+        program.status_label(core_status::PENDING, Lang::Zh),
         Some("待认领")
     );
     assert_eq!(
-        program.status_label(Status::Claimed, Lang::Zh),
+        program.status_label(core_status::CLAIMED, Lang::Zh),
         Some("已认领待反馈")
     );
     assert_eq!(
-        program.status_label(Status::Answered, Lang::Zh),
+        program.status_label(core_status::ANSWERED, Lang::Zh),
         Some("已反馈")
     );
-    assert_eq!(program.status_label(Status::Boarded, Lang::Zh), None);
+    assert_eq!(program.status_label(core_status::BOARDED, Lang::Zh), None);
     assert_eq!(
         program.actions(),
         [Action::Claim, Action::Answer, Action::Reassign]
@@ -397,15 +397,15 @@ fn w2_dispatches_to_communities_and_escalates_to_community_then_town_leader() {
         ]
     );
     assert_eq!(
-        program.status_label(Status::Pending, Lang::Zh),
+        program.status_label(core_status::PENDING, Lang::Zh),
         Some("待核实")
     );
     assert_eq!(
-        program.status_label(Status::Answered, Lang::Zh),
+        program.status_label(core_status::ANSWERED, Lang::Zh),
         Some("已核实")
     );
     assert_eq!(
-        program.status_label(Status::PendingCdcJudgement, Lang::Zh),
+        program.status_label(core_status::PENDING_CDC_JUDGEMENT, Lang::Zh),
         Some("待疾控判定")
     );
     for action in [
@@ -434,5 +434,5 @@ fn programs_serialize_to_json_for_the_front_end() {
     assert_eq!(json["id"], "w1-close-contact-whereabouts");
     assert_eq!(json["deadlines"][0]["steps"][0]["notify"][0], "town_leader");
     assert_eq!(json["fields"][5]["type"], "choice");
-    assert_eq!(json["statuses"][0]["status"], "pending");
+    assert_eq!(json["statuses"][0]["code"], "pending");
 }

@@ -1,7 +1,7 @@
 //! Every structural validation error (fields, import columns, dispatch key, outcomes, statuses,
 //! actions, groups), each with the line it must point at.
 
-use super::super::{Action, Need, Position, Program, ProgramError, ProgramErrorKind, Status};
+use super::super::{Action, Need, Position, Program, ProgramError, ProgramErrorKind, core_status};
 use super::{CLAIM_ANSWER, FILE, HEAD_LINES, program_text, rejected};
 use crate::i18n::{Describe, Lang};
 
@@ -354,7 +354,7 @@ label = { zh = "待核实", en = "Pending" }"#;
         &error,
         5,
         ProgramErrorKind::DuplicateStatus {
-            status: Status::Pending,
+            status: core_status::PENDING.into(),
         },
     );
 }
@@ -368,7 +368,7 @@ fn every_program_labels_the_pending_status() {
         &error,
         1,
         ProgramErrorKind::MissingStatus {
-            status: Status::Pending,
+            status: core_status::PENDING.into(),
             needed_by: Need::InitialStatus,
         },
     );
@@ -388,7 +388,7 @@ fn an_action_needs_the_status_it_leads_to() {
     assert_eq!(
         error.kind,
         ProgramErrorKind::MissingStatus {
-            status: Status::Claimed,
+            status: core_status::CLAIMED.into(),
             needed_by: Need::Action(Action::Claim),
         }
     );
