@@ -89,6 +89,7 @@ pub struct TransitionInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Guard {
     pub field: String,
+    #[serde(flatten)]
     pub test: GuardTest,
     /// What the worker reads when the condition does not hold.
     pub message: Label,

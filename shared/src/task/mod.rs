@@ -16,6 +16,8 @@ pub mod command;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transition_tests;
 
 use serde::{Deserialize, Serialize};
 

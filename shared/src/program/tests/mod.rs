@@ -2,6 +2,7 @@
 //! and the deadline arithmetic on real rules.
 
 mod deadlines;
+mod machine;
 mod presets;
 mod validation;
 mod validation_rules;

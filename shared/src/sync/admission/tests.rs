@@ -353,3 +353,127 @@ fn a_whole_history_sent_again_is_admitted() {
     assert_eq!(everything.len(), 2);
     assert_eq!(admit_one(&base, &record, &everything, WORKER), Ok(()));
 }
+
+/// The presets and the TOML-only test program with declared steps.
+fn with_isolation_program() -> Vec<Program> {
+    let mut programs = program::load_presets().unwrap();
+    programs.push(
+        Program::from_toml_str(
+            include_str!("../../../tests/programs/isolation-follow-up.toml"),
+            "isolation-follow-up.toml",
+        )
+        .unwrap(),
+    );
+    programs
+}
+
+/// A device pushes one `Transitioned` event on a person of the isolation program from
+/// `origin`, after `before` (events already admitted, by the same worker).
+fn admit_step(origin: &str, before: &[Action], step: Action, role: &str) -> Result<(), Refusal> {
+    let programs = with_isolation_program();
+    let jurisdictions = jurisdiction::load_presets().unwrap();
+    let mut record = imported(
+        "p-steps",
+        "isolation-follow-up",
+        vec![("origin".into(), origin.into())],
+    );
+    let mut worker = Worker::new("worker-1", "device-1");
+    for (n, action) in before.iter().enumerate() {
+        worker.act(&mut record, 1_500 + n as u64, action.clone());
+    }
+    let base = stored(&mut record);
+    let heads = record.heads();
+    worker.act(&mut record, 2_000, step);
+    let pushed = since(&mut record, &heads);
+    let pusher = Pusher { role, ..WORKER };
+    admit(
+        record.id(),
+        base,
+        &pushed,
+        pusher,
+        Rules {
+            programs: &programs,
+            jurisdictions: &jurisdictions,
+        },
+    )
+}
+
+fn transitioned(action: &str, from: &str, to: &str, inputs: &[(&str, &str)]) -> Action {
+    Action::Transitioned {
+        action: action.into(),
+        from: from.into(),
+        to: to.into(),
+        outcome: Vec::new(),
+        inputs: inputs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        note: None,
+    }
+}
+
+#[test]
+fn a_declared_step_is_admitted_as_the_program_makes_it() {
+    let home = transitioned(
+        "start_home_isolation",
+        "pending",
+        "home_isolation",
+        &[("seal_intact", "true")],
+    );
+    assert_eq!(admit_step("guangdong", &[], home, "worker"), Ok(()));
+}
+
+#[test]
+fn a_declared_step_is_refused_when_its_status_role_guard_or_inputs_do_not_hold() {
+    // A forged starting status: the person is pending, not in home isolation.
+    let forged_from = transitioned("release", "home_isolation", "released", &[]);
+    let (detail, _) = event_refused(admit_step("guangdong", &[], forged_from, "leader"));
+    assert!(
+        detail.contains("while the status is “To be handled”"),
+        "{detail}"
+    );
+
+    // Home isolation for a person from Hubei, which the guard forbids.
+    let home = transitioned(
+        "start_home_isolation",
+        "pending",
+        "home_isolation",
+        &[("seal_intact", "true")],
+    );
+    let (detail, detail_zh) = event_refused(admit_step("hubei", &[], home, "worker"));
+    assert!(detail.contains("Hubei or Henan"), "{detail}");
+    assert_eq!(detail_zh, "来自湖北、河南的人员须集中隔离");
+
+    // The release is the leader's; a worker's is refused.
+    let central = transitioned(
+        "send_to_central",
+        "pending",
+        "central_isolation",
+        &[("isolation_site", "南沙酒店")],
+    );
+    let mut release = transitioned("release", "central_isolation", "released", &[]);
+    if let Action::Transitioned { note, .. } = &mut release {
+        *note = Some("期满".into());
+    }
+    let (detail, _) = event_refused(admit_step("", &[central], release, "worker"));
+    assert!(detail.contains("your role may not “Release”"), "{detail}");
+
+    // An input written as typed rather than as the program normalises it, or one the step
+    // does not ask for.
+    let unnormalised = transitioned(
+        "start_home_isolation",
+        "pending",
+        "home_isolation",
+        &[("seal_intact", "是")],
+    );
+    let (detail, _) = event_refused(admit_step("guangdong", &[], unnormalised, "worker"));
+    assert!(detail.contains("not what the program makes"), "{detail}");
+    let extra = transitioned(
+        "start_home_isolation",
+        "pending",
+        "home_isolation",
+        &[("seal_intact", "true"), ("name", "张三")],
+    );
+    let (detail, _) = event_refused(admit_step("guangdong", &[], extra, "worker"));
+    assert!(detail.contains("does not ask for field `name`"), "{detail}");
+}
