@@ -84,6 +84,8 @@ fn populate(store: &AnyStore, options: &Options) -> Result<()> {
                     cdc_judged_ms: None,
                     supplies_ms: None,
                     boarded_ms: None,
+                    status: "pending".into(),
+                    status_ms: None,
                 })?;
                 tx.put_task(&TaskRow {
                     id: id.clone(),

@@ -80,11 +80,15 @@ impl Device {
     }
 
     fn create(&mut self, id: &str, unit: &str, batch: &str, at: i64) -> Record {
+        self.create_in(W1, id, unit, batch, at)
+    }
+
+    fn create_in(&mut self, program: &str, id: &str, unit: &str, batch: &str, at: i64) -> Record {
         Record::create(
             NewRecord {
                 id: RecordId::new(id).unwrap(),
                 kind: RecordKind::Person,
-                program: W1.into(),
+                program: program.into(),
                 unit: unit.into(),
                 batch: Some(batch.into()),
                 fields: vec![("name".into(), "测试".into())],
@@ -635,6 +639,70 @@ fn each_alert_is_handed_to_the_outbox_once_per_recipient_and_retried_if_the_outb
                 .any(|l| l.contains("镇街领导、流调溯源专班")),
             "{name}: {:?}",
             leader.lines
+        );
+    }
+}
+
+/// A program written only in TOML (shared/tests/programs/isolation-follow-up.toml) waits for
+/// its own statuses: `until = { status_in = [...] }` raises the alert at 2 h while the person
+/// is still 待处置, and a declared step taken offline before that resolves it when it syncs.
+#[test]
+fn a_rule_waiting_for_declared_statuses_fires_and_a_step_taken_offline_resolves_it() {
+    let (tree, mut programs) = assets();
+    programs.push(
+        Program::from_toml_str(
+            include_str!("../../shared/tests/programs/isolation-follow-up.toml"),
+            "isolation-follow-up.toml",
+        )
+        .unwrap(),
+    );
+    const JINSHA: &str = "440115001001";
+    for (name, store, _dir) in stores("declared_statuses") {
+        let engine = Engine::new(&programs).unwrap();
+        let mut district = Device::new("district-admin", "district-pc");
+        let mut worker = Device::new("community-worker", "community-phone");
+        let mut person = district.create_in("isolation-follow-up", "iso-1", JINSHA, "B9", T0);
+        district.push(&store, T0, vec![all_changes(&mut person)]);
+        engine.settle(&store, &tree, T0).unwrap();
+        // Claimed is not handled: the rule waits for a declared status.
+        let claim = worker.act(&mut person, T0 + 30 * MIN, Action::Claimed);
+        worker.push(&store, T0 + 31 * MIN, vec![(person.id().clone(), claim)]);
+        assert_eq!(
+            engine.settle(&store, &tree, T0 + 119 * MIN).unwrap().fired,
+            0,
+            "{name}"
+        );
+        let step = worker.act(
+            &mut person,
+            T0 + 110 * MIN,
+            Action::Transitioned {
+                action: "start_home_isolation".into(),
+                from: "claimed".into(),
+                to: "home_isolation".into(),
+                outcome: Vec::new(),
+                inputs: [("seal_intact".to_owned(), "true".to_owned())].into(),
+                note: None,
+            },
+        );
+        assert_eq!(
+            engine.settle(&store, &tree, T0 + 120 * MIN).unwrap().fired,
+            1,
+            "{name}: not handled as far as the server knows at 2 h"
+        );
+        let raised = alerts(&store);
+        assert!(
+            field(&raised[0], alert::fields::TITLE).contains("未办结"),
+            "{name}: {}",
+            field(&raised[0], alert::fields::TITLE)
+        );
+        worker.push(&store, T0 + 130 * MIN, vec![(person.id().clone(), step)]);
+        let report = engine.settle(&store, &tree, T0 + 130 * MIN).unwrap();
+        assert_eq!(report.resolved, 1, "{name}");
+        let resolution = alerts(&store)[0].state().alert_resolution.unwrap();
+        assert_eq!(
+            alert::resolution_text(&resolution, Lang::En),
+            "completed offline at 10:50, synced 11:10",
+            "{name}"
         );
     }
 }

@@ -66,8 +66,9 @@ impl Describe for Anchor {
     }
 }
 
-/// What stops a deadline (满足条件).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What stops a deadline (满足条件). The core conditions are written as a word (`"claimed"`);
+/// a condition on the program's own statuses as a table (`{ status_in = ["released"] }`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// The task was claimed.
@@ -80,28 +81,34 @@ pub enum Condition {
     SuppliesIssued,
     /// Everyone boarded.
     Boarded,
+    /// Every person of the task is in one of these statuses (the program's declared ones or
+    /// the core ones), e.g. 已隔离 or 已解除 for "handled".
+    StatusIn(Vec<String>),
 }
 
 impl Condition {
     /// The name used in TOML.
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Claimed => "claimed",
             Self::AllAnswered => "all_answered",
             Self::CdcJudged => "cdc_judged",
             Self::SuppliesIssued => "supplies_issued",
             Self::Boarded => "boarded",
+            Self::StatusIn(_) => "status_in",
         }
     }
 
-    /// The action that satisfies the condition, which the program must therefore allow.
-    pub fn required_action(self) -> Action {
+    /// The core action that satisfies the condition, which the program must therefore allow;
+    /// `None` for a condition on statuses (the program must declare them instead).
+    pub fn required_action(&self) -> Option<Action> {
         match self {
-            Self::Claimed => Action::Claim,
-            Self::AllAnswered => Action::Answer,
-            Self::CdcJudged => Action::CdcJudge,
-            Self::SuppliesIssued => Action::IssueSupplies,
-            Self::Boarded => Action::Board,
+            Self::Claimed => Some(Action::Claim),
+            Self::AllAnswered => Some(Action::Answer),
+            Self::CdcJudged => Some(Action::CdcJudge),
+            Self::SuppliesIssued => Some(Action::IssueSupplies),
+            Self::Boarded => Some(Action::Board),
+            Self::StatusIn(_) => None,
         }
     }
 }
@@ -114,6 +121,13 @@ impl Describe for Condition {
             Self::CdcJudged => ("疾控已判定", "judged by CDC"),
             Self::SuppliesIssued => ("已发放物资", "supplies issued"),
             Self::Boarded => ("全部已上车", "all boarded"),
+            Self::StatusIn(codes) => {
+                let codes = codes.join(", ");
+                return match lang {
+                    Lang::Zh => format!("全部处于状态 {codes}"),
+                    Lang::En => format!("all in status {codes}"),
+                };
+            }
         };
         pick(lang, zh, en)
     }
@@ -343,8 +357,8 @@ impl DeadlineRule {
     }
 
     /// What satisfies the rule; `None` for a plain reminder that always fires.
-    pub fn until(&self) -> Option<Condition> {
-        self.until
+    pub fn until(&self) -> Option<&Condition> {
+        self.until.as_ref()
     }
 
     /// What happens when the anchor is past the first wall-clock step's time.

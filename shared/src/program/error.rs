@@ -148,6 +148,8 @@ pub enum ProgramErrorKind {
     MissingStatus { status: String, needed_by: Need },
     #[error("unknown status `{status}` (declare it under [[statuses]])")]
     UnknownStatus { status: String },
+    #[error("`status_in` names no status")]
+    EmptyStatusCondition,
     #[error("transition `{action}` has the name of a core action; choose another")]
     TransitionNamesCoreAction { action: String },
     #[error("transition `{action}` is declared twice")]
@@ -270,6 +272,7 @@ impl Describe for ProgramErrorKind {
             Self::UnknownStatus { status } => {
                 format!("未知状态 `{status}`（请在 [[statuses]] 中声明）")
             }
+            Self::EmptyStatusCondition => "`status_in` 没有列出任何状态".into(),
             Self::TransitionNamesCoreAction { action } => {
                 format!("流转 `{action}` 与内置操作同名，请换一个名称")
             }

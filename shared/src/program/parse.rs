@@ -150,6 +150,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
     let outcomes = build_tree(&src, raw.outcomes, &actions)?;
     let ctx = RuleContext {
         actions: &actions,
+        statuses: &statuses,
         groups: &groups,
         unit: dispatch.level,
     };

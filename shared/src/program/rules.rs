@@ -11,7 +11,7 @@ use super::deadline::{
 use super::error::{Need, ProgramError, ProgramErrorKind, Source};
 use super::parse::RawLabel;
 use super::time::{parse_duration, parse_time_of_day};
-use super::{Action, Group, JurisdictionLevel};
+use super::{Action, Group, JurisdictionLevel, StatusDef};
 
 /// A deadline rule as written in TOML, before checking.
 #[derive(Debug, Deserialize)]
@@ -53,6 +53,8 @@ struct RawStep {
 /// What the rules are checked against.
 pub(super) struct RuleContext<'a> {
     pub(super) actions: &'a [Action],
+    /// The declared statuses, which a `status_in` condition must name.
+    pub(super) statuses: &'a [StatusDef],
     pub(super) groups: &'a [Group],
     /// The level tasks are dispatched at; leaders below it do not exist for the task.
     pub(super) unit: JurisdictionLevel,
@@ -101,9 +103,32 @@ fn build_rule(
     }
     let until = match &raw.until {
         Some(until) => {
-            let condition = *until.get_ref();
-            let action = condition.required_action();
-            require_action(src, ctx, action, Need::Condition(condition), until.span())?;
+            let condition = until.get_ref().clone();
+            if let Some(action) = condition.required_action() {
+                require_action(
+                    src,
+                    ctx,
+                    action,
+                    Need::Condition(condition.clone()),
+                    until.span(),
+                )?;
+            }
+            if let Condition::StatusIn(codes) = &condition {
+                if codes.is_empty() {
+                    return Err(src.error(until.span(), ProgramErrorKind::EmptyStatusCondition));
+                }
+                if let Some(code) = codes
+                    .iter()
+                    .find(|code| !ctx.statuses.iter().any(|s| &s.code == *code))
+                {
+                    return Err(src.error(
+                        until.span(),
+                        ProgramErrorKind::UnknownStatus {
+                            status: code.clone(),
+                        },
+                    ));
+                }
+            }
             Some(condition)
         }
         None => None,

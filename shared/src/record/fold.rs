@@ -92,6 +92,9 @@ pub struct RecordState {
     /// transition replaces it).
     #[serde(default)]
     pub transition: Option<StandingTransition>,
+    /// The event that set `status_code` (dispatch, move, claim, answer, a transition).
+    #[serde(default)]
+    pub status_since: Option<Stamp>,
     /// When the current unit received the task: deadlines count from here (fresh clocks after a
     /// reassignment).
     pub assigned: Option<Stamp>,
@@ -121,6 +124,7 @@ impl RecordState {
             status: TaskStatus::Unclaimed,
             status_code: pending_code(),
             transition: None,
+            status_since: None,
             assigned: None,
             claim: None,
             answer: None,
@@ -362,6 +366,7 @@ impl<'a> Folder<'a> {
         code.clone_into(&mut self.state.status_code);
         self.state.transition = None;
         self.status_set_by = Some(stamp(event));
+        self.state.status_since = Some(stamp(event));
     }
 
     /// A declared step: it stands if it starts from the status that stands and its author had
@@ -384,6 +389,7 @@ impl<'a> Folder<'a> {
             }
             self.state.status_code.clone_from(&step.to);
             self.status_set_by = Some(step.stamp.clone());
+            self.state.status_since = Some(step.stamp.clone());
             self.state.transition = Some(step);
             return;
         }

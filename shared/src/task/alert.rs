@@ -97,6 +97,8 @@ pub fn outstanding_word(rule: &DeadlineRule, lang: Lang) -> &'static str {
         Some(Condition::CdcJudged) => ("疾控未判定", "not judged by CDC"),
         Some(Condition::SuppliesIssued) => ("未发放物资", "without supplies"),
         Some(Condition::Boarded) => ("未上车", "not boarded"),
+        // The statuses' own labels are the program's; the alert says the work is not done.
+        Some(Condition::StatusIn(_)) => ("未办结", "not done"),
         None => ("未完成", "outstanding"),
     };
     match lang {

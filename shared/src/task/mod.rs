@@ -77,6 +77,17 @@ pub struct Member {
     pub cdc_judged_ms: Option<i64>,
     pub supplies_ms: Option<i64>,
     pub boarded_ms: Option<i64>,
+    /// The workflow status (`RecordState::status_code`) and when it was reached, for
+    /// conditions on a program's declared statuses. Stored members written before statuses
+    /// were declared read as pending since assignment.
+    #[serde(default = "pending_code")]
+    pub status: String,
+    #[serde(default)]
+    pub status_ms: Option<i64>,
+}
+
+fn pending_code() -> String {
+    crate::program::core_status::PENDING.to_owned()
 }
 
 fn wall_ms(at: &crate::hlc::Hlc) -> i64 {
@@ -105,17 +116,22 @@ impl Member {
             cdc_judged_ms: state.cdc_judgement.as_ref().map(|(_, s)| wall_ms(&s.at)),
             supplies_ms: state.supplies.iter().map(|s| wall_ms(&s.stamp.at)).min(),
             boarded_ms: state.boarded.iter().map(|(_, s)| wall_ms(&s.at)).min(),
+            status: state.status_code.clone(),
+            status_ms: state.status_since.as_ref().map(|s| wall_ms(&s.at)),
         })
     }
 
     /// When this member met `condition`, if they have.
-    pub fn done_ms(&self, condition: Condition) -> Option<i64> {
+    pub fn done_ms(&self, condition: &Condition) -> Option<i64> {
         match condition {
             Condition::Claimed => self.claimed_ms,
             Condition::AllAnswered => self.answered_ms,
             Condition::CdcJudged => self.cdc_judged_ms,
             Condition::SuppliesIssued => self.supplies_ms,
             Condition::Boarded => self.boarded_ms,
+            Condition::StatusIn(codes) => codes
+                .contains(&self.status)
+                .then(|| self.status_ms.unwrap_or(self.assigned_ms)),
         }
     }
 }
@@ -132,7 +148,7 @@ pub enum Satisfaction {
 }
 
 /// Whether the `members` of one task meet `condition`.
-pub fn satisfaction(members: &[Member], condition: Condition) -> Satisfaction {
+pub fn satisfaction(members: &[Member], condition: &Condition) -> Satisfaction {
     if members.is_empty() {
         return Satisfaction::Empty;
     }
@@ -147,7 +163,7 @@ pub fn satisfaction(members: &[Member], condition: Condition) -> Satisfaction {
 }
 
 /// The members that have not met `condition`: the persons an alert lists.
-pub fn outstanding(members: &[Member], condition: Option<Condition>) -> Vec<RecordId> {
+pub fn outstanding(members: &[Member], condition: Option<&Condition>) -> Vec<RecordId> {
     let mut ids: Vec<RecordId> = members
         .iter()
         .filter(|m| condition.is_none_or(|c| m.done_ms(c).is_none()))
@@ -161,11 +177,11 @@ pub fn outstanding(members: &[Member], condition: Option<Condition>) -> Vec<Reco
 pub fn anchor_ms(members: &[Member], anchor: Anchor) -> Option<i64> {
     match anchor {
         Anchor::Imported | Anchor::Dispatched => members.iter().map(|m| m.assigned_ms).min(),
-        Anchor::Claimed => match satisfaction(members, Condition::Claimed) {
+        Anchor::Claimed => match satisfaction(members, &Condition::Claimed) {
             Satisfaction::Done(at) => Some(at),
             _ => None,
         },
-        Anchor::Answered => match satisfaction(members, Condition::AllAnswered) {
+        Anchor::Answered => match satisfaction(members, &Condition::AllAnswered) {
             Satisfaction::Done(at) => Some(at),
             _ => None,
         },

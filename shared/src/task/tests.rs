@@ -81,19 +81,19 @@ fn a_task_is_claimed_and_answered_when_every_member_is_and_at_the_last_ones_time
     let mut a = district.person("p-1", TOWN_A, "李明", "13490879088", "");
     let mut b = district.person("p-2", TOWN_A, "王芳", "13490879089", "");
     assert_eq!(
-        satisfaction(&[member(&a), member(&b)], Condition::Claimed),
+        satisfaction(&[member(&a), member(&b)], &Condition::Claimed),
         Satisfaction::Open
     );
     town.act(&mut a, 60_000, Action::Claimed);
     town.act(&mut b, 90_000, Action::Claimed);
     let members = [member(&a), member(&b)];
     assert_eq!(
-        satisfaction(&members, Condition::Claimed),
+        satisfaction(&members, &Condition::Claimed),
         Satisfaction::Done(90_000)
     );
     assert_eq!(anchor_ms(&members, Anchor::Claimed), Some(90_000));
     assert_eq!(
-        outstanding(&members, Some(Condition::AllAnswered)),
+        outstanding(&members, Some(&Condition::AllAnswered)),
         vec![a.id().clone(), b.id().clone()]
     );
     // Answering without a separate claim counts as claiming.
@@ -107,7 +107,7 @@ fn a_task_is_claimed_and_answered_when_every_member_is_and_at_the_last_ones_time
         },
     );
     assert_eq!(member(&c).claimed_ms, Some(120_000));
-    assert_eq!(satisfaction(&[], Condition::Claimed), Satisfaction::Empty);
+    assert_eq!(satisfaction(&[], &Condition::Claimed), Satisfaction::Empty);
 }
 
 #[test]

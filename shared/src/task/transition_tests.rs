@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use super::command::{self, Command, CommandError, Context, Facts};
+use super::{Member, Satisfaction, satisfaction};
 use crate::i18n::{Describe, Lang};
 use crate::jurisdiction::Jurisdictions;
+use crate::program::Condition;
 use crate::program::Program;
 use crate::record::{Action, Record, ReviewReason, TaskStatus};
 use crate::test_support::Worker;
@@ -333,4 +335,60 @@ fn a_move_starts_the_status_afresh_and_a_step_made_for_the_old_unit_does_not_cou
     assert_eq!(state.status_code, "pending");
     assert!(state.transition.is_none());
     assert_eq!(state.reviews.len(), 1, "the stale step is shown, not lost");
+}
+
+#[test]
+fn a_task_meets_a_status_condition_when_every_person_reached_one_of_the_statuses() {
+    let program = program();
+    let tree = tree();
+    let worker = Context {
+        program: &program,
+        jurisdictions: &tree,
+        role: "worker",
+    };
+    let mut district = Worker::new("district", "d-pc");
+    let mut first = person(&mut district);
+    let second = district.person("p-2", JINSHA, "王芳", "13490879089", "");
+    let handled = Condition::StatusIn(vec!["home_isolation".into(), "released".into()]);
+    let members = |records: &[&Record]| -> Vec<Member> {
+        records
+            .iter()
+            .map(|r| Member::of(r.id(), program.id(), &r.state()).unwrap())
+            .collect()
+    };
+    assert_eq!(
+        satisfaction(&members(&[&first, &second]), &handled),
+        Satisfaction::Open
+    );
+    let home = command::check(
+        &worker,
+        &first.state(),
+        &facts(""),
+        &step("start_home_isolation", &[("seal_intact", "true")], None),
+    )
+    .unwrap();
+    Worker::new("worker-1", "phone-1").act(&mut first, 7_000, home);
+    assert_eq!(
+        satisfaction(&members(&[&first]), &handled),
+        Satisfaction::Done(7_000),
+        "met when the status was reached, by the device's time"
+    );
+    assert_eq!(
+        satisfaction(&members(&[&first, &second]), &handled),
+        Satisfaction::Open
+    );
+    // Members stored before statuses were declared read as pending since their assignment.
+    let old: Member = serde_json::from_value(serde_json::json!({
+        "record": "p-9",
+        "task": {"program": "w1", "batch": "b", "unit": JINSHA, "moved_by": null},
+        "assigned_ms": 5,
+        "claimed_ms": null, "answered_ms": null, "cdc_judged_ms": null,
+        "supplies_ms": null, "boarded_ms": null
+    }))
+    .unwrap();
+    assert_eq!(old.status, "pending");
+    assert_eq!(
+        old.done_ms(&Condition::StatusIn(vec!["pending".into()])),
+        Some(5)
+    );
 }

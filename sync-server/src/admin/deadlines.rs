@@ -46,7 +46,7 @@ fn view(app: &App, file: &Program) -> Value {
                 "id": id,
                 "label": rule.label(),
                 "anchor": text(&rule.anchor()),
-                "until": rule.until().map(|c| text(&c)),
+                "until": rule.until().map(text),
                 "recurring": rule.recurrence().is_some(),
                 "current": now.rules.iter().find(|r| r.id == id),
                 "default": defaults.rules.iter().find(|r| r.id == id),

@@ -327,3 +327,41 @@ fn programs_serialize_their_machine_for_the_screens() {
     assert_eq!(json["transitions"][0]["action"], "start_home_isolation");
     assert_eq!(json["transitions"][0]["guards"][0]["test"], "not_in");
 }
+
+#[test]
+fn a_deadline_may_wait_for_declared_statuses_that_exist() {
+    let program = isolation();
+    let rule = program.deadline("handle").expect("declared");
+    assert_eq!(
+        rule.until(),
+        Some(&super::super::Condition::StatusIn(vec![
+            "home_isolation".into(),
+            "central_isolation".into(),
+            "released".into()
+        ]))
+    );
+    let rule = |until: &str| {
+        format!(
+            "{STATUSES}[[deadlines]]\nid = \"close\"\nlabel = {{ zh = \"办结时限\", en = \"Close\" }}\nanchor = \"dispatched\"\nuntil = {until}\n  [[deadlines.steps]]\n  after = \"2h\"\n  notify = [\"town_leader\"]"
+        )
+    };
+    assert_eq!(
+        rejected(CLAIM_ANSWER, &rule(r#"{ status_in = ["archived"] }"#)).kind,
+        ProgramErrorKind::UnknownStatus {
+            status: "archived".into()
+        }
+    );
+    assert_eq!(
+        rejected(CLAIM_ANSWER, &rule("{ status_in = [] }")).kind,
+        ProgramErrorKind::EmptyStatusCondition
+    );
+    let program = super::parse(CLAIM_ANSWER, &rule(r#"{ status_in = ["closed"] }"#))
+        .expect("a rule on a declared status loads");
+    assert_eq!(
+        program
+            .deadline("close")
+            .and_then(|r| r.until())
+            .map(|c| c.describe(Lang::Zh)),
+        Some("全部处于状态 closed".to_owned())
+    );
+}

@@ -176,7 +176,7 @@ fn w1_escalation_ladder_follows_section_2_7() {
     let program = w1();
     let claim = program.deadline("claim").expect("claim rule");
     assert_eq!(claim.anchor(), super::super::Anchor::Dispatched);
-    assert_eq!(claim.until(), Some(super::super::Condition::Claimed));
+    assert_eq!(claim.until(), Some(&super::super::Condition::Claimed));
     let steps: Vec<_> = claim
         .steps()
         .iter()
@@ -202,7 +202,7 @@ fn w1_escalation_ladder_follows_section_2_7() {
         ]
     );
     let answer = program.deadline("answer").expect("answer rule");
-    assert_eq!(answer.until(), Some(super::super::Condition::AllAnswered));
+    assert_eq!(answer.until(), Some(&super::super::Condition::AllAnswered));
     let steps: Vec<_> = answer
         .steps()
         .iter()
