@@ -71,7 +71,25 @@ pub fn person_events(
                 Action::Dispatched { unit, .. }
                 | Action::Reassigned { to_unit: unit, .. }
                 | Action::Forwarded { to_unit: unit, .. } => Text::same(unit),
+                Action::Transitioned { to, note, .. } => {
+                    let mut text = super::workflow_status_text(program, to);
+                    if let Some(note) = note {
+                        text.zh = format!("{}（{note}）", text.zh);
+                        text.en = format!("{} ({note})", text.en);
+                    }
+                    text
+                }
                 _ => Text::same(""),
+            };
+            // A declared step is named as the program names it (开始居家隔离), not by its kind.
+            let label = match &event.action {
+                Action::Transitioned { action, .. } => program
+                    .transition(action)
+                    .map_or_else(|| Text::same(action), |step| Text::of(&step.label)),
+                _ => Text {
+                    zh: kind.describe(Lang::Zh),
+                    en: kind.describe(Lang::En),
+                },
             };
             let user = event.user.as_str();
             FlowItem {
@@ -80,10 +98,7 @@ pub fn person_events(
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
-                label: Text {
-                    zh: kind.describe(Lang::Zh),
-                    en: kind.describe(Lang::En),
-                },
+                label,
                 by: names.get(user).cloned().unwrap_or_else(|| user.to_owned()),
                 person: person.unwrap_or_default().to_owned(),
                 detail,

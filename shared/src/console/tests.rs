@@ -377,3 +377,41 @@ fn roles_have_names_in_both_languages() {
     assert_eq!(role_name("nobody", Lang::Zh), "nobody");
     assert_eq!(role_choices().len(), ROLES.len());
 }
+
+#[test]
+fn a_declared_step_reads_in_the_flow_by_its_label_and_the_status_it_reached() {
+    let program = Program::from_toml_str(
+        include_str!("../../tests/programs/isolation-follow-up.toml"),
+        "isolation-follow-up.toml",
+    )
+    .unwrap();
+    let mut district = Worker::new("district", "d-pc");
+    let mut worker = Worker::new("worker-1", "phone-1");
+    let mut record = district.person("p-1", "440115001001", "李明", "13490879088", "");
+    worker.act(
+        &mut record,
+        2_000,
+        Action::Transitioned {
+            action: "send_to_central".into(),
+            from: "pending".into(),
+            to: "central_isolation".into(),
+            outcome: Vec::new(),
+            inputs: BTreeMap::from([("isolation_site".into(), "南沙酒店".into())]),
+            note: Some("家中无独立房间".into()),
+        },
+    );
+    let (events, _) = record.events();
+    let names = BTreeMap::from([("worker-1".to_owned(), "陈工".to_owned())]);
+    let items = super::flow::person_events(&program, &events, &names, None);
+    let step = items.last().unwrap();
+    assert_eq!(step.kind, "transitioned");
+    assert_eq!(step.label.zh, "转集中隔离");
+    assert_eq!(step.label.en, "Send to central isolation");
+    assert_eq!(step.detail.zh, "集中隔离中（家中无独立房间）");
+    assert_eq!(step.by, "陈工");
+    // The person's status in the results reads as the program labels it.
+    assert_eq!(
+        workflow_status_text(&program, &record.state().status_code).zh,
+        "集中隔离中"
+    );
+}
