@@ -65,6 +65,7 @@ fn options() -> SyncOptions {
         }),
         max_push_bytes: 16 * 1024,
         max_rounds: 500,
+        ..SyncOptions::default()
     }
 }
 

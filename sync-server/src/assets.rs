@@ -1,5 +1,6 @@
 //! Reading the asset files (jurisdictions and programs) from disk. Parsing and validation live in
-//! `outpost_shared`; this is only the I/O around them.
+//! `outpost_shared`; this is only the I/O around them. The programs' texts are kept as they were
+//! read, as the set that sync sends to devices (`SyncResponse::programs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,10 +9,13 @@ use anyhow::{Context, Result, bail};
 use outpost_shared::i18n::{Describe, Lang};
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::Program;
+use outpost_shared::sync::message::{ProgramFile, ProgramSet};
 
 pub struct Assets {
     pub jurisdictions: Jurisdictions,
     pub programs: Vec<Program>,
+    /// The texts `programs` were parsed from, with their version: what devices are sent.
+    pub program_files: ProgramSet,
 }
 
 fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -46,22 +50,60 @@ pub fn load(assets: &Path) -> Result<Assets> {
         }
     }
     let mut programs = Vec::new();
+    let mut files = Vec::new();
     for path in toml_files(&assets.join("programs"))? {
         let text =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        match Program::from_toml_str(&text, &file_name(&path)) {
+        let name = file_name(&path);
+        match Program::from_toml_str(&text, &name) {
             Ok(program) => programs.push(program),
             Err(e) => problems.push(format!("{}\n  {e}", e.describe(Lang::Zh))),
         }
+        files.push(ProgramFile { name, text });
     }
-    if !problems.is_empty() {
-        bail!(
+    // A folder that devices would refuse is refused here, where its administrator reads why.
+    let program_files = ProgramSet::new(files)
+        .map_err(|e| problems.push(format!("{}\n  {e}", e.describe(Lang::Zh))))
+        .ok();
+    match program_files {
+        Some(program_files) if problems.is_empty() => Ok(Assets {
+            jurisdictions,
+            programs,
+            program_files,
+        }),
+        _ => bail!(
             "配置文件有误 / invalid asset files:\n{}",
             problems.join("\n")
-        );
+        ),
     }
-    Ok(Assets {
-        jurisdictions,
-        programs,
-    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use outpost_shared::sync::message::MAX_PROGRAM_FILES;
+
+    #[test]
+    fn a_programs_folder_that_devices_would_refuse_is_refused_at_start() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("programs")).unwrap();
+        std::fs::create_dir_all(dir.path().join("jurisdictions")).unwrap();
+        let nansha = "jurisdictions/440115-nansha.toml";
+        std::fs::copy(shipped.join(nansha), dir.path().join(nansha)).unwrap();
+        let w1 = shipped.join("programs/w1-close-contact-whereabouts.toml");
+        for n in 0..MAX_PROGRAM_FILES {
+            std::fs::copy(&w1, dir.path().join(format!("programs/p{n:02}.toml"))).unwrap();
+        }
+        let loaded = super::load(dir.path()).unwrap();
+        assert_eq!(loaded.program_files.files.len(), MAX_PROGRAM_FILES);
+        assert_eq!(loaded.program_files.files[0].name, "p00.toml");
+        loaded.program_files.check().unwrap();
+
+        std::fs::copy(&w1, dir.path().join("programs/one-more.toml")).unwrap();
+        let refused = super::load(dir.path()).err().unwrap().to_string();
+        assert!(refused.contains("设备最多接收 64 个"), "{refused}");
+        assert!(refused.contains("a device takes at most 64"), "{refused}");
+    }
 }

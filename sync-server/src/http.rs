@@ -190,6 +190,7 @@ async fn sync(
         .into());
     }
     let request: SyncRequest = parse(&body)?;
+    let holds_programs = request.programs_version.as_deref() == Some(&app.program_files.version);
     let started = Instant::now();
     let worker = app.clone();
     let synced = blocking(move || {
@@ -226,6 +227,9 @@ async fn sync(
             .map(|program| (program.id().to_owned(), program.deadline_settings()))
             .collect();
         response.jurisdictions = Some(app.settings.jurisdiction_overlay());
+        if !holds_programs {
+            response.programs = Some(app.program_files.clone());
+        }
     }
     app.metrics.sync(started.elapsed(), response.push.accepted);
     tracing::info!(
@@ -235,6 +239,7 @@ async fn sync(
         rejected = response.push.rejected.len(),
         items = response.items.len(),
         cursor = response.cursor.0,
+        programs_sent = response.programs.is_some(),
         "sync"
     );
     Ok(Json(response).into_response())

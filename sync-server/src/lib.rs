@@ -41,6 +41,7 @@ use std::time::Duration;
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::Program;
 use outpost_shared::sync::ledger::LedgerError;
+use outpost_shared::sync::message::ProgramSet;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
@@ -95,6 +96,9 @@ pub struct App {
     pub store: AnyStore,
     pub config: Config,
     pub programs: Vec<Program>,
+    /// The texts of `programs` as loaded, with their version, versioned once at start: sent on
+    /// a sync's last page to a device that holds another set (`SyncResponse::programs`).
+    pub program_files: ProgramSet,
     pub metrics: Metrics,
     /// Drives deadlines and notification retries; a test injects a manual clock.
     pub clock: Arc<dyn Clock>,
@@ -164,6 +168,7 @@ pub fn app_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>,
         store,
         config,
         programs: loaded.programs,
+        program_files: loaded.program_files,
         metrics: Metrics::default(),
         clock,
         notifier,

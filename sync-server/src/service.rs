@@ -204,9 +204,11 @@ pub fn sync(
                         cursor: page.cursor,
                         more: page.more,
                         server_time_ms: now_ms,
-                        // Filled by the HTTP layer, which holds the settings in force.
+                        // Filled by the HTTP layer, which holds the settings in force and
+                        // the program files.
                         deadlines: Default::default(),
                         jurisdictions: None,
+                        programs: None,
                         deferred: page.deferred,
                     },
                 },

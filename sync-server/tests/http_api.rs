@@ -226,3 +226,105 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
         (403, Some("device_revoked"))
     );
 }
+
+/// Enrols a worker of 南沙街道 and returns the device credential.
+fn enrolled_device(client: &Client, url: &str) -> String {
+    let body = |v: Value| serde_json::to_vec(&v).unwrap();
+    let user = json!({"id": "w1", "display_name": "值班员", "role": "worker", "unit": "440115001"});
+    let (status, _) = post(
+        client,
+        &format!("{url}/admin/users"),
+        Some(ADMIN),
+        body(user),
+    );
+    assert_eq!(status, 201);
+    let (_, code) = post(
+        client,
+        &format!("{url}/admin/users/w1/enrolment-codes"),
+        Some(ADMIN),
+        vec![],
+    );
+    let (status, enrolled) = post(
+        client,
+        &format!("{url}/v1/enrol"),
+        None,
+        body(json!({"protocol": 1, "code": code["code"], "label": "手机"})),
+    );
+    assert_eq!(status, 201);
+    enrolled["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_program_files_go_only_to_a_device_that_holds_another_set() {
+    use outpost_shared::sync::message::{ProgramFile, ProgramSet};
+
+    let server = start();
+    let client = Client::new();
+    let url = &server.url;
+    let token = enrolled_device(&client, url);
+    let sync = format!("{url}/v1/sync");
+    let exchange = |request: Value| {
+        let (status, response) = post(
+            &client,
+            &sync,
+            Some(&token),
+            serde_json::to_vec(&request).unwrap(),
+        );
+        assert_eq!(status, 200, "{response}");
+        response
+    };
+
+    // A device holding no set yet, or an app older than the field: the server's files.
+    let response = exchange(json!({"protocol": 1, "cursor": 0}));
+    let programs = &response["programs"];
+    let names: Vec<&str> = programs["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "w1-close-contact-whereabouts.toml",
+            "w2-community-verification.toml"
+        ]
+    );
+    let shipped = ProgramSet::new(
+        outpost_shared::program::presets()
+            .into_iter()
+            .map(|(name, text)| ProgramFile {
+                name: name.into(),
+                text: text.into(),
+            })
+            .collect(),
+    )
+    .unwrap();
+    let version = programs["version"].as_str().unwrap().to_owned();
+    assert_eq!(version, shipped.version, "the shipped files' version");
+
+    // Holding them: nothing in the response's bytes.
+    let response = exchange(json!({"protocol": 1, "cursor": 0, "programs_version": version}));
+    assert!(response.get("programs").is_none(), "{response}");
+    assert!(response.get("deadlines").is_some(), "still a last page");
+
+    // Holding another set: the server's again.
+    let response =
+        exchange(json!({"protocol": 1, "cursor": 0, "programs_version": "0".repeat(64)}));
+    assert_eq!(response["programs"]["version"], version.as_str());
+
+    // A version no server makes is refused, not compared.
+    let (status, error) = post(
+        &client,
+        &sync,
+        Some(&token),
+        serde_json::to_vec(
+            &json!({"protocol": 1, "cursor": 0, "programs_version": "f".repeat(65)}),
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (413, Some("bad_programs_version"))
+    );
+}

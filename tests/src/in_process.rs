@@ -21,6 +21,8 @@ pub const W2: &str = "w2-community-verification";
 pub struct InProcessServer {
     runtime: tokio::runtime::Runtime,
     database: PathBuf,
+    /// The assets folder: the shipped one, or a copy with programs added.
+    assets: PathBuf,
     addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
@@ -36,6 +38,10 @@ impl InProcessServer {
 
     /// [`InProcessServer::start`] with the deadline engine on `clock`, which the test moves.
     pub fn start_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Self {
+        Self::start_over(dir, clock, shipped_assets())
+    }
+
+    fn start_over(dir: &Path, clock: Arc<dyn Clock>, assets: PathBuf) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -44,6 +50,7 @@ impl InProcessServer {
         let mut server = Self {
             runtime,
             database: dir.join("ledger.db"),
+            assets,
             addr: None,
             stop: None,
             task: None,
@@ -51,6 +58,29 @@ impl InProcessServer {
         };
         server.run();
         server
+    }
+
+    /// [`InProcessServer::start`] with the program files `programs` in its programs folder
+    /// besides the shipped ones (a copy of the shipped assets under `dir/assets`): programs
+    /// that exist only on the server, as a deployment adds them.
+    pub fn start_with_programs(dir: &Path, programs: &[&Path]) -> Self {
+        let assets = dir.join("assets");
+        for folder in ["jurisdictions", "programs", "supplies"] {
+            let from = shipped_assets().join(folder);
+            std::fs::create_dir_all(assets.join(folder)).unwrap();
+            for entry in std::fs::read_dir(&from).unwrap() {
+                let path = entry.unwrap().path();
+                std::fs::copy(&path, assets.join(folder).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        for program in programs {
+            std::fs::copy(
+                program,
+                assets.join("programs").join(program.file_name().unwrap()),
+            )
+            .unwrap();
+        }
+        Self::start_over(dir, Arc::new(SystemClock), assets)
     }
 
     pub fn url(&self) -> String {
@@ -62,7 +92,7 @@ impl InProcessServer {
         let config = outpost_sync_server::config::ConfigFile {
             database: Some(self.database.display().to_string()),
             admin_token: Some(ADMIN_TOKEN.into()),
-            assets: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")),
+            assets: Some(self.assets.clone()),
             ..Default::default()
         }
         .resolve()
@@ -153,6 +183,28 @@ impl InProcessServer {
         self.run();
     }
 
+    /// Record `id` as the server's ledger holds it (`None` if it holds none), read while the
+    /// server is stopped; it is running again on return.
+    pub fn stored_record(&mut self, id: &RecordId) -> Option<outpost_shared::record::Record> {
+        use outpost_sync_server::AnyStore;
+        use outpost_sync_server::config::Database;
+        use outpost_sync_server::store::Store;
+
+        self.halt();
+        let stored = {
+            let store = AnyStore::open(&Database::Sqlite(self.database.clone()), 1).unwrap();
+            store
+                .transaction(|tx| {
+                    let head = tx.max_seq()?;
+                    tx.changes_of(id, 0, head, None)
+                })
+                .unwrap()
+        };
+        self.run();
+        (!stored.is_empty())
+            .then(|| outpost_shared::record::Record::load(&stored.concat()).unwrap())
+    }
+
     /// Stops the server; devices find it unreachable until [`InProcessServer::run`].
     pub fn halt(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -239,7 +291,9 @@ impl InProcessServer {
         );
     }
 
-    fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<&str>]) {
+    /// Imports `rows` under `headers` as a list of `program`, by the district administrator of
+    /// `within`; every row must be taken.
+    pub fn import(&self, program: &str, within: &str, headers: &[&str], rows: &[Vec<&str>]) {
         let mut workbook = Workbook::new();
         let sheet = workbook.add_worksheet();
         for (col, header) in headers.iter().enumerate() {
@@ -265,6 +319,10 @@ impl InProcessServer {
             .unwrap();
         assert_eq!(imported["failed"], 0, "{imported}");
     }
+}
+
+fn shipped_assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets")
 }
 
 impl Drop for InProcessServer {

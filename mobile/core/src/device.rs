@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::JurisdictionOverlay;
 use outpost_shared::program::DeadlineSettings;
+use outpost_shared::sync::message::ProgramSet;
 use serde::{Deserialize, Serialize};
 
 use crate::vault::{Sealed, WrappedKey};
@@ -52,6 +53,11 @@ pub struct DeviceFile {
     /// added or renamed), applied over the compiled-in files. Not personal data.
     #[serde(default)]
     pub jurisdictions: JurisdictionOverlay,
+    /// The server's program files as it last sent them, with their version, used over the
+    /// shipped programs (the server's by id). Kept whole so that the device works with them
+    /// offline after a restart and tells the server which set it holds. Not personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programs: Option<ProgramSet>,
 }
 
 impl DeviceFile {

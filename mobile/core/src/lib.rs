@@ -12,7 +12,9 @@
 //!   stock ledger, wristband binding and replacement, transfer notices and vehicles, the
 //!   boarding roll call and the hotel's arrival check.
 //! - [`syncing`] runs the sync protocol on its own connection so that screens never wait for
-//!   the network, and keeps the status the sync bar shows.
+//!   the network, and keeps the status the sync bar shows; what a sync brings besides records
+//!   (the server's program files, deadline settings and jurisdiction changes) is kept in the
+//!   device file and applied by `apply_server_settings`.
 //!
 //! Everything here works with the server unreachable except `enrol` and sync itself.
 
@@ -101,7 +103,9 @@ pub struct AppCore {
     dir: PathBuf,
     /// The shipped programs, as the files have them.
     presets: Vec<Program>,
-    /// The presets with the server's deadline settings applied: what every view uses.
+    /// The server's program set over the presets, by id (`server_settings::defined`).
+    defined: Vec<Program>,
+    /// `defined` with the server's deadline settings applied: what every view uses.
     programs: Vec<Program>,
     /// The compiled-in tree, and with the server's overlay applied: what every view uses.
     files_jurisdictions: Jurisdictions,
@@ -143,8 +147,10 @@ impl AppCore {
         let catalogue = Catalogue::preset().map_err(|e| AppError::internal(Lang::Zh, e))?;
         let device = DeviceFile::load(&dir).map_err(|e| AppError::internal(Lang::Zh, e))?;
         let lang = device.as_ref().map_or(Lang::Zh, |d| d.lang);
+        let defined =
+            server_settings::defined(&presets, device.as_ref().and_then(|d| d.programs.as_ref()));
         let programs =
-            server_settings::with_deadlines(&presets, device.as_ref().map(|d| &d.deadlines));
+            server_settings::with_deadlines(&defined, device.as_ref().map(|d| &d.deadlines));
         let jurisdictions = server_settings::with_overlay(
             &files_jurisdictions,
             device.as_ref().map(|d| &d.jurisdictions),
@@ -152,6 +158,7 @@ impl AppCore {
         Ok(Self {
             dir,
             presets,
+            defined,
             programs,
             files_jurisdictions,
             jurisdictions,
@@ -381,6 +388,7 @@ impl AppCore {
             last_failed_unlock_ms: None,
             deadlines: BTreeMap::new(),
             jurisdictions: JurisdictionOverlay::default(),
+            programs: None,
         };
         device
             .save(&self.dir)
@@ -473,6 +481,7 @@ impl AppCore {
             lang: self.lang,
             monitor: self.sync.clone(),
             clock: self.clock.clone(),
+            programs_version: device.programs.as_ref().map(|set| set.version.clone()),
         })
     }
 

@@ -1,23 +1,59 @@
-//! What a sync brings besides records (`SyncReport::deadlines`, `::jurisdictions`): the deadline
-//! settings and the jurisdiction changes an administrator made in the console, kept in the
-//! device file and applied over the programs and the tree compiled into the app, so that offline
+//! What a sync brings besides records (`SyncReport::programs`, `::deadlines`,
+//! `::jurisdictions`): the server's program files, and the deadline settings and jurisdiction
+//! changes an administrator made in the console, kept in the device file and applied over the
+//! programs and the tree compiled into the app, so that a program added on the server, offline
 //! countdowns, reminders, unit pickers and names follow the server.
+//!
+//! The programs in force are built in layers: the shipped presets; the server's program set over
+//! them, by id (a preset the server also defines is the server's); the deadline settings over
+//! those.
 
 use std::collections::BTreeMap;
 
 use outpost_shared::jurisdiction::{JurisdictionOverlay, Jurisdictions};
 use outpost_shared::program::{DeadlineSettings, Program};
 use outpost_shared::sync::client::SyncReport;
+use outpost_shared::sync::message::ProgramSet;
 
 use crate::{AppCore, AppError};
 
-/// The presets with `deadlines` applied; a program whose settings no longer fit this build's
-/// file (a rule the server knows and the app does not) keeps the file's, and says so in the log.
+/// The programs as their files define them: the server's `set` over the `presets`, by id —
+/// presets in their order, each replaced by the server's program of its id, then the set's
+/// other programs. A set this build cannot parse leaves the presets, and says so in the log.
+pub(crate) fn defined(presets: &[Program], set: Option<&ProgramSet>) -> Vec<Program> {
+    let Some(set) = set else {
+        return presets.to_vec();
+    };
+    match set.parse() {
+        Ok(received) => over_presets(presets, received),
+        Err(error) => {
+            tracing::warn!(%error, version = %set.version, "the stored program set cannot be used; the shipped programs kept");
+            presets.to_vec()
+        }
+    }
+}
+
+fn over_presets(presets: &[Program], mut received: Vec<Program>) -> Vec<Program> {
+    let mut programs: Vec<Program> = presets
+        .iter()
+        .map(
+            |preset| match received.iter().position(|p| p.id() == preset.id()) {
+                Some(at) => received.remove(at),
+                None => preset.clone(),
+            },
+        )
+        .collect();
+    programs.extend(received);
+    programs
+}
+
+/// The programs with `deadlines` applied; a program whose settings no longer fit its file (a
+/// rule the server knows and the app does not) keeps the file's, and says so in the log.
 pub(crate) fn with_deadlines(
-    presets: &[Program],
+    programs: &[Program],
     deadlines: Option<&BTreeMap<String, DeadlineSettings>>,
 ) -> Vec<Program> {
-    presets
+    programs
         .iter()
         .map(|program| match deadlines.and_then(|d| d.get(program.id())) {
             None => program.clone(),
@@ -64,7 +100,7 @@ impl AppCore {
         device
             .save(&self.dir)
             .map_err(|e| AppError::internal(lang, e))?;
-        self.programs = with_deadlines(&self.presets, Some(deadlines));
+        self.programs = with_deadlines(&self.defined, Some(deadlines));
         tracing::info!(
             programs = deadlines.len(),
             "deadline settings from the server applied"
@@ -100,11 +136,49 @@ impl AppCore {
         Ok(true)
     }
 
-    /// Everything a sync brought besides records: the deadline settings and the jurisdiction
-    /// changes in force on the server.
+    /// Takes the program files a sync brought (`SyncReport::programs`): when they are not the
+    /// set held, parses every one (`ProgramSet::parse`), keeps the set in the device file and
+    /// uses its programs over the presets, by id, with the deadline settings held applied —
+    /// so that a program added on the server is worked on here, offline too, with no app
+    /// release. A set with one file this build cannot parse is not taken: the programs in
+    /// force stay, and the log says why (file, line and reason; programs hold no personal
+    /// data). Nothing from a server that does not send them. Returns whether anything changed.
+    pub fn apply_programs(&mut self, set: Option<&ProgramSet>) -> Result<bool, AppError> {
+        let lang = self.lang;
+        let (Some(device), Some(set)) = (self.device.as_mut(), set) else {
+            return Ok(false);
+        };
+        if device.programs.as_ref().is_some_and(|held| held == set) {
+            return Ok(false);
+        }
+        let received = match set.parse() {
+            Ok(received) => received,
+            Err(error) => {
+                tracing::warn!(%error, version = %set.version, "the server's program set cannot be used; the programs in force kept");
+                return Ok(false);
+            }
+        };
+        device.programs = Some(set.clone());
+        device
+            .save(&self.dir)
+            .map_err(|e| AppError::internal(lang, e))?;
+        self.defined = over_presets(&self.presets, received);
+        self.programs = with_deadlines(&self.defined, Some(&device.deadlines));
+        tracing::info!(
+            files = set.files.len(),
+            version = %set.version,
+            "programs from the server applied"
+        );
+        Ok(true)
+    }
+
+    /// Everything a sync brought besides records: the program files, the deadline settings
+    /// and the jurisdiction changes in force on the server. The programs first, so that the
+    /// deadline settings apply to the server's.
     pub fn apply_server_settings(&mut self, report: &SyncReport) -> Result<bool, AppError> {
+        let programs = self.apply_programs(report.programs.as_ref())?;
         let deadlines = self.apply_deadlines(&report.deadlines)?;
         let jurisdictions = self.apply_jurisdictions(report.jurisdictions.as_ref())?;
-        Ok(deadlines || jurisdictions)
+        Ok(programs || deadlines || jurisdictions)
     }
 }

@@ -86,6 +86,9 @@ pub struct SyncJob {
     pub(crate) lang: Lang,
     pub(crate) monitor: Arc<SyncMonitor>,
     pub(crate) clock: Arc<dyn Clock + Send + Sync>,
+    /// The version of the program set in the device file, so the server sends its set only
+    /// when it is another.
+    pub(crate) programs_version: Option<String>,
 }
 
 /// Why a sync did not finish, for the sync bar.
@@ -169,7 +172,10 @@ impl SyncJob {
         client::sync(
             &mut replica,
             &mut transport,
-            SyncOptions::default(),
+            SyncOptions {
+                programs_version: self.programs_version.clone(),
+                ..SyncOptions::default()
+            },
             move || i64::try_from(clock.now_ms()).unwrap_or(i64::MAX),
         )
     }

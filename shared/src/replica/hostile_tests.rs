@@ -256,6 +256,7 @@ fn page(items: Vec<PullItem>, cursor: u64) -> SyncResponse {
         server_time_ms: 0,
         deadlines: Default::default(),
         jurisdictions: None,
+        programs: None,
         deferred: Vec::new(),
     }
 }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use super::message::{
-    Cursor, ErrorBody, MAX_UNREADABLE_REPORTS, PROTOCOL_VERSION, PageLimits, PullItem,
+    Cursor, ErrorBody, MAX_UNREADABLE_REPORTS, PROTOCOL_VERSION, PageLimits, ProgramSet, PullItem,
     RejectReason, Rejected, SyncRequest, SyncResponse,
 };
 use crate::jurisdiction::JurisdictionOverlay;
@@ -79,15 +79,21 @@ pub struct SyncReport {
     pub deadlines: BTreeMap<String, DeadlineSettings>,
     /// The console's changes to the jurisdiction tree (`None` from a server that does not say).
     pub jurisdictions: Option<JurisdictionOverlay>,
+    /// The server's program files, when they are not the set the device said it holds
+    /// (`SyncOptions::programs_version`); not checked here — `ProgramSet::parse` does that.
+    pub programs: Option<ProgramSet>,
 }
 
 /// Options of a sync run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub max_push_bytes: usize,
     pub limits: Option<PageLimits>,
     /// The most rounds in one run: a bound, so a misbehaving server cannot keep a device busy.
     pub max_rounds: u32,
+    /// The version of the program set the device holds (`ProgramSet::version`), `None` before
+    /// it has one: the server sends its set only when it differs.
+    pub programs_version: Option<String>,
 }
 
 impl Default for SyncOptions {
@@ -96,6 +102,7 @@ impl Default for SyncOptions {
             max_push_bytes: 2 * 1024 * 1024,
             limits: None,
             max_rounds: 10_000,
+            programs_version: None,
         }
     }
 }
@@ -110,6 +117,7 @@ pub fn sync(
     let mut report = SyncReport::default();
     let mut resend: BTreeSet<RecordId> = BTreeSet::new();
     let mut restarted = false;
+    let mut programs_version = options.programs_version;
     loop {
         if report.rounds >= options.max_rounds {
             return Err(SyncError::TooManyRounds(report.rounds));
@@ -122,7 +130,8 @@ pub fn sync(
         request.limits = options.limits;
         request.outbox = outbox.status;
         request.unreadable = replica.unreported(MAX_UNREADABLE_REPORTS)?;
-        let response = match transport.exchange(&request) {
+        request.programs_version = programs_version.clone();
+        let mut response = match transport.exchange(&request) {
             // The server's ledger is behind this device (restored from a backup, or a new
             // server): start the pull again from the beginning; what the device holds stays.
             Err(TransportError::Refused { body, .. })
@@ -152,6 +161,11 @@ pub fn sync(
         }
         if response.jurisdictions.is_some() {
             report.jurisdictions = response.jurisdictions.clone();
+        }
+        // Received once per run: later rounds say they have it, so it is not sent again.
+        if let Some(set) = response.programs.take() {
+            programs_version = Some(set.version.clone());
+            report.programs = Some(set);
         }
         resend.extend(round.waiting);
         resend.extend(response.deferred.iter().cloned());

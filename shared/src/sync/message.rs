@@ -1,5 +1,11 @@
 //! The wire messages. JSON, with change bytes in base64, so that a browser console and command
 //! line tools can speak the protocol too.
+//!
+//! Fields added since version 1 are optional both ways, so old and new peers keep talking
+//! without a new [`PROTOCOL_VERSION`]: a peer leaves out what it has nothing to say in, and
+//! takes an absent field as "nothing said". A server older than a request field refuses a
+//! request that carries it (requests are read strictly); responses are read leniently, so an
+//! older device ignores the response fields it does not know.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +14,13 @@ use serde::{Deserialize, Serialize};
 use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
 use crate::record::RecordId;
+
+mod programs;
+
+pub use programs::{
+    MAX_PROGRAM_FILE_BYTES, MAX_PROGRAM_FILES, MAX_PROGRAM_NAME_BYTES, PROGRAMS_VERSION_CHARS,
+    ProgramFile, ProgramSet, ProgramSetError,
+};
 
 /// The protocol version. A request of another version is refused with a message that names
 /// both versions, so that an old app tells its user to update instead of failing obscurely.
@@ -103,6 +116,12 @@ pub struct SyncRequest {
     /// from older apps; a server older than the field refuses a request that carries one.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableReport>,
+    /// The version of the program set this device holds (`ProgramSet::version`), so that the
+    /// server sends its set only when it differs. Sent only once the device holds a set, which
+    /// only a server that knows the field sends; an older device leaves it out and is sent the
+    /// set on every last page, which it ignores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programs_version: Option<String>,
 }
 
 impl SyncRequest {
@@ -115,6 +134,7 @@ impl SyncRequest {
             limits: None,
             outbox: OutboxStatus::default(),
             unreadable: Vec::new(),
+            programs_version: None,
         }
     }
 
@@ -176,6 +196,15 @@ impl SyncRequest {
                     "记录 {} 的报告超过 {MAX_REPORT_DETAIL_CHARS} 个字符",
                     report.record
                 ),
+            ));
+        }
+        if let Some(version) = &self.programs_version
+            && version.len() > PROGRAMS_VERSION_CHARS
+        {
+            return Err(ErrorBody::new(
+                "bad_programs_version",
+                format!("a programs version has at most {PROGRAMS_VERSION_CHARS} characters"),
+                format!("项目定义集版本最多 {PROGRAMS_VERSION_CHARS} 个字符"),
             ));
         }
         Ok(())
@@ -287,6 +316,14 @@ pub struct SyncResponse {
     /// match the server's. Empty when nothing was changed; absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdictions: Option<JurisdictionOverlay>,
+    /// On the last page, when the request's `programs_version` is not the server's: the
+    /// server's program files, which the device parses and uses over the programs compiled into
+    /// it (the server's by id), so that a new program needs no app release. Absent when the
+    /// device holds the server's set, and from older servers: the device keeps what it has. A
+    /// set past the bounds a device takes reads as refused (`ProgramSet::check`) and leaves
+    /// the rest of the response as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programs: Option<ProgramSet>,
     /// Records asked for in `resend_whole` that did not fit in this page's budget: the device
     /// asks for them again in its next round. (Absent from older servers.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

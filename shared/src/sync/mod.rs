@@ -12,7 +12,9 @@
 //! that re-sending is a no-op.
 //!
 //! The pieces:
-//! - [`message`]: the wire messages and their limits, versioned by [`PROTOCOL_VERSION`];
+//! - [`message`]: the wire messages and their limits, versioned by [`PROTOCOL_VERSION`] —
+//!   among them the server's program files ([`message::ProgramSet`]), which reach devices
+//!   with sync;
 //! - [`scope`]: which records a device may hold — enforced in one place, [`ledger::pull_page`]
 //!   and [`ledger::push`];
 //! - [`admission`]: what the server checks before it accepts a record's changes — that they
@@ -38,5 +40,7 @@ pub use message::{
 };
 pub use scope::Scope;
 
+#[cfg(test)]
+mod program_set_tests;
 #[cfg(test)]
 mod tests;

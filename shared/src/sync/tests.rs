@@ -13,10 +13,11 @@ use crate::test_support::Worker;
 const TOWN_A: &str = "440115001";
 const TOWN_B: &str = "440115002";
 
-/// The server: a ledger and the scope of each device.
+/// The server: a ledger and the scope of each device, and the program files it sends.
 #[derive(Default)]
 struct Server {
     ledger: MemoryLedger,
+    programs: Option<ProgramSet>,
 }
 
 impl Server {
@@ -49,6 +50,11 @@ impl Server {
             }
         }
         self.ledger = tx;
+        let programs = self
+            .programs
+            .as_ref()
+            .filter(|set| !page.more && request.programs_version.as_ref() != Some(&set.version))
+            .cloned();
         Ok(SyncResponse {
             protocol: PROTOCOL_VERSION,
             push,
@@ -58,6 +64,7 @@ impl Server {
             server_time_ms: 0,
             deadlines: Default::default(),
             jurisdictions: None,
+            programs,
             deferred: page.deferred,
         })
     }
@@ -287,7 +294,17 @@ fn lost_responses_and_repeats_neither_lose_nor_duplicate() {
         }),
         ..SyncOptions::default()
     };
-    assert!(run_sync_with(&mut server, &mut b, "dev-b", &scope, options, vec![3]).is_err());
+    assert!(
+        run_sync_with(
+            &mut server,
+            &mut b,
+            "dev-b",
+            &scope,
+            options.clone(),
+            vec![3]
+        )
+        .is_err()
+    );
     let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, options, vec![]).unwrap();
     assert!(report.rounds > 3, "paged: {report:?}");
     assert_eq!(b.derived_snapshot().unwrap(), a.derived_snapshot().unwrap());
@@ -397,4 +414,53 @@ fn a_device_ahead_of_a_restored_ledger_pulls_again_from_the_start() {
         b.summary(&id("p1")).unwrap().unwrap().status,
         TaskStatus::Claimed
     );
+}
+
+#[test]
+fn the_program_set_travels_until_the_device_says_it_holds_it() {
+    let files = crate::program::presets()
+        .into_iter()
+        .map(|(name, text)| ProgramFile {
+            name: name.into(),
+            text: text.into(),
+        })
+        .collect();
+    let set = ProgramSet::new(files).unwrap();
+    let mut server = Server {
+        programs: Some(set.clone()),
+        ..Server::default()
+    };
+    let scope = Scope::of_units([TOWN_A]);
+    let mut a = Replica::open_in_memory().unwrap();
+    let mut wa = Worker::new("ua", "dev-a");
+    for n in 0..5 {
+        create(&mut a, &mut wa, &format!("p{n}"), TOWN_A);
+    }
+    run_sync(&mut server, &mut a, "dev-a", &scope);
+    // A device holding nothing yet, pulling in small pages: the set comes once, with the last.
+    let mut b = Replica::open_in_memory().unwrap();
+    let small_pages = SyncOptions {
+        limits: Some(PageLimits {
+            max_changes: 1,
+            max_bytes: 1024,
+        }),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, small_pages, vec![]).unwrap();
+    assert!(report.rounds > 1, "{report:?}");
+    assert_eq!(report.programs.as_ref(), Some(&set));
+    // Holding it: nothing.
+    let holding = SyncOptions {
+        programs_version: Some(set.version.clone()),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, holding, vec![]).unwrap();
+    assert_eq!(report.programs, None);
+    // Holding another: the server's again.
+    let stale = SyncOptions {
+        programs_version: Some("0".repeat(64)),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, stale, vec![]).unwrap();
+    assert_eq!(report.programs, Some(set));
 }
