@@ -61,6 +61,22 @@ pub fn load(assets: &Path) -> Result<Assets> {
         }
         files.push(ProgramFile { name, text });
     }
+    // Two files of one program, or a program serving an area the tree lacks, would leave it
+    // unclear which list goes where: refused here, where the administrator reads why.
+    for (index, program) in programs.iter().enumerate() {
+        if programs[..index].iter().any(|p| p.id() == program.id()) {
+            problems.push(format!(
+                "工作流程 `{id}` 在多个文件中定义\n  program `{id}` is defined in more than one file",
+                id = program.id()
+            ));
+        }
+        if let Err(e) = program.check_area(&jurisdictions) {
+            problems.push(format!(
+                "工作流程 `{}` 的服务范围 {} 不在行政区划文件中\n  {e}",
+                e.program, e.code
+            ));
+        }
+    }
     // A folder that devices would refuse is refused here, where its administrator reads why.
     let program_files = ProgramSet::new(files)
         .map_err(|e| problems.push(format!("{}\n  {e}", e.describe(Lang::Zh))))
@@ -93,17 +109,49 @@ mod tests {
         let nansha = "jurisdictions/440115-nansha.toml";
         std::fs::copy(shipped.join(nansha), dir.path().join(nansha)).unwrap();
         let w1 = shipped.join("programs/w1-close-contact-whereabouts.toml");
+        let w1 = std::fs::read_to_string(w1).unwrap();
+        let copy = |n: usize, name: &str| {
+            let text = w1.replace(
+                "id = \"w1-close-contact-whereabouts\"",
+                &format!("id = \"p{n:02}\""),
+            );
+            std::fs::write(dir.path().join(format!("programs/{name}")), text).unwrap();
+        };
         for n in 0..MAX_PROGRAM_FILES {
-            std::fs::copy(&w1, dir.path().join(format!("programs/p{n:02}.toml"))).unwrap();
+            copy(n, &format!("p{n:02}.toml"));
         }
         let loaded = super::load(dir.path()).unwrap();
         assert_eq!(loaded.program_files.files.len(), MAX_PROGRAM_FILES);
         assert_eq!(loaded.program_files.files[0].name, "p00.toml");
         loaded.program_files.check().unwrap();
 
-        std::fs::copy(&w1, dir.path().join("programs/one-more.toml")).unwrap();
+        copy(MAX_PROGRAM_FILES, "one-more.toml");
         let refused = super::load(dir.path()).err().unwrap().to_string();
         assert!(refused.contains("设备最多接收 64 个"), "{refused}");
         assert!(refused.contains("a device takes at most 64"), "{refused}");
+    }
+
+    #[test]
+    fn two_files_of_one_program_or_an_area_the_tree_lacks_are_refused_at_start() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("programs")).unwrap();
+        std::fs::create_dir_all(dir.path().join("jurisdictions")).unwrap();
+        let nansha = "jurisdictions/440115-nansha.toml";
+        std::fs::copy(shipped.join(nansha), dir.path().join(nansha)).unwrap();
+        let w1 = shipped.join("programs/w1-close-contact-whereabouts.toml");
+        std::fs::copy(&w1, dir.path().join("programs/w1.toml")).unwrap();
+        super::load(dir.path()).unwrap();
+
+        std::fs::copy(&w1, dir.path().join("programs/w1-copy.toml")).unwrap();
+        let refused = super::load(dir.path()).err().unwrap().to_string();
+        assert!(refused.contains("在多个文件中定义"), "{refused}");
+        std::fs::remove_file(dir.path().join("programs/w1-copy.toml")).unwrap();
+
+        // W2 serves Xiamen's 思明区, whose file this deployment does not have.
+        let w2 = shipped.join("programs/w2-community-verification.toml");
+        std::fs::copy(&w2, dir.path().join("programs/w2.toml")).unwrap();
+        let refused = super::load(dir.path()).err().unwrap().to_string();
+        assert!(refused.contains("服务范围 350203"), "{refused}");
     }
 }

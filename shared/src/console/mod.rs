@@ -206,16 +206,19 @@ pub struct UnitChoice {
     pub name: Text,
 }
 
-/// The units at `levels` in the viewer's scope, in tree order level by level.
+/// The units at `levels` in the viewer's scope and in the area of one of the deployment's
+/// `programs` (服务范围: the files may hold other cities' units), in tree order level by level.
 pub fn units_in_scope(
     jurisdictions: &Jurisdictions,
     viewer: &Viewer,
+    programs: &[Program],
     levels: &[Level],
 ) -> Vec<UnitChoice> {
+    let served = |code: &str| programs.iter().any(|p| p.serves(jurisdictions, code));
     levels
         .iter()
         .flat_map(|level| jurisdictions.units_at(*level))
-        .filter(|u| viewer.sees(&u.code))
+        .filter(|u| viewer.sees(&u.code) && (programs.is_empty() || served(&u.code)))
         .map(|u| UnitChoice {
             code: u.code.clone(),
             name: unit_text(jurisdictions, &u.code),
@@ -272,8 +275,13 @@ impl Me {
         Self {
             unit_name: unit_text(jurisdictions, &viewer.unit),
             programs: programs.iter().map(ProgramInfo::of).collect(),
-            towns: units_in_scope(jurisdictions, &viewer, &[Level::Town]),
-            units: units_in_scope(jurisdictions, &viewer, &[Level::District, Level::Town]),
+            towns: units_in_scope(jurisdictions, &viewer, programs, &[Level::Town]),
+            units: units_in_scope(
+                jurisdictions,
+                &viewer,
+                programs,
+                &[Level::District, Level::Town],
+            ),
             roles: role_choices(),
             now_ms,
             source,

@@ -148,6 +148,8 @@ pub enum ProgramErrorKind {
     MissingStatus { status: String, needed_by: Need },
     #[error("unknown status `{status}` (declare it under [[statuses]])")]
     UnknownStatus { status: String },
+    #[error("area `{code}` is not a unit code (6, 9 or 12 digits)")]
+    BadAreaCode { code: String },
     #[error("`status_in` names no status")]
     EmptyStatusCondition,
     #[error("transition `{action}` has the name of a core action; choose another")]
@@ -273,6 +275,9 @@ impl Describe for ProgramErrorKind {
                 format!("未知状态 `{status}`（请在 [[statuses]] 中声明）")
             }
             Self::EmptyStatusCondition => "`status_in` 没有列出任何状态".into(),
+            Self::BadAreaCode { code } => {
+                format!("服务范围 `{code}` 不是单位代码（6、9 或 12 位数字）")
+            }
             Self::TransitionNamesCoreAction { action } => {
                 format!("流转 `{action}` 与内置操作同名，请换一个名称")
             }

@@ -78,6 +78,7 @@ pub struct Program {
     id: String,
     name: Label,
     record_kind: String,
+    area: Option<String>,
     note_label: Label,
     fields: Vec<Field>,
     import_columns: Vec<ImportColumn>,
@@ -109,6 +110,35 @@ impl Program {
     /// The kind of record the program works on, e.g. "person".
     pub fn record_kind(&self) -> &str {
         &self.record_kind
+    }
+
+    /// The unit the program serves (服务范围), e.g. 南沙区 440115 or 郑州市 410100: its lists
+    /// are dispatched within it, its templates and pickers offer only units within it. `None`
+    /// for a program that serves wherever the tree reaches.
+    pub fn area(&self) -> Option<&str> {
+        self.area.as_deref()
+    }
+
+    /// Checks the program against the jurisdiction tree it is deployed with: its area must be a
+    /// unit of the tree. Run where both are loaded (the server's assets, the app's presets).
+    pub fn check_area(
+        &self,
+        jurisdictions: &crate::jurisdiction::Jurisdictions,
+    ) -> Result<(), AreaError> {
+        match &self.area {
+            Some(code) if jurisdictions.get(code).is_none() => Err(AreaError {
+                program: self.id.clone(),
+                code: code.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `unit` lies within the program's area (any unit, for a program without one).
+    pub fn serves(&self, jurisdictions: &crate::jurisdiction::Jurisdictions, unit: &str) -> bool {
+        self.area
+            .as_deref()
+            .is_none_or(|area| jurisdictions.is_within(unit, area))
     }
 
     /// What the free-text note of an answer is called (W1 备注, W2 核实备注).
@@ -230,6 +260,14 @@ impl Program {
     pub fn deadline(&self, id: &str) -> Option<&DeadlineRule> {
         self.deadlines.iter().find(|rule| rule.id() == id)
     }
+}
+
+/// A program whose area is not a unit of the deployment's tree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("program `{program}` serves unit `{code}`, which the jurisdiction files do not have")]
+pub struct AreaError {
+    pub program: String,
+    pub code: String,
 }
 
 /// Normalises a spreadsheet header for matching: drops all whitespace (ASCII and full-width),

@@ -42,6 +42,8 @@ struct RawProgram {
     name: RawLabel,
     record_kind: Spanned<String>,
     #[serde(default)]
+    area: Option<Spanned<String>>,
+    #[serde(default)]
     note_label: Option<RawLabel>,
     actions: Spanned<Vec<Spanned<Action>>>,
     dispatch: RawDispatch,
@@ -140,6 +142,18 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
     })?;
     src.identifier(&raw.id)?;
     src.identifier(&raw.record_kind)?;
+    let area = match raw.area {
+        Some(code) if is_unit_code(code.get_ref()) => Some(code.into_inner()),
+        Some(code) => {
+            return Err(src.error(
+                code.span(),
+                ProgramErrorKind::BadAreaCode {
+                    code: code.into_inner(),
+                },
+            ));
+        }
+        None => None,
+    };
     let actions = build_actions(&src, &raw.actions)?;
     let fields = build_fields(&src, raw.fields)?;
     let groups = build_groups(&src, raw.groups)?;
@@ -159,6 +173,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
         id: raw.id.into_inner(),
         name: raw.name.into(),
         record_kind: raw.record_kind.into_inner(),
+        area,
         note_label: raw.note_label.map_or_else(
             || Label {
                 zh: "备注".into(),
@@ -403,4 +418,9 @@ fn build_dispatch(
             level: raw.level,
         }),
     }
+}
+
+/// A jurisdiction code as the tree writes them: 6 digits (省/市/区县), 9 (镇街) or 12 (社区).
+fn is_unit_code(code: &str) -> bool {
+    matches!(code.len(), 6 | 9 | 12) && code.bytes().all(|b| b.is_ascii_digit())
 }

@@ -50,6 +50,8 @@ pub enum SheetError {
     SheetTooLarge { sheet: String, limit: SheetLimit },
     #[error("unit {code} is not in the loaded jurisdictions: check the importer's unit")]
     UnknownUnit { code: String },
+    #[error("unit {code} is outside the program's area {area}")]
+    OutsideArea { code: String, area: String },
     #[error("the workbook could not be written: {detail}")]
     Write {
         /// The writer's message; it names limits and sheet names, never cell values.
@@ -94,6 +96,9 @@ impl Describe for SheetError {
             ),
             Self::UnknownUnit { code } => {
                 format!("单位代码 {code} 不在已加载的行政区划中：请检查导入人所属单位")
+            }
+            Self::OutsideArea { code, area } => {
+                format!("单位 {code} 不在本流程的服务范围（{area}）内：请检查导入人所属单位")
             }
             Self::SheetTooLarge { sheet, limit } => format!(
                 "工作表「{sheet}」过大（{}）：每个工作表最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列、\

@@ -176,3 +176,37 @@ pub fn read_list(
     }))
     .unwrap_or(Err(SheetError::Damaged))
 }
+
+/// The unit a list is read or a template written within: the narrower of the caller's unit
+/// and the program's area (服务范围), so a Nansha program's template lists no Xiamen town and
+/// its import places nobody outside Nansha. A caller's unit outside the area is refused.
+pub(crate) fn scope<'a>(
+    program: &'a crate::program::Program,
+    jurisdictions: &crate::jurisdiction::Jurisdictions,
+    within: Option<&'a str>,
+) -> Result<Option<&'a str>, SheetError> {
+    if let Some(code) = within
+        && jurisdictions.get(code).is_none()
+    {
+        return Err(SheetError::UnknownUnit {
+            code: code.to_owned(),
+        });
+    }
+    let Some(area) = program.area() else {
+        return Ok(within);
+    };
+    if jurisdictions.get(area).is_none() {
+        return Err(SheetError::UnknownUnit {
+            code: area.to_owned(),
+        });
+    }
+    match within {
+        None => Ok(Some(area)),
+        Some(code) if jurisdictions.is_within(code, area) => Ok(Some(code)),
+        Some(code) if jurisdictions.is_within(area, code) => Ok(Some(area)),
+        Some(code) => Err(SheetError::OutsideArea {
+            code: code.to_owned(),
+            area: area.to_owned(),
+        }),
+    }
+}

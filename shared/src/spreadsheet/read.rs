@@ -40,13 +40,12 @@ pub(super) fn read_list(
     options: &ImportOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ParsedList, SheetError> {
-    if let Some(scope) = options.within
-        && options.jurisdictions.get(scope).is_none()
-    {
-        return Err(SheetError::UnknownUnit {
-            code: scope.to_owned(),
-        });
-    }
+    let scoped = ImportOptions {
+        program: options.program,
+        jurisdictions: options.jurisdictions,
+        within: super::scope(options.program, options.jurisdictions, options.within)?,
+    };
+    let options = &scoped;
     // calamine parses a whole .xls when it opens it, trusting its declared sizes: look first.
     if bytes.starts_with(OLE_MAGIC) {
         xls_scan::check(bytes).map_err(|refused| SheetError::SheetTooLarge {

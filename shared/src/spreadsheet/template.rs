@@ -124,13 +124,7 @@ pub(super) fn plan(
     jurisdictions: &Jurisdictions,
     within: Option<&str>,
 ) -> Result<Vec<TemplateColumn>, SheetError> {
-    if let Some(scope) = within
-        && jurisdictions.get(scope).is_none()
-    {
-        return Err(SheetError::UnknownUnit {
-            code: scope.to_owned(),
-        });
-    }
+    let within = super::scope(program, jurisdictions, within)?;
     let dispatch_units: Vec<&Unit> = match tree_level(program.dispatch().level) {
         Some(level) => jurisdictions
             .units_at(level)

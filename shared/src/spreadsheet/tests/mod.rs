@@ -49,6 +49,22 @@ pub(super) fn w2() -> Program {
     program(W2_PRESET)
 }
 
+/// W2 without its area (服务范围), for tests that read lists of invented districts.
+pub(super) fn w2_anywhere() -> Program {
+    let (_, text) = presets()
+        .into_iter()
+        .find(|(name, _)| *name == W2_PRESET)
+        .expect("preset");
+    let text: String = text
+        .lines()
+        .filter(|line| !line.starts_with("area = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let program = Program::from_toml_str(&text, W2_PRESET).expect("W2 without its area");
+    assert_eq!(program.area(), None);
+    program
+}
+
 pub(super) fn tree() -> Jurisdictions {
     let mut tree = Jurisdictions::from_toml_str(NANSHA, "440115-nansha.toml").expect("nansha");
     tree.merge(Jurisdictions::from_toml_str(SIMING, "350203-siming.toml").expect("siming"))

@@ -3,6 +3,7 @@
 use calamine::{SheetVisible, Xlsx};
 
 use super::*;
+use crate::i18n::{Describe, Lang};
 use crate::spreadsheet::template::plan;
 
 /// The template's first two rows (header and notes) followed by `rows`, as a person who filled
@@ -181,7 +182,7 @@ fn a_long_unit_list_goes_to_a_hidden_sheet() {
         ));
     }
     let tree = Jurisdictions::from_toml_str(&text, "test").expect("tree");
-    let bytes = template(&w2(), &tree, Some("440199")).expect("template");
+    let bytes = template(&w2_anywhere(), &tree, Some("440199")).expect("template");
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(&bytes[..])).expect("xlsx");
     let sheets = workbook.sheets_metadata().to_vec();
@@ -199,7 +200,7 @@ fn a_long_unit_list_goes_to_a_hidden_sheet() {
         &bytes,
         &[row(&["李明", "13800138000", "", "", "第7社区", "密接"])],
     );
-    let list = read_with(&filled, &w2(), &tree, Some("440199")).expect("reads");
+    let list = read_with(&filled, &w2_anywhere(), &tree, Some("440199")).expect("reads");
     assert_eq!(list.rows[0].unit, "440199001007");
 }
 
@@ -232,7 +233,7 @@ fn names_shared_by_two_units_carry_their_code_in_the_list() {
         name_en = "Lianxi"
     "#;
     let tree = Jurisdictions::from_toml_str(text, "test").expect("tree");
-    let columns = plan(&w2(), &tree, None).expect("plan");
+    let columns = plan(&w2_anywhere(), &tree, None).expect("plan");
     let list = columns
         .iter()
         .find_map(|c| c.list.clone().filter(|l| l.len() == 3))
@@ -242,10 +243,10 @@ fn names_shared_by_two_units_carry_their_code_in_the_list() {
         ["大井村（440199001201）", "大井村（440199002201）", "莲溪村"]
     );
     let filled = filled_in(
-        &template(&w2(), &tree, None).expect("template"),
+        &template(&w2_anywhere(), &tree, None).expect("template"),
         &[row(&["李明", "13800138000", "", "", &list[1], "密接"])],
     );
-    let read = read_with(&filled, &w2(), &tree, None).expect("reads");
+    let read = read_with(&filled, &w2_anywhere(), &tree, None).expect("reads");
     assert_eq!(read.rows[0].unit, "440199002201");
 }
 
@@ -257,4 +258,64 @@ fn a_template_for_an_unknown_unit_is_an_error() {
             code: "440199".to_owned()
         })
     );
+}
+
+#[test]
+fn a_programs_template_and_import_stay_within_its_area() {
+    // The deployment's files hold Xiamen's units beside Nansha's; W1 serves Nansha.
+    let tree = tree();
+    let w1 = w1();
+    assert_eq!(w1.area(), Some("440115"));
+    let columns = plan(&w1, &tree, None).expect("plan");
+    let towns = columns
+        .iter()
+        .find(|c| c.header == "*所属镇街")
+        .and_then(|c| c.list.clone())
+        .expect("the town drop-down");
+    assert!(towns.contains(&"南沙街道".to_owned()), "{towns:?}");
+    assert!(
+        !towns
+            .iter()
+            .any(|t| t.contains("鹭江") || t.contains("思明")),
+        "no Xiamen town in a Nansha template: {towns:?}"
+    );
+    let hint = &columns
+        .iter()
+        .find(|c| c.header == "*所属镇街")
+        .expect("column")
+        .note;
+    assert!(hint.contains("南沙"), "{hint}");
+
+    // A Xiamen street in a Nansha list is not placed there.
+    let list = read_with(
+        &w1_list(&[
+            row(&["C1", "李明", "13800138000", "", "密接", "南沙街道", ""]),
+            row(&["C1", "王芳", "13800138001", "", "密接", "鹭江街道", ""]),
+        ]),
+        &w1,
+        &tree,
+        None,
+    )
+    .expect("reads");
+    assert_eq!(list.rows.len(), 1);
+    assert_eq!(list.rows[0].unit, "440115001");
+    assert_eq!(list.failures.len(), 1);
+
+    // An importer's unit outside the area is refused with both codes; one inside narrows it.
+    let error = plan(&w1, &tree, Some("350203")).expect_err("outside the area");
+    assert_eq!(
+        error,
+        SheetError::OutsideArea {
+            code: "350203".into(),
+            area: "440115".into()
+        }
+    );
+    assert!(error.describe(Lang::Zh).contains("服务范围"));
+    let narrowed = plan(&w1, &tree, Some("440115001")).expect("inside the area");
+    let towns = narrowed
+        .iter()
+        .find(|c| c.header == "*所属镇街")
+        .and_then(|c| c.list.clone())
+        .expect("the town drop-down");
+    assert_eq!(towns, ["南沙街道"]);
 }
