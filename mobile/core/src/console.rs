@@ -155,14 +155,29 @@ impl AppCore {
         let search = people::blank(&filter.search);
         // The filters on the derived rows first: the same tests `people::list` makes, which it
         // repeats on the few rows decoded.
-        let chosen: Vec<RecordSummary> = self
-            .held_rows(
-                program.id(),
-                people::blank(&filter.batch),
-                filter.scope_prefix(&viewer),
-            )?
+        // The derived rows keep the task status only: a program with declared statuses is
+        // filtered on each record's folded status (`people::list`'s test), before paging.
+        let declared = !program.transitions().is_empty();
+        let replica = self.replica()?;
+        let mut held = Vec::new();
+        for row in self.held_rows(
+            program.id(),
+            people::blank(&filter.batch),
+            filter.scope_prefix(&viewer),
+        )? {
+            let keep = match status {
+                None => true,
+                Some(s) if declared => self
+                    .fold_person(replica, &row)?
+                    .is_some_and(|c| people::has_status(&c.state, s)),
+                Some(s) => row.status.code() == s,
+            };
+            if keep {
+                held.push(row);
+            }
+        }
+        let chosen: Vec<RecordSummary> = held
             .into_iter()
-            .filter(|row| status.is_none_or(|s| row.status.code() == s))
             .filter(|row| {
                 outcome.is_none_or(|o| {
                     row.status == TaskStatus::Answered
@@ -183,7 +198,6 @@ impl AppCore {
         } else {
             (0, total)
         };
-        let replica = self.replica()?;
         let mut candidates = Vec::new();
         for row in chosen.iter().skip(offset).take(shown) {
             if let Some(candidate) = self.fold_person(replica, row)? {
@@ -262,15 +276,6 @@ impl AppCore {
         ))
     }
 
-    /// User display names this device knows: its own user's.
-    fn known_names(&self) -> Result<BTreeMap<String, String>, AppError> {
-        let account = self.account()?;
-        Ok(BTreeMap::from([(
-            account.user_id.clone(),
-            account.display_name.clone(),
-        )]))
-    }
-
     /// `console_person`: one person in full where the role allows, and their events.
     pub fn console_person(&self, id: &str, shown_lang: Lang) -> Result<Detail, AppError> {
         let lang = self.lang();
@@ -293,7 +298,7 @@ impl AppCore {
             .map_err(|e| AppError::replica(lang, e))?
             .ok_or_else(|| AppError::not_found(lang))?;
         let (events, _) = content.events();
-        let items = person_events(program, &events, &self.known_names()?, None);
+        let items = person_events(program, &events, &self.known_names(), None);
         Ok(people::detail(
             &viewer,
             program,
@@ -473,7 +478,7 @@ impl AppCore {
             .into_iter()
             .find(|(tally, _)| tally.id == task_id)
             .ok_or_else(|| AppError::not_found(lang))?;
-        let names = self.known_names()?;
+        let names = self.known_names();
         let replica = self.replica()?;
         let mut items = Vec::new();
         for member in &members {

@@ -249,3 +249,44 @@ fn a_preset_the_server_defines_too_is_the_servers_on_the_device() {
     sync(&mut app);
     assert_eq!(name(&app), ["密接去向核查（新版）"], "the server's, once");
 }
+
+/// The offline console filters the program's persons by its declared statuses, with the right
+/// counts (the derived rows keep only the task status, so the records are folded first).
+#[test]
+fn the_offline_console_filters_by_the_programs_own_statuses() {
+    use outpost_shared::console::people::Filter;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = server_with_the_program(dir.path());
+    let mut app = enrol(&server, &dir.path().join("app"));
+    sync(&mut app);
+    server.halt();
+    let (_, guangdong) = persons(&app)
+        .into_iter()
+        .find(|(origin, _)| origin == "guangdong")
+        .unwrap();
+    app.step(&StepInput {
+        record_id: guangdong.record_id.clone(),
+        action: "start_home_isolation".into(),
+        outcome: Vec::new(),
+        inputs: [("seal_intact".to_owned(), "true".to_owned())].into(),
+        note: None,
+    })
+    .unwrap();
+    let results = |status: &str| {
+        app.console_results(&Filter {
+            program: PROGRAM.into(),
+            status: Some(status.into()),
+            ..Filter::default()
+        })
+        .unwrap()
+    };
+    let isolated = results("home_isolation");
+    assert_eq!((isolated.total, isolated.rows.len()), (1, 1));
+    assert_eq!(isolated.rows[0].id, guangdong.record_id);
+    assert_eq!(isolated.rows[0].status_label.zh, "居家隔离中");
+    let pending = results("unclaimed");
+    assert_eq!((pending.total, pending.rows.len()), (1, 1));
+    assert_eq!(pending.rows[0].status_label.zh, "待处置");
+    assert_eq!(results("claimed").total, 0);
+    assert_eq!(results("released").total, 0);
+}

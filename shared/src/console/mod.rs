@@ -122,7 +122,7 @@ pub fn status_text(program: &Program, status: TaskStatus) -> Text {
 }
 
 /// The workflow status code a task status corresponds to.
-fn core_code(status: TaskStatus) -> &'static str {
+pub(crate) fn core_code(status: TaskStatus) -> &'static str {
     match status {
         TaskStatus::Unclaimed => core_status::PENDING,
         TaskStatus::Claimed => core_status::CLAIMED,
@@ -162,11 +162,14 @@ pub fn shanghai_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A status as the console's filters offer it.
+/// A status as the console's filters offer it: the three task statuses, then the program's
+/// declared ones.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusInfo {
-    pub code: &'static str,
+    pub code: String,
     pub label: Text,
+    /// grey, blue, green, yellow, orange, red.
+    pub colour: &'static str,
 }
 
 /// A program as the console's filters and forms need it.
@@ -191,9 +194,33 @@ impl ProgramInfo {
             ]
             .into_iter()
             .map(|s| StatusInfo {
-                code: s.code(),
+                code: s.code().to_owned(),
                 label: status_text(program, s),
+                colour: program
+                    .status(core_code(s))
+                    .map_or("grey", |def| def.colour.code()),
             })
+            .chain(
+                program
+                    .statuses()
+                    .iter()
+                    .filter(|def| {
+                        ![
+                            core_status::PENDING,
+                            core_status::CLAIMED,
+                            core_status::ANSWERED,
+                        ]
+                        .contains(&def.code.as_str())
+                    })
+                    // Statuses a core action reaches but nothing records yet (W2's
+                    // 已发放物资…) would filter to nothing: only what a step reaches is offered.
+                    .filter(|def| program.transitions().iter().any(|t| t.to == def.code))
+                    .map(|def| StatusInfo {
+                        code: def.code.clone(),
+                        label: Text::of(&def.label),
+                        colour: def.colour.code(),
+                    }),
+            )
             .collect(),
         }
     }

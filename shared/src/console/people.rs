@@ -239,6 +239,16 @@ pub fn outcome_path(program: &Program, codes: &[String]) -> Vec<Text> {
         .collect()
 }
 
+/// Whether a person is in the status a filter names: a task status's code (unclaimed, claimed,
+/// answered) names its core status, any other code a program's declared status; either is
+/// compared with the record's workflow status.
+pub fn has_status(state: &RecordState, code: &str) -> bool {
+    match TaskStatus::from_code(code) {
+        Some(task) => state.status_code == super::core_code(task),
+        None => state.status_code == code,
+    }
+}
+
 /// The columns a list shows: the program's fields except the batch (shown on its own).
 pub fn columns(program: &Program) -> Vec<(String, Text)> {
     program
@@ -261,11 +271,14 @@ pub fn list<E>(
     mut fields_of: impl FnMut(&RecordId) -> Result<Option<BTreeMap<String, FieldValue>>, E>,
 ) -> Result<Page, E> {
     let lang = filter.lang();
-    let status = blank(&filter.status);
+    // A task status's code (unclaimed, claimed, answered) names its core status; any other code
+    // is a program's declared status. Either is compared with the record's status.
+    let status = blank(&filter.status)
+        .map(|code| TaskStatus::from_code(code).map_or(code, |task| super::core_code(task)));
     let outcome = blank(&filter.outcome);
     let mut chosen: Vec<Candidate> = candidates
         .into_iter()
-        .filter(|c| status.is_none_or(|s| c.state.status.code() == s))
+        .filter(|c| status.is_none_or(|s| has_status(&c.state, s)))
         .filter(|c| {
             outcome.is_none_or(|o| {
                 c.state.status == TaskStatus::Answered

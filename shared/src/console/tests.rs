@@ -415,3 +415,82 @@ fn a_declared_step_reads_in_the_flow_by_its_label_and_the_status_it_reached() {
         "集中隔离中"
     );
 }
+
+#[test]
+fn a_programs_declared_statuses_are_offered_and_filter_the_results() {
+    let program = Program::from_toml_str(
+        include_str!("../../tests/programs/isolation-follow-up.toml"),
+        "isolation-follow-up.toml",
+    )
+    .unwrap();
+    let info = ProgramInfo::of(&program);
+    let codes: Vec<&str> = info.statuses.iter().map(|s| s.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "unclaimed",
+            "claimed",
+            "answered",
+            "home_isolation",
+            "central_isolation",
+            "released"
+        ]
+    );
+    assert_eq!(info.statuses[0].label.zh, "待处置");
+    assert_eq!(info.statuses[3].colour, "blue");
+    // W2 declares 已发放物资 and 已上车, which no step records: not offered as filters.
+    let w2 = Program::from_toml_str(
+        include_str!("../../../assets/programs/w2-community-verification.toml"),
+        "w2.toml",
+    )
+    .unwrap();
+    assert_eq!(ProgramInfo::of(&w2).statuses.len(), 3);
+
+    let tree = tree();
+    let mut district = Worker::new("district", "d-pc");
+    let mut worker = Worker::new("worker-1", "phone-1");
+    let mut candidates = Vec::new();
+    let mut fields = BTreeMap::new();
+    for n in 0..3 {
+        let mut record =
+            district.person(&format!("p-{n}"), "440115001001", "李明", "13490879088", "");
+        if n > 0 {
+            worker.act(
+                &mut record,
+                2_000,
+                Action::Transitioned {
+                    action: "start_home_isolation".into(),
+                    from: "pending".into(),
+                    to: "home_isolation".into(),
+                    outcome: Vec::new(),
+                    inputs: BTreeMap::from([("seal_intact".into(), "true".into())]),
+                    note: None,
+                },
+            );
+        }
+        let state = record.state();
+        fields.insert(record.id().clone(), record.fields());
+        candidates.push(Candidate {
+            id: record.id().clone(),
+            task: TaskKey::of(program.id(), &state).unwrap(),
+            state,
+        });
+    }
+    let filtered = |status: &str| {
+        let filter = Filter {
+            program: program.id().into(),
+            status: Some(status.into()),
+            ..Filter::default()
+        };
+        people::list(&program, &tree, candidates.clone(), &filter, false, |id| {
+            Ok::<_, ()>(Some(fields[id].clone()))
+        })
+        .unwrap()
+    };
+    let isolated = filtered("home_isolation");
+    assert_eq!(isolated.total, 2);
+    assert_eq!(isolated.rows[0].status_label.zh, "居家隔离中");
+    // 待处置 is the one nobody has stepped; a stepped person is not 已认领 in this program.
+    assert_eq!(filtered("unclaimed").total, 1);
+    assert_eq!(filtered("claimed").total, 0);
+}
