@@ -240,6 +240,8 @@ async fn sync(
         items = response.items.len(),
         cursor = response.cursor.0,
         programs_sent = response.programs.is_some(),
+        // How many, never who: the names are staff names, still not for the log.
+        names_sent = response.names.as_ref().map(|n| n.names.len()),
         "sync"
     );
     Ok(Json(response).into_response())

@@ -109,7 +109,10 @@ pub async fn import_list(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let outcome = blocking(move || {
-        let creator = query.creator.as_deref().unwrap_or("admin");
+        let creator = query
+            .creator
+            .as_deref()
+            .unwrap_or(crate::service::ADMINISTRATOR_ID);
         import::import_list(
             &app,
             ImportRequest {

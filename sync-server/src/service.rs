@@ -9,7 +9,8 @@ use outpost_shared::record::RecordId;
 use outpost_shared::sync::admission::{self, Pusher, Refusal, Rules, Stored};
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::message::{
-    ErrorBody, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse, UnreadableReport,
+    ErrorBody, MAX_USER_NAME_CHARS, PROTOCOL_VERSION, PageLimits, SyncRequest, SyncResponse,
+    UnreadableReport, UserNames, meets,
 };
 use outpost_shared::sync::{Cursor, Scope};
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,38 @@ fn device_of(
     Ok(Ok((device, user)))
 }
 
+/// The district administrator signed in with the admin token (the console's administrator,
+/// the default creator of imports): not a row of the users table, but an author devices meet.
+pub const ADMINISTRATOR_ID: &str = "admin";
+pub const ADMINISTRATOR_NAME: &str = "区卫健局管理员";
+
+/// The display names of the users `user`'s devices meet (`names::meets`), with the
+/// administrator's; `None` when the device holds this set already (`held`), or when the set is
+/// past what a device takes, which is logged with the reason (ids and counts, never a name).
+fn names_for(
+    tx: &mut dyn StoreTx,
+    user: &User,
+    held: Option<&str>,
+) -> Result<Option<UserNames>, LedgerError> {
+    let mut names: BTreeMap<String, String> = tx
+        .users()?
+        .into_iter()
+        .filter(|u| !u.display_name.is_empty() && meets(&user.unit, &u.unit, &u.role))
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    names
+        .entry(ADMINISTRATOR_ID.to_owned())
+        .or_insert_with(|| ADMINISTRATOR_NAME.to_owned());
+    match UserNames::new(names) {
+        Ok(set) if held == Some(set.version.as_str()) => Ok(None),
+        Ok(set) => Ok(Some(set)),
+        Err(error) => {
+            tracing::warn!(user = %user.id, %error, "user names not sent to the device");
+            Ok(None)
+        }
+    }
+}
+
 fn scope_of(tx: &mut dyn StoreTx, user: &User) -> Result<Scope, LedgerError> {
     Ok(Scope {
         units: vec![user.unit.clone()],
@@ -194,6 +227,11 @@ pub fn sync(
                 ledger::push_admitted(tx, peer, request.cursor, now_ms, &request.push, &refused)?;
             let page = ledger::pull_page(tx, peer, request.cursor, &request.resend_whole, limits)?;
             tx.note_sync(&device.id, now_ms, page.cursor, request.outbox)?;
+            let names = if page.more {
+                None
+            } else {
+                names_for(tx, &user, request.names_version.as_deref())?
+            };
             Ok(Ok((
                 Synced {
                     device: device.id,
@@ -209,6 +247,7 @@ pub fn sync(
                         deadlines: Default::default(),
                         jurisdictions: None,
                         programs: None,
+                        names,
                         deferred: page.deferred,
                     },
                 },
@@ -356,6 +395,15 @@ pub fn create_user(
             format!("角色“{}”不存在，可用角色：{}", new.role, known.join("、")),
         ));
     }
+    let display_name = new.display_name.trim().to_owned();
+    if display_name.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(ApiError::new(
+            400,
+            "bad_display_name",
+            format!("a display name has at most {MAX_USER_NAME_CHARS} characters"),
+            format!("姓名最多 {MAX_USER_NAME_CHARS} 个字符"),
+        ));
+    }
     if !unit_exists(&new.unit) {
         return Err(ApiError::new(
             400,
@@ -369,7 +417,7 @@ pub fn create_user(
     }
     let user = User {
         id: new.id,
-        display_name: new.display_name.trim().to_owned(),
+        display_name,
         role: new.role,
         unit: new.unit,
         created_at_ms: now_ms,

@@ -1,6 +1,7 @@
 //! The device file (`device.json` in the app's data folder): who this device is enrolled as, and
-//! the wrapped keys. Readable while locked — it holds the worker's own account, never the
-//! citizens' data, which lives only in the encrypted replica beside it.
+//! the wrapped keys. Readable while locked — it holds the worker's own account and the names of
+//! the staff the device meets, never the citizens' data, which lives only in the encrypted
+//! replica beside it.
 
 use std::fs;
 use std::io::Write;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::JurisdictionOverlay;
 use outpost_shared::program::DeadlineSettings;
-use outpost_shared::sync::message::ProgramSet;
+use outpost_shared::sync::message::{ProgramSet, UserNames};
 use serde::{Deserialize, Serialize};
 
 use crate::vault::{Sealed, WrappedKey};
@@ -58,6 +59,11 @@ pub struct DeviceFile {
     /// offline after a restart and tells the server which set it holds. Not personal data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub programs: Option<ProgramSet>,
+    /// The display names of the users this device meets (its unit's staff, those above it, the
+    /// administrators) as the server last sent them, with their version: views name who did
+    /// what. Staff names, not the personal data of the persons followed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<UserNames>,
 }
 
 impl DeviceFile {

@@ -13,8 +13,9 @@
 //!   boarding roll call and the hotel's arrival check.
 //! - [`syncing`] runs the sync protocol on its own connection so that screens never wait for
 //!   the network, and keeps the status the sync bar shows; what a sync brings besides records
-//!   (the server's program files, deadline settings and jurisdiction changes) is kept in the
-//!   device file and applied by `apply_server_settings`.
+//!   (the server's program files, deadline settings, jurisdiction changes and the names of the
+//!   users the device meets) is kept in the device file and applied by `apply_server_settings`;
+//!   views name users by `AppCore::display_name`.
 //!
 //! Everything here works with the server unreachable except `enrol` and sync itself.
 
@@ -22,6 +23,7 @@ pub mod actions;
 pub mod console;
 pub mod device;
 pub mod error;
+mod names;
 mod server_settings;
 pub mod syncing;
 pub mod transfer_chain;
@@ -389,6 +391,7 @@ impl AppCore {
             deadlines: BTreeMap::new(),
             jurisdictions: JurisdictionOverlay::default(),
             programs: None,
+            names: None,
         };
         device
             .save(&self.dir)
@@ -482,6 +485,7 @@ impl AppCore {
             monitor: self.sync.clone(),
             clock: self.clock.clone(),
             programs_version: device.programs.as_ref().map(|set| set.version.clone()),
+            names_version: device.names.as_ref().map(|set| set.version.clone()),
         })
     }
 

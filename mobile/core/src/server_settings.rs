@@ -1,8 +1,9 @@
 //! What a sync brings besides records (`SyncReport::programs`, `::deadlines`,
-//! `::jurisdictions`): the server's program files, and the deadline settings and jurisdiction
-//! changes an administrator made in the console, kept in the device file and applied over the
-//! programs and the tree compiled into the app, so that a program added on the server, offline
-//! countdowns, reminders, unit pickers and names follow the server.
+//! `::jurisdictions`, `::names`): the server's program files, and the deadline settings and
+//! jurisdiction changes an administrator made in the console, kept in the device file and
+//! applied over the programs and the tree compiled into the app, so that a program added on the
+//! server, offline countdowns, reminders, unit pickers and names follow the server; and the
+//! display names of the users the device meets (`crate::names`).
 //!
 //! The programs in force are built in layers: the shipped presets; the server's program set over
 //! them, by id (a preset the server also defines is the server's); the deadline settings over
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use outpost_shared::jurisdiction::{JurisdictionOverlay, Jurisdictions};
 use outpost_shared::program::{DeadlineSettings, Program};
 use outpost_shared::sync::client::SyncReport;
-use outpost_shared::sync::message::ProgramSet;
+use outpost_shared::sync::message::{ProgramSet, UserNames};
 
 use crate::{AppCore, AppError};
 
@@ -172,13 +173,43 @@ impl AppCore {
         Ok(true)
     }
 
-    /// Everything a sync brought besides records: the program files, the deadline settings
-    /// and the jurisdiction changes in force on the server. The programs first, so that the
-    /// deadline settings apply to the server's.
+    /// Takes the user names a sync brought (`SyncReport::names`): when they are not the set
+    /// held, keeps them in the device file, so that views say who did what by name
+    /// (`AppCore::display_name`), offline and after a restart too. A set past the bounds a
+    /// device takes is not taken: the names held stay, and the log says why (ids and counts,
+    /// never a name). Nothing from a server that does not send them. Returns whether anything
+    /// changed.
+    pub fn apply_names(&mut self, names: Option<&UserNames>) -> Result<bool, AppError> {
+        let lang = self.lang;
+        let (Some(device), Some(names)) = (self.device.as_mut(), names) else {
+            return Ok(false);
+        };
+        if device.names.as_ref().is_some_and(|held| held == names) {
+            return Ok(false);
+        }
+        if let Err(error) = names.check() {
+            tracing::warn!(%error, "the server's user names cannot be used; the names held kept");
+            return Ok(false);
+        }
+        device.names = Some(names.clone());
+        device
+            .save(&self.dir)
+            .map_err(|e| AppError::internal(lang, e))?;
+        tracing::info!(
+            users = names.names.len(),
+            "user names from the server applied"
+        );
+        Ok(true)
+    }
+
+    /// Everything a sync brought besides records: the program files, the deadline settings,
+    /// the jurisdiction changes in force on the server and the user names. The programs first,
+    /// so that the deadline settings apply to the server's.
     pub fn apply_server_settings(&mut self, report: &SyncReport) -> Result<bool, AppError> {
         let programs = self.apply_programs(report.programs.as_ref())?;
         let deadlines = self.apply_deadlines(&report.deadlines)?;
         let jurisdictions = self.apply_jurisdictions(report.jurisdictions.as_ref())?;
-        Ok(programs || deadlines || jurisdictions)
+        let names = self.apply_names(report.names.as_ref())?;
+        Ok(programs || deadlines || jurisdictions || names)
     }
 }

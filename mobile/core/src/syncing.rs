@@ -89,6 +89,9 @@ pub struct SyncJob {
     /// The version of the program set in the device file, so the server sends its set only
     /// when it is another.
     pub(crate) programs_version: Option<String>,
+    /// The version of the user names in the device file, so the server sends them only when
+    /// they changed.
+    pub(crate) names_version: Option<String>,
 }
 
 /// Why a sync did not finish, for the sync bar.
@@ -174,6 +177,7 @@ impl SyncJob {
             &mut transport,
             SyncOptions {
                 programs_version: self.programs_version.clone(),
+                names_version: self.names_version.clone(),
                 ..SyncOptions::default()
             },
             move || i64::try_from(clock.now_ms()).unwrap_or(i64::MAX),

@@ -257,6 +257,7 @@ fn page(items: Vec<PullItem>, cursor: u64) -> SyncResponse {
         deadlines: Default::default(),
         jurisdictions: None,
         programs: None,
+        names: None,
         deferred: Vec::new(),
     }
 }

@@ -18,7 +18,7 @@ use thiserror::Error;
 
 use super::message::{
     Cursor, ErrorBody, MAX_UNREADABLE_REPORTS, PROTOCOL_VERSION, PageLimits, ProgramSet, PullItem,
-    RejectReason, Rejected, SyncRequest, SyncResponse,
+    RejectReason, Rejected, SyncRequest, SyncResponse, UserNames,
 };
 use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
@@ -82,6 +82,10 @@ pub struct SyncReport {
     /// The server's program files, when they are not the set the device said it holds
     /// (`SyncOptions::programs_version`); not checked here — `ProgramSet::parse` does that.
     pub programs: Option<ProgramSet>,
+    /// The display names of the users the device meets, when they are not the set the device
+    /// said it holds (`SyncOptions::names_version`); not checked here — `UserNames::check`
+    /// does that.
+    pub names: Option<UserNames>,
 }
 
 /// Options of a sync run.
@@ -94,6 +98,9 @@ pub struct SyncOptions {
     /// The version of the program set the device holds (`ProgramSet::version`), `None` before
     /// it has one: the server sends its set only when it differs.
     pub programs_version: Option<String>,
+    /// The version of the user names the device holds (`UserNames::version`), `None` before it
+    /// has them: the server sends them only when they changed.
+    pub names_version: Option<String>,
 }
 
 impl Default for SyncOptions {
@@ -103,6 +110,7 @@ impl Default for SyncOptions {
             limits: None,
             max_rounds: 10_000,
             programs_version: None,
+            names_version: None,
         }
     }
 }
@@ -118,6 +126,7 @@ pub fn sync(
     let mut resend: BTreeSet<RecordId> = BTreeSet::new();
     let mut restarted = false;
     let mut programs_version = options.programs_version;
+    let mut names_version = options.names_version;
     loop {
         if report.rounds >= options.max_rounds {
             return Err(SyncError::TooManyRounds(report.rounds));
@@ -131,6 +140,7 @@ pub fn sync(
         request.outbox = outbox.status;
         request.unreadable = replica.unreported(MAX_UNREADABLE_REPORTS)?;
         request.programs_version = programs_version.clone();
+        request.names_version = names_version.clone();
         let mut response = match transport.exchange(&request) {
             // The server's ledger is behind this device (restored from a backup, or a new
             // server): start the pull again from the beginning; what the device holds stays.
@@ -166,6 +176,10 @@ pub fn sync(
         if let Some(set) = response.programs.take() {
             programs_version = Some(set.version.clone());
             report.programs = Some(set);
+        }
+        if let Some(names) = response.names.take() {
+            names_version = Some(names.version.clone());
+            report.names = Some(names);
         }
         resend.extend(round.waiting);
         resend.extend(response.deferred.iter().cloned());

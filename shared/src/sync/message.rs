@@ -15,8 +15,13 @@ use crate::jurisdiction::JurisdictionOverlay;
 use crate::program::DeadlineSettings;
 use crate::record::RecordId;
 
+mod names;
 mod programs;
 
+pub use names::{
+    ADMIN_ROLE, MAX_USER_ID_BYTES, MAX_USER_NAME_CHARS, MAX_USER_NAMES, NAMES_VERSION_CHARS,
+    SYSTEM_USER, UserNames, UserNamesError, meets,
+};
 pub use programs::{
     MAX_PROGRAM_FILE_BYTES, MAX_PROGRAM_FILES, MAX_PROGRAM_NAME_BYTES, PROGRAMS_VERSION_CHARS,
     ProgramFile, ProgramSet, ProgramSetError,
@@ -122,6 +127,11 @@ pub struct SyncRequest {
     /// set on every last page, which it ignores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub programs_version: Option<String>,
+    /// The version of the user names this device holds (`UserNames::version`), so that the
+    /// server sends them only when they changed; sent, like `programs_version`, only once the
+    /// device holds a set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names_version: Option<String>,
 }
 
 impl SyncRequest {
@@ -135,6 +145,7 @@ impl SyncRequest {
             outbox: OutboxStatus::default(),
             unreadable: Vec::new(),
             programs_version: None,
+            names_version: None,
         }
     }
 
@@ -205,6 +216,15 @@ impl SyncRequest {
                 "bad_programs_version",
                 format!("a programs version has at most {PROGRAMS_VERSION_CHARS} characters"),
                 format!("项目定义集版本最多 {PROGRAMS_VERSION_CHARS} 个字符"),
+            ));
+        }
+        if let Some(version) = &self.names_version
+            && version.len() > NAMES_VERSION_CHARS
+        {
+            return Err(ErrorBody::new(
+                "bad_names_version",
+                format!("a user names version has at most {NAMES_VERSION_CHARS} characters"),
+                format!("用户姓名表版本最多 {NAMES_VERSION_CHARS} 个字符"),
             ));
         }
         Ok(())
@@ -324,6 +344,13 @@ pub struct SyncResponse {
     /// the rest of the response as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub programs: Option<ProgramSet>,
+    /// On the last page, when the request's `names_version` is not the one of this device's
+    /// set: the display names of the users the device meets (`names::meets`), so that it says
+    /// who did what by name. Absent when unchanged, and from older servers: the device keeps
+    /// what it has. A set past the bounds a device takes reads as refused
+    /// (`UserNames::check`) and leaves the rest of the response as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<UserNames>,
     /// Records asked for in `resend_whole` that did not fit in this page's budget: the device
     /// asks for them again in its next round. (Absent from older servers.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

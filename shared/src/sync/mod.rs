@@ -13,8 +13,8 @@
 //!
 //! The pieces:
 //! - [`message`]: the wire messages and their limits, versioned by [`PROTOCOL_VERSION`] —
-//!   among them the server's program files ([`message::ProgramSet`]), which reach devices
-//!   with sync;
+//!   among them the server's program files ([`message::ProgramSet`]) and the display names of
+//!   the users a device meets ([`message::UserNames`]), which reach devices with sync;
 //! - [`scope`]: which records a device may hold — enforced in one place, [`ledger::pull_page`]
 //!   and [`ledger::push`];
 //! - [`admission`]: what the server checks before it accepts a record's changes — that they
@@ -40,6 +40,8 @@ pub use message::{
 };
 pub use scope::Scope;
 
+#[cfg(test)]
+mod names_tests;
 #[cfg(test)]
 mod program_set_tests;
 #[cfg(test)]

@@ -33,6 +33,7 @@ fn last_page(programs: ProgramSet) -> SyncResponse {
         deadlines: Default::default(),
         jurisdictions: None,
         programs: Some(programs),
+        names: None,
         deferred: Vec::new(),
     }
 }

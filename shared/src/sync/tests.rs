@@ -13,11 +13,13 @@ use crate::test_support::Worker;
 const TOWN_A: &str = "440115001";
 const TOWN_B: &str = "440115002";
 
-/// The server: a ledger and the scope of each device, and the program files it sends.
+/// The server: a ledger and the scope of each device, and the program files and user names it
+/// sends.
 #[derive(Default)]
 struct Server {
     ledger: MemoryLedger,
     programs: Option<ProgramSet>,
+    names: Option<UserNames>,
 }
 
 impl Server {
@@ -55,6 +57,11 @@ impl Server {
             .as_ref()
             .filter(|set| !page.more && request.programs_version.as_ref() != Some(&set.version))
             .cloned();
+        let names = self
+            .names
+            .as_ref()
+            .filter(|set| !page.more && request.names_version.as_ref() != Some(&set.version))
+            .cloned();
         Ok(SyncResponse {
             protocol: PROTOCOL_VERSION,
             push,
@@ -65,6 +72,7 @@ impl Server {
             deadlines: Default::default(),
             jurisdictions: None,
             programs,
+            names,
             deferred: page.deferred,
         })
     }
@@ -463,4 +471,51 @@ fn the_program_set_travels_until_the_device_says_it_holds_it() {
     };
     let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, stale, vec![]).unwrap();
     assert_eq!(report.programs, Some(set));
+}
+
+#[test]
+fn user_names_travel_once_per_run_until_the_device_says_it_holds_them() {
+    let names = UserNames::new(
+        [("ua", "张三"), ("district-admin", "区卫健局")]
+            .into_iter()
+            .map(|(id, name)| (id.to_owned(), name.to_owned()))
+            .collect(),
+    )
+    .unwrap();
+    let mut server = Server {
+        names: Some(names.clone()),
+        ..Server::default()
+    };
+    let scope = Scope::of_units([TOWN_A]);
+    let mut a = Replica::open_in_memory().unwrap();
+    let mut wa = Worker::new("ua", "dev-a");
+    for n in 0..5 {
+        create(&mut a, &mut wa, &format!("p{n}"), TOWN_A);
+    }
+    run_sync(&mut server, &mut a, "dev-a", &scope);
+    // Pulling in small pages: the names come once, with the last page.
+    let mut b = Replica::open_in_memory().unwrap();
+    let small_pages = SyncOptions {
+        limits: Some(PageLimits {
+            max_changes: 1,
+            max_bytes: 1024,
+        }),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, small_pages, vec![]).unwrap();
+    assert!(report.rounds > 1, "{report:?}");
+    assert_eq!(report.names.as_ref(), Some(&names));
+    // Holding them: nothing; holding others (a user renamed since): the server's again.
+    let holding = SyncOptions {
+        names_version: Some(names.version.clone()),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, holding, vec![]).unwrap();
+    assert_eq!(report.names, None);
+    let stale = SyncOptions {
+        names_version: Some("0".repeat(64)),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, stale, vec![]).unwrap();
+    assert_eq!(report.names, Some(names));
 }

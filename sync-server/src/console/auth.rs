@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use super::Console;
 use crate::guard::throttle::Kind;
 use crate::guard::{Refusal, Source};
-use crate::service::ApiError;
+use crate::service::{ADMINISTRATOR_ID, ADMINISTRATOR_NAME, ApiError};
 use crate::store::sessions::ConsoleSession;
 use crate::store::{Redeemed, Store, User};
 use crate::{AnyStore, App};
@@ -46,8 +46,8 @@ pub struct Caller(pub Viewer);
 /// The district administrator, signed in with the admin token: sees the whole tree.
 fn administrator() -> Viewer {
     Viewer {
-        user_id: "admin".into(),
-        display_name: "区卫健局管理员".into(),
+        user_id: ADMINISTRATOR_ID.into(),
+        display_name: ADMINISTRATOR_NAME.into(),
         role: "admin".into(),
         unit: String::new(),
         administrator: true,

@@ -38,8 +38,8 @@ pub use notices::{AlertNotice, AlertOutbox};
 
 /// The device name the engine's own changes (alert records) carry.
 pub const ENGINE_DEVICE: &str = "server-engine";
-/// The user the engine's events are attributed to.
-pub const ENGINE_USER: &str = "system";
+/// The user the engine's events are attributed to (which the apps name 系统 / System).
+pub const ENGINE_USER: &str = outpost_shared::sync::message::SYSTEM_USER;
 
 // How much one pass does at most, so that a pass (one transaction, holding the ledger lock on
 // PostgreSQL) stays short next to devices' syncs; a backlog takes several passes.

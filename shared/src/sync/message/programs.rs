@@ -207,8 +207,9 @@ impl<'de> Deserialize<'de> for ProgramSet {
     }
 }
 
-/// A string of at most `MAX` bytes, or the length of a longer one, which is not kept.
-struct Limited<const MAX: usize>(Result<String, usize>);
+/// A string of at most `MAX` bytes, or the length of a longer one, which is not kept (also
+/// read by `names`).
+pub(super) struct Limited<const MAX: usize>(pub(super) Result<String, usize>);
 
 impl<'de, const MAX: usize> Deserialize<'de> for Limited<MAX> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -124,8 +124,9 @@ export function adminView(root: HTMLElement, ctx: ConsoleCtx): void {
     showDevices(d);
   };
 
-  const id = h("input", { type: "text", testid: "admin-new-id", required: true, pattern: "[A-Za-z0-9._-]+" });
-  const name = h("input", { type: "text", testid: "admin-new-name", required: true });
+  // As long as the server takes them (a user id 1–64 characters, a name at most 64).
+  const id = h("input", { type: "text", testid: "admin-new-id", required: true, pattern: "[A-Za-z0-9._-]+", maxlength: "64" });
+  const name = h("input", { type: "text", testid: "admin-new-name", required: true, maxlength: "64" });
   const role = select(
     { testid: "admin-new-role" },
     ctx.me.roles.map((r) => ({ value: r.code, label: tx(r.name) })),
