@@ -230,11 +230,16 @@ impl InProcessServer {
         response.json().unwrap()
     }
 
-    /// Creates a user and returns what their enrolment QR code holds.
+    /// Creates a user named by their id and returns what their enrolment QR code holds.
     pub fn enrolment(&self, user: &str, role: &str, unit: &str) -> String {
+        self.enrolment_named(user, user, role, unit)
+    }
+
+    /// Creates a user with a display name and returns what their enrolment QR code holds.
+    pub fn enrolment_named(&self, user: &str, name: &str, role: &str, unit: &str) -> String {
         self.admin(
             "/admin/users",
-            serde_json::json!({"id": user, "display_name": user, "role": role, "unit": unit}),
+            serde_json::json!({"id": user, "display_name": name, "role": role, "unit": unit}),
         );
         let code = self.admin(
             &format!("/admin/users/{user}/enrolment-codes"),

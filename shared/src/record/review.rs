@@ -95,12 +95,28 @@ fn path(codes: &[String]) -> String {
 }
 
 impl Describe for ReviewReason {
+    /// Users by id and units by code; [`ReviewReason::describe_named`] names them.
     fn describe(&self, lang: Lang) -> String {
+        self.describe_named(lang, &str::to_owned, &str::to_owned)
+    }
+}
+
+impl ReviewReason {
+    /// The reason in `lang`, each user as `user` names them (张三 rather than
+    /// `nansha-worker-1`) and each unit as `unit` does (珠江街道 rather than `440115002`).
+    pub fn describe_named(
+        &self,
+        lang: Lang,
+        user: &dyn Fn(&str) -> String,
+        unit: &dyn Fn(&str) -> String,
+    ) -> String {
         match (self, lang) {
             (ReviewReason::ConcurrentClaims { kept, also }, Lang::Zh) => {
+                let (kept, also) = (user(kept.as_str()), user(also.as_str()));
                 format!("{kept} 与 {also} 同时认领，保留先认领的 {kept}")
             }
             (ReviewReason::ConcurrentClaims { kept, also }, Lang::En) => {
+                let (kept, also) = (user(kept.as_str()), user(also.as_str()));
                 format!(
                     "{kept} and {also} claimed at the same time; the earlier claim by {kept} stands"
                 )
@@ -114,8 +130,10 @@ impl Describe for ReviewReason {
                 },
                 Lang::Zh,
             ) => format!(
-                "反馈冲突：{kept_by} 反馈“{}”，{also_by} 反馈“{}”，暂保留前者",
+                "反馈冲突：{} 反馈“{}”，{} 反馈“{}”，暂保留前者",
+                user(kept_by.as_str()),
                 path(kept),
+                user(also_by.as_str()),
                 path(also)
             ),
             (
@@ -127,8 +145,10 @@ impl Describe for ReviewReason {
                 },
                 Lang::En,
             ) => format!(
-                "conflicting answers: {kept_by} answered \"{}\", {also_by} answered \"{}\"; the first stands for now",
+                "conflicting answers: {} answered \"{}\", {} answered \"{}\"; the first stands for now",
+                user(kept_by.as_str()),
                 path(kept),
+                user(also_by.as_str()),
                 path(also)
             ),
             (
@@ -137,16 +157,22 @@ impl Describe for ReviewReason {
                     also_unit,
                 },
                 Lang::Zh,
-            ) => format!("所属单位同时被改为 {kept_unit} 和 {also_unit}，暂按 {kept_unit}"),
+            ) => {
+                let (kept_unit, also_unit) = (unit(kept_unit), unit(also_unit));
+                format!("所属单位同时被改为 {kept_unit} 和 {also_unit}，暂按 {kept_unit}")
+            }
             (
                 ReviewReason::ConcurrentReassignments {
                     kept_unit,
                     also_unit,
                 },
                 Lang::En,
-            ) => format!(
-                "moved to {kept_unit} and to {also_unit} at the same time; {kept_unit} stands for now"
-            ),
+            ) => {
+                let (kept_unit, also_unit) = (unit(kept_unit), unit(also_unit));
+                format!(
+                    "moved to {kept_unit} and to {also_unit} at the same time; {kept_unit} stands for now"
+                )
+            }
             (
                 ReviewReason::ActionOnFormerUnit {
                     action,
@@ -156,8 +182,11 @@ impl Describe for ReviewReason {
                 },
                 Lang::Zh,
             ) => format!(
-                "{by} 在 {former_unit} 的{}发生在所属单位改为 {current_unit} 之后，未生效",
-                action.describe(Lang::Zh)
+                "{} 在 {} 的{}发生在所属单位改为 {} 之后，未生效",
+                user(by.as_str()),
+                unit(former_unit),
+                action.describe(Lang::Zh),
+                unit(current_unit)
             ),
             (
                 ReviewReason::ActionOnFormerUnit {
@@ -168,8 +197,11 @@ impl Describe for ReviewReason {
                 },
                 Lang::En,
             ) => format!(
-                "the {} by {by} for {former_unit} came after the move to {current_unit} and did not take effect",
-                action.describe(Lang::En)
+                "the {} by {} for {} came after the move to {} and did not take effect",
+                action.describe(Lang::En),
+                user(by.as_str()),
+                unit(former_unit),
+                unit(current_unit)
             ),
             (
                 ReviewReason::ReassignedOverUnseenWork {
@@ -180,7 +212,10 @@ impl Describe for ReviewReason {
                 },
                 Lang::Zh,
             ) => format!(
-                "所属单位改为 {to_unit} 时未看到 {by} 在 {from_unit} 的{}",
+                "所属单位改为 {} 时未看到 {} 在 {} 的{}",
+                unit(to_unit),
+                user(by.as_str()),
+                unit(from_unit),
                 action.describe(Lang::Zh)
             ),
             (
@@ -192,8 +227,11 @@ impl Describe for ReviewReason {
                 },
                 Lang::En,
             ) => format!(
-                "moved to {to_unit} without seeing the {} by {by} in {from_unit}",
-                action.describe(Lang::En)
+                "moved to {} without seeing the {} by {} in {}",
+                unit(to_unit),
+                action.describe(Lang::En),
+                user(by.as_str()),
+                unit(from_unit)
             ),
             (
                 ReviewReason::ConcurrentTransitions {
@@ -204,7 +242,11 @@ impl Describe for ReviewReason {
                     ..
                 },
                 Lang::Zh,
-            ) => format!("状态冲突：{kept_by} 改为 {kept}，{also_by} 同时改为 {also}，暂保留前者"),
+            ) => format!(
+                "状态冲突：{} 改为 {kept}，{} 同时改为 {also}，暂保留前者",
+                user(kept_by.as_str()),
+                user(also_by.as_str())
+            ),
             (
                 ReviewReason::ConcurrentTransitions {
                     kept,
@@ -215,7 +257,9 @@ impl Describe for ReviewReason {
                 },
                 Lang::En,
             ) => format!(
-                "conflicting status changes: {kept_by} set {kept}, {also_by} set {also} at the same time; the first stands for now"
+                "conflicting status changes: {} set {kept}, {} set {also} at the same time; the first stands for now",
+                user(kept_by.as_str()),
+                user(also_by.as_str())
             ),
             (ReviewReason::ConcurrentTagBindings { kept, also }, Lang::Zh) => {
                 format!("同时绑定了手环 {kept} 和 {also}，暂保留 {kept}")
@@ -242,12 +286,15 @@ impl Describe for ReviewReason {
                 "the {} of person {person} came after the roll was closed (an offline device); check the hand-over list",
                 action.describe(Lang::En)
             ),
-            (ReviewReason::ActionOnCancelledTransfer { action, by }, Lang::Zh) => {
-                format!("{by} 的{}发生在转运通知取消之后", action.describe(Lang::Zh))
-            }
+            (ReviewReason::ActionOnCancelledTransfer { action, by }, Lang::Zh) => format!(
+                "{} 的{}发生在转运通知取消之后",
+                user(by.as_str()),
+                action.describe(Lang::Zh)
+            ),
             (ReviewReason::ActionOnCancelledTransfer { action, by }, Lang::En) => format!(
-                "the {} by {by} came after the transfer was cancelled",
-                action.describe(Lang::En)
+                "the {} by {} came after the transfer was cancelled",
+                action.describe(Lang::En),
+                user(by.as_str())
             ),
             (ReviewReason::StockBelowZero { item, stock }, Lang::Zh) => {
                 format!("物资 {item} 发放超出已知库存，当前库存 {stock}，请入库或盘点调整")

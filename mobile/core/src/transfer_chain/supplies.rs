@@ -320,7 +320,7 @@ impl AppCore {
                 delta: m.delta,
                 person: m.person.as_deref().map(|p| self.person_ref(p)),
                 note: m.note.clone(),
-                user: m.stamp.by.as_str().to_owned(),
+                user: self.display_name(m.stamp.by.as_str()),
             })
             .collect();
         StockReport {
@@ -536,7 +536,7 @@ impl AppCore {
                 item: s.item.clone(),
                 label: self.item_label(&s.item),
                 quantity: s.quantity,
-                user: s.stamp.by.as_str().to_owned(),
+                user: self.display_name(s.stamp.by.as_str()),
             })
             .collect();
         log.reverse();

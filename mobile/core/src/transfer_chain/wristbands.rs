@@ -71,7 +71,7 @@ impl AppCore {
         let entry = |b: &outpost_shared::record::TagBinding| WristbandEntry {
             tag: b.tag.clone(),
             bound_at_ms: ms(&b.bound.at),
-            bound_by: b.bound.by.as_str().to_owned(),
+            bound_by: self.display_name(b.bound.by.as_str()),
             ended_at_ms: b.ended.as_ref().map(|e| ms(&e.at)),
         };
         PersonChain {

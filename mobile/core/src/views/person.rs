@@ -218,7 +218,10 @@ pub(crate) fn review_note(
     };
     let versions = match &mark.reason {
         ReviewReason::ConcurrentClaims { kept, also } => {
-            vec![kept.as_str().to_owned(), also.as_str().to_owned()]
+            vec![
+                core.display_name(kept.as_str()),
+                core.display_name(also.as_str()),
+            ]
         }
         ReviewReason::ConcurrentAnswers {
             kept,
@@ -226,8 +229,8 @@ pub(crate) fn review_note(
             also,
             also_by,
         } => vec![
-            format!("{}（{}）", path(kept), kept_by.as_str()),
-            format!("{}（{}）", path(also), also_by.as_str()),
+            format!("{}（{}）", path(kept), core.display_name(kept_by.as_str())),
+            format!("{}（{}）", path(also), core.display_name(also_by.as_str())),
         ],
         ReviewReason::ConcurrentReassignments {
             kept_unit,
@@ -256,7 +259,7 @@ pub(crate) fn review_note(
             }))
             .collect(),
         ReviewReason::ScannedAfterRollClosed { person, .. } => vec![core.masked_name_of(person)],
-        ReviewReason::ActionOnCancelledTransfer { by, .. } => vec![by.as_str().to_owned()],
+        ReviewReason::ActionOnCancelledTransfer { by, .. } => vec![core.display_name(by.as_str())],
         ReviewReason::StockBelowZero { item, stock } => vec![item.clone(), stock.to_string()],
         ReviewReason::ConcurrentTransitions {
             kept,
@@ -270,15 +273,17 @@ pub(crate) fn review_note(
                 None => code.to_owned(),
             };
             vec![
-                format!("{}（{}）", label(kept), kept_by.as_str()),
-                format!("{}（{}）", label(also), also_by.as_str()),
+                format!("{}（{}）", label(kept), core.display_name(kept_by.as_str())),
+                format!("{}（{}）", label(also), core.display_name(also_by.as_str())),
             ]
         }
         ReviewReason::ConcurrentFieldEdits { values, .. } => values.clone(),
         ReviewReason::UnreadableEvent { event, .. } => vec![event.clone()],
     };
     ReviewNote {
-        reason: mark.reason.describe(lang),
+        reason: mark
+            .reason
+            .describe_named(lang, &|user| core.display_name(user), &unit),
         versions,
     }
 }
@@ -515,7 +520,7 @@ impl AppCore {
                 .map(|e| HistoryEntry {
                     at_ms: wall_ms(e),
                     label: history_label(self, program, &e.action),
-                    user: e.user.as_str().to_owned(),
+                    user: self.display_name(e.user.as_str()),
                 })
                 .collect(),
             reviews: state
