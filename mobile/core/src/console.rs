@@ -449,7 +449,7 @@ impl AppCore {
     ) -> Result<Vec<TaskSummary>, AppError> {
         let program = self.program(program)?;
         let alerts = self.held_alerts()?;
-        Ok(self
+        let tasks = self
             .held_tasks(program, batch)?
             .into_iter()
             .map(|(tally, _)| {
@@ -459,12 +459,15 @@ impl AppCore {
                         .filter(|a| a.resolution.is_none())
                         .count()
                 });
-                TaskSummary::of(self.jurisdictions(), tally, standing)
-            })
-            .collect())
+                (tally, standing)
+            });
+        // One row per batch and unit, as the server's wall: a person moved there is counted
+        // with the unit's batch.
+        Ok(board::task_rows(self.jurisdictions(), tasks))
     }
 
-    /// `console_flow`: one task's dispatched → claimed → answers → alerts.
+    /// `console_flow`: one task's dispatched → claimed → answers → alerts, with the tasks of its
+    /// row on the wall (the persons moved to the unit since, `board::row_tasks`).
     pub fn console_flow(&self, task_id: &str) -> Result<Flow, AppError> {
         let lang = self.lang();
         // A task id starts with its program's (`program/batch/unit…`).
@@ -473,15 +476,23 @@ impl AppCore {
             .iter()
             .find(|p| task_id.starts_with(&format!("{}/", p.id())))
             .ok_or_else(|| AppError::not_found(lang))?;
-        let (tally, members) = self
-            .held_tasks(program, None)?
-            .into_iter()
+        let held = self.held_tasks(program, None)?;
+        let key = held
+            .iter()
             .find(|(tally, _)| tally.id == task_id)
+            .map(|(tally, _)| tally.key.clone())
             .ok_or_else(|| AppError::not_found(lang))?;
+        let (tally, tasks) = board::row_tasks(&key, held.iter().map(|(tally, _)| tally))
+            .ok_or_else(|| AppError::not_found(lang))?;
+        let task_ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
         let names = self.known_names();
         let replica = self.replica()?;
         let mut items = Vec::new();
-        for member in &members {
+        let members = held
+            .iter()
+            .filter(|(t, _)| task_ids.contains(&t.id.as_str()))
+            .flat_map(|(_, members)| members);
+        for member in members {
             let Some(content) = replica
                 .content(&member.record)
                 .map_err(|e| AppError::replica(lang, e))?
@@ -496,12 +507,15 @@ impl AppCore {
             let (events, _) = content.events();
             items.extend(person_events(program, &events, &names, Some(&person)));
         }
-        let held = self.held_alerts()?.remove(task_id).unwrap_or_default();
-        items.extend(
-            flow::alert_items(program, &held.alerts, None)
-                .into_iter()
-                .map(|(_, item)| item),
-        );
+        let mut alerts = self.held_alerts()?;
+        for id in &task_ids {
+            let held = alerts.remove(*id).unwrap_or_default();
+            items.extend(
+                flow::alert_items(program, &held.alerts, None)
+                    .into_iter()
+                    .map(|(_, item)| item),
+            );
+        }
         Ok(flow::finish(self.jurisdictions(), &tally, items))
     }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::flow::{FlowItem, TaskTally};
 use super::{Text, Viewer, unit_text};
 use crate::jurisdiction::{Jurisdictions, Level};
+use crate::task::TaskKey;
 
 /// One town's persons by status (待认领 / 已认领待反馈 / 已反馈) and those overdue.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -121,9 +122,14 @@ impl Feed {
     }
 }
 
-/// A task for the wall screen's task list.
+/// A row of the wall screen's task list: one batch's work in one unit. A person moved to a unit
+/// (修改所属单位, 转发) has a task of their own there, with its own clocks, but the wall counts it
+/// in the row of the unit's batch ([`task_rows`]): the move does not show the unit's work of
+/// the batch twice.
 #[derive(Debug, Serialize)]
 pub struct TaskSummary {
+    /// The row's task: the unit's own task of the batch, or the first move's when it has none.
+    /// Its flow is the row's (`row_tasks`).
     pub id: String,
     pub batch: String,
     pub unit: String,
@@ -133,12 +139,19 @@ pub struct TaskSummary {
     pub answered: i64,
     pub anchor_ms: i64,
     pub standing_alerts: usize,
+    /// Of `members`, the persons moved to the unit since the batch was dispatched.
+    pub moved_in: i64,
 }
 
 impl TaskSummary {
     pub fn of(jurisdictions: &Jurisdictions, task: TaskTally, standing_alerts: usize) -> Self {
         Self {
             unit_name: unit_text(jurisdictions, &task.key.unit),
+            moved_in: if task.key.moved_by.is_some() {
+                task.members
+            } else {
+                0
+            },
             unit: task.key.unit,
             batch: task.key.batch,
             id: task.id,
@@ -149,6 +162,79 @@ impl TaskSummary {
             standing_alerts,
         }
     }
+}
+
+/// Whether two tasks are one row of the wall: the same program, batch and unit (the unit's own
+/// task of a batch and the tasks of the persons moved there since).
+pub fn same_row(a: &TaskKey, b: &TaskKey) -> bool {
+    (&a.program, &a.batch, &a.unit) == (&b.program, &b.batch, &b.unit)
+}
+
+/// The task a row is named by among its tasks: the unit's own, else the earliest move's.
+fn row_task<'a>(tasks: impl IntoIterator<Item = &'a TaskTally>) -> Option<&'a TaskTally> {
+    tasks
+        .into_iter()
+        .min_by_key(|t| (t.key.moved_by.is_some(), t.anchor_ms, t.id.clone()))
+}
+
+/// The tasks of `all` in the row of `task` (its own included), and the row's tally: named by
+/// its task ([`TaskSummary::id`]), its persons counted together — what a row's flow shows.
+pub fn row_tasks<'a>(
+    task: &TaskKey,
+    all: impl IntoIterator<Item = &'a TaskTally>,
+) -> Option<(TaskTally, Vec<&'a TaskTally>)> {
+    let tasks: Vec<&TaskTally> = all.into_iter().filter(|t| same_row(&t.key, task)).collect();
+    let named = row_task(tasks.iter().copied())?;
+    let mut tally = named.clone();
+    tally.members = tasks.iter().map(|t| t.members).sum();
+    tally.claimed = tasks.iter().map(|t| t.claimed).sum();
+    tally.answered = tasks.iter().map(|t| t.answered).sum();
+    Some((tally, tasks))
+}
+
+/// The wall's task list from the tasks of one program (each with its standing alerts), in the
+/// order given: one row per batch and unit, where the first of its tasks came. A task whose
+/// persons have all moved on, with no standing alert, is not shown: the row of where they
+/// went counts them.
+pub fn task_rows(
+    jurisdictions: &Jurisdictions,
+    tasks: impl IntoIterator<Item = (TaskTally, usize)>,
+) -> Vec<TaskSummary> {
+    let mut rows: Vec<(Vec<TaskTally>, usize)> = Vec::new();
+    let mut row_of: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for (task, standing) in tasks {
+        if task.members == 0 && standing == 0 {
+            continue;
+        }
+        let key = (
+            task.key.program.clone(),
+            task.key.batch.clone(),
+            task.key.unit.clone(),
+        );
+        match row_of.get(&key) {
+            Some(&at) => {
+                rows[at].0.push(task);
+                rows[at].1 += standing;
+            }
+            None => {
+                row_of.insert(key, rows.len());
+                rows.push((vec![task], standing));
+            }
+        }
+    }
+    rows.into_iter()
+        .filter_map(|(tasks, standing)| {
+            let (tally, members) = row_tasks(&tasks[0].key, &tasks)?;
+            let moved_in = members
+                .iter()
+                .filter(|t| t.key.moved_by.is_some())
+                .map(|t| t.members)
+                .sum();
+            let mut row = TaskSummary::of(jurisdictions, tally, standing);
+            row.moved_in = moved_in;
+            Some(row)
+        })
+        .collect()
 }
 
 /// One device's sync health (同步状态).

@@ -115,9 +115,10 @@ pub fn tasks(
             .iter()
             .filter(|d| d.state == DeadlineState::Fired)
             .count();
-        out.push(TaskSummary::of(jurisdictions, tally(&task), standing));
+        out.push((tally(&task), standing));
     }
-    Ok(out)
+    // One row per batch and unit: a person moved there is counted with the unit's batch.
+    Ok(board::task_rows(jurisdictions, out))
 }
 
 /// Devices of users in the viewer's scope; the longest without a sync first.

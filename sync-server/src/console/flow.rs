@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use outpost_shared::console::Viewer;
+use outpost_shared::console::board;
 use outpost_shared::console::flow::{self, Flow, RaisedAlert, TaskTally, person_events};
 use outpost_shared::identity::mask_name;
 use outpost_shared::jurisdiction::Jurisdictions;
@@ -12,7 +13,7 @@ use outpost_shared::record::{RecordId, RecordKind, fold};
 use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::alert;
 
-use super::people::document;
+use super::people::{TASK_LIMIT, document};
 use crate::quarantine::Noter;
 use crate::store::StoreTx;
 
@@ -82,7 +83,9 @@ pub fn raised_alerts(
     Ok(raised)
 }
 
-/// A task's whole flow, or `None` if the task is unknown or outside the viewer's scope.
+/// A task's whole flow — of its row on the wall: the unit's task of the batch with the persons
+/// moved there since (`board::row_tasks`) — or `None` if the task is unknown or outside the
+/// viewer's scope.
 pub fn task_flow(
     tx: &mut dyn StoreTx,
     viewer: &Viewer,
@@ -100,25 +103,35 @@ pub fn task_flow(
     let Some(program) = programs.iter().find(|p| p.id() == task.key.program) else {
         return Ok(None);
     };
+    let unit_tasks: Vec<TaskTally> = tx
+        .tasks_within(&task.key.unit, TASK_LIMIT)?
+        .iter()
+        .map(tally)
+        .collect();
+    let Some((row, tasks)) = board::row_tasks(&task.key, &unit_tasks) else {
+        return Ok(None);
+    };
     let names = user_names(tx)?;
     let mut items = Vec::new();
-    for member in tx.members_of(&task.id)? {
-        let person = match document(tx, noter, &member.record)? {
-            Some(record) => record
-                .field("name")
-                .map(|f| mask_name(&f.value))
-                .unwrap_or_default(),
-            None => UNREADABLE.to_owned(),
-        };
-        let events = tx.events(&member.record)?;
-        items.extend(person_events(program, &events, &names, Some(&person)));
+    for task in tasks {
+        for member in tx.members_of(&task.id)? {
+            let person = match document(tx, noter, &member.record)? {
+                Some(record) => record
+                    .field("name")
+                    .map(|f| mask_name(&f.value))
+                    .unwrap_or_default(),
+                None => UNREADABLE.to_owned(),
+            };
+            let events = tx.events(&member.record)?;
+            items.extend(person_events(program, &events, &names, Some(&person)));
+        }
+        let deadlines = tx.deadlines_of(&task.id)?;
+        let alerts = raised_alerts(tx, viewer, &deadlines, noter)?;
+        items.extend(
+            flow::alert_items(program, &alerts, None)
+                .into_iter()
+                .map(|(_, item)| item),
+        );
     }
-    let deadlines = tx.deadlines_of(&task.id)?;
-    let alerts = raised_alerts(tx, viewer, &deadlines, noter)?;
-    items.extend(
-        flow::alert_items(program, &alerts, None)
-            .into_iter()
-            .map(|(_, item)| item),
-    );
-    Ok(Some(flow::finish(jurisdictions, &tally(&task), items)))
+    Ok(Some(flow::finish(jurisdictions, &row, items)))
 }

@@ -182,6 +182,8 @@ export interface TaskSummary {
   answered: number;
   anchor_ms: number;
   standing_alerts: number;
+  /** Of `members`, the persons moved to the unit since (修改所属单位 / 转发), counted in this row. */
+  moved_in: number;
 }
 
 export interface Flow {

@@ -100,6 +100,7 @@ const zh = {
   "wall.flow": "流程详情",
   "wall.choose_task": "选择一个任务查看流程",
   "wall.task_counts": "{answered}/{members} 已反馈",
+  "wall.moved_in": "含转入 {n} 人",
   "wall.standing": "告警 {n}",
 
   "nav.admin": "用户与设备",
@@ -391,6 +392,7 @@ const en: Record<Key, string> = {
   "wall.flow": "Task flow",
   "wall.choose_task": "Choose a task to see its flow",
   "wall.task_counts": "{answered}/{members} answered",
+  "wall.moved_in": "{n} moved in",
   "wall.standing": "{n} alerts",
 
   "nav.admin": "Users and devices",

@@ -212,6 +212,7 @@ export function wallView(root: HTMLElement, ctx: ConsoleCtx): void {
           { testid: "task-item", "data-task": t.id, class: t.id === chosenTask ? "chosen" : "" },
           h("strong", {}, tx(t.unit_name)),
           ` ${t.batch} · ${ct("wall.task_counts", { answered: t.answered, members: t.members })}`,
+          t.moved_in > 0 ? ` · ${ct("wall.moved_in", { n: t.moved_in })}` : null,
           t.standing_alerts > 0 ? h("span", { class: "badge overdue" }, ct("wall.standing", { n: t.standing_alerts })) : null,
         );
         item.addEventListener("click", () => {
