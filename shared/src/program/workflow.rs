@@ -71,7 +71,7 @@ pub enum Action {
     Claim,
     /// 反馈: record an outcome along the outcome tree.
     Answer,
-    /// 改派: move a person to another unit at the dispatch level (W1 修改所属镇街).
+    /// 修改所属单位: move a person to another unit at the dispatch level (W1 修改所属镇街).
     Reassign,
     /// 转发: hand the task to another community as part of the answer (W2 情景三).
     Forward,
@@ -135,11 +135,16 @@ impl Action {
         match self {
             Self::Claim => Some(core_status::CLAIMED),
             Self::Answer => Some(core_status::ANSWERED),
-            Self::AddSupplementary => Some(core_status::PENDING_CDC_JUDGEMENT),
-            Self::CdcJudge => Some(core_status::CDC_EXCLUDED),
-            Self::IssueSupplies => Some(core_status::SUPPLIES_ISSUED),
-            Self::Board => Some(core_status::BOARDED),
-            Self::Reassign | Self::Forward | Self::BindTag | Self::TransferNotice => None,
+            // The transfer chain's actions and CDC's judgement are recorded where they happen
+            // (the person's chain, the supplementary mark); they do not change the status.
+            Self::AddSupplementary
+            | Self::CdcJudge
+            | Self::IssueSupplies
+            | Self::Board
+            | Self::Reassign
+            | Self::Forward
+            | Self::BindTag
+            | Self::TransferNotice => None,
         }
     }
 }
@@ -176,14 +181,6 @@ pub mod core_status {
     pub const CLAIMED: &str = "claimed";
     /// 已反馈: an outcome is recorded.
     pub const ANSWERED: &str = "answered";
-    /// 待疾控判定: a supplementary person waiting for CDC.
-    pub const PENDING_CDC_JUDGEMENT: &str = "pending_cdc_judgement";
-    /// 疾控判定不纳入: CDC decided the supplementary person is not to be followed up.
-    pub const CDC_EXCLUDED: &str = "cdc_excluded";
-    /// 已发放物资: supplies issued and wristband bound.
-    pub const SUPPLIES_ISSUED: &str = "supplies_issued";
-    /// 已上车: scanned onto the transfer vehicle.
-    pub const BOARDED: &str = "boarded";
 }
 
 /// A status as one program declares it (状态): its code, its label, whether a record that
