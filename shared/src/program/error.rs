@@ -289,7 +289,9 @@ impl Describe for ProgramErrorKind {
             Self::UnknownRole { role } => format!("未知角色 `{role}`"),
             Self::InputUnknownField { field } => format!("流转填写项指向不存在的字段 `{field}`"),
             Self::InputNotTypable { field } => {
-                format!("字段 `{field}` 不能在流转中填写（所属单位通过改派修改，批次号由导入生成）")
+                format!(
+                    "字段 `{field}` 不能在流转中填写（所属单位通过“修改所属单位”修改，批次号由导入生成）"
+                )
             }
             Self::DuplicateInput { field } => format!("同一流转重复填写字段 `{field}`"),
             Self::GuardUnknownField { field } => format!("流转条件指向不存在的字段 `{field}`"),

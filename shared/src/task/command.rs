@@ -28,7 +28,7 @@ pub enum Command {
         outcome: Vec<String>,
         note: Option<String>,
     },
-    /// 修改所属镇街 / 改派
+    /// 修改所属单位 (W1: 修改所属镇街)
     Reassign {
         to_unit: String,
         reason: Option<String>,
