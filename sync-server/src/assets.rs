@@ -100,14 +100,20 @@ mod tests {
 
     use outpost_shared::sync::message::MAX_PROGRAM_FILES;
 
-    #[test]
-    fn a_programs_folder_that_devices_would_refuse_is_refused_at_start() {
+    /// The shipped assets folder, and a deployment folder with Nansha's tree and no program.
+    fn nansha_only() -> (std::path::PathBuf, tempfile::TempDir) {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("programs")).unwrap();
         std::fs::create_dir_all(dir.path().join("jurisdictions")).unwrap();
         let nansha = "jurisdictions/440115-nansha.toml";
         std::fs::copy(shipped.join(nansha), dir.path().join(nansha)).unwrap();
+        (shipped, dir)
+    }
+
+    #[test]
+    fn a_programs_folder_that_devices_would_refuse_is_refused_at_start() {
+        let (shipped, dir) = nansha_only();
         let w1 = shipped.join("programs/w1-close-contact-whereabouts.toml");
         let w1 = std::fs::read_to_string(w1).unwrap();
         let copy = |n: usize, name: &str| {
@@ -133,12 +139,7 @@ mod tests {
 
     #[test]
     fn two_files_of_one_program_or_an_area_the_tree_lacks_are_refused_at_start() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("programs")).unwrap();
-        std::fs::create_dir_all(dir.path().join("jurisdictions")).unwrap();
-        let nansha = "jurisdictions/440115-nansha.toml";
-        std::fs::copy(shipped.join(nansha), dir.path().join(nansha)).unwrap();
+        let (shipped, dir) = nansha_only();
         let w1 = shipped.join("programs/w1-close-contact-whereabouts.toml");
         std::fs::copy(&w1, dir.path().join("programs/w1.toml")).unwrap();
         super::load(dir.path()).unwrap();

@@ -46,6 +46,17 @@ fn step(action: &str, inputs: &[(&str, &str)], note: Option<&str>) -> Command {
     }
 }
 
+/// The event a worker's device makes of `command` on `record`; the step must pass.
+fn taken(role: &str, record: &Record, origin: &str, command: &Command) -> Action {
+    let (program, tree) = (program(), tree());
+    let context = Context {
+        program: &program,
+        jurisdictions: &tree,
+        role,
+    };
+    command::check(&context, &record.state(), &facts(origin), command).unwrap()
+}
+
 fn person(district: &mut Worker) -> Record {
     district.person("p-1", JINSHA, "李明", "13490879088", "")
 }
@@ -229,29 +240,20 @@ fn available_offers_the_steps_the_status_role_and_fields_allow_here_only() {
 
 #[test]
 fn the_same_step_on_two_devices_agrees_and_different_steps_are_kept_for_review() {
-    let program = program();
-    let tree = tree();
-    let worker = Context {
-        program: &program,
-        jurisdictions: &tree,
-        role: "worker",
-    };
     let mut district = Worker::new("district", "d-pc");
     let base = person(&mut district);
-    let home = command::check(
-        &worker,
-        &base.state(),
-        &facts("guangdong"),
+    let home = taken(
+        "worker",
+        &base,
+        "guangdong",
         &step("start_home_isolation", &[("seal_intact", "true")], None),
-    )
-    .unwrap();
-    let central = command::check(
-        &worker,
-        &base.state(),
-        &facts("guangdong"),
+    );
+    let central = taken(
+        "worker",
+        &base,
+        "guangdong",
         &step("send_to_central", &[("isolation_site", "南沙酒店")], None),
-    )
-    .unwrap();
+    );
 
     // Both phones confirm home isolation offline: one status, nothing to review.
     let (mut a, mut b) = (base.clone(), base.clone());
@@ -289,35 +291,26 @@ fn the_same_step_on_two_devices_agrees_and_different_steps_are_kept_for_review()
     );
 
     // Someone who saw the home isolation may still send the person to a central site.
-    let followed = command::check(
-        &worker,
-        &state,
-        &facts("guangdong"),
+    let followed = taken(
+        "worker",
+        &a,
+        "guangdong",
         &step("send_to_central", &[("isolation_site", "南沙酒店")], None),
-    )
-    .unwrap();
+    );
     Worker::new("worker-1", "phone-1").act(&mut a, 4_000, followed);
     assert_eq!(a.state().status_code, "central_isolation");
 }
 
 #[test]
 fn a_move_starts_the_status_afresh_and_a_step_made_for_the_old_unit_does_not_count() {
-    let program = program();
-    let tree = tree();
-    let worker = Context {
-        program: &program,
-        jurisdictions: &tree,
-        role: "worker",
-    };
     let mut district = Worker::new("district", "d-pc");
     let base = person(&mut district);
-    let home = command::check(
-        &worker,
-        &base.state(),
-        &facts(""),
+    let home = taken(
+        "worker",
+        &base,
+        "",
         &step("start_home_isolation", &[("seal_intact", "false")], None),
-    )
-    .unwrap();
+    );
     let mut moved = base.clone();
     district.act(
         &mut moved,
@@ -340,12 +333,6 @@ fn a_move_starts_the_status_afresh_and_a_step_made_for_the_old_unit_does_not_cou
 #[test]
 fn a_task_meets_a_status_condition_when_every_person_reached_one_of_the_statuses() {
     let program = program();
-    let tree = tree();
-    let worker = Context {
-        program: &program,
-        jurisdictions: &tree,
-        role: "worker",
-    };
     let mut district = Worker::new("district", "d-pc");
     let mut first = person(&mut district);
     let second = district.person("p-2", JINSHA, "王芳", "13490879089", "");
@@ -360,13 +347,12 @@ fn a_task_meets_a_status_condition_when_every_person_reached_one_of_the_statuses
         satisfaction(&members(&[&first, &second]), &handled),
         Satisfaction::Open
     );
-    let home = command::check(
-        &worker,
-        &first.state(),
-        &facts(""),
+    let home = taken(
+        "worker",
+        &first,
+        "",
         &step("start_home_isolation", &[("seal_intact", "true")], None),
-    )
-    .unwrap();
+    );
     Worker::new("worker-1", "phone-1").act(&mut first, 7_000, home);
     assert_eq!(
         satisfaction(&members(&[&first]), &handled),
