@@ -385,8 +385,33 @@ export class App implements Ctx {
 
   private dataChanged(): void {
     if (this.appStatus?.unlocked !== true) return;
+    // A sync may bring the server's program files (a program it added, a step it changed):
+    // forms ask for the programs again, and the list of programs follows.
+    this.programs.clear();
+    void this.refreshPrograms();
     this.view?.refresh?.();
     void this.pollReminders();
+  }
+
+  /** Takes the user's programs anew; when they changed, the navigation and a task list (its
+   *  program picker) are drawn again. Other screens keep what is being typed. */
+  private async refreshPrograms(): Promise<void> {
+    let status: AppStatus;
+    try {
+      status = await this.api.appStatus();
+    } catch {
+      return; // the next sync tries again; a lock is reported by the screens' own calls
+    }
+    const names = (s: AppStatus | null) => JSON.stringify((s?.programs ?? []).map((p) => [p.id, p.name]));
+    if (!status.unlocked || names(status) === names(this.appStatus)) return;
+    this.appStatus = status;
+    const ids = status.programs.map((p) => p.id);
+    if (this.currentProgram === null || !ids.includes(this.currentProgram)) {
+      this.currentProgram = ids[0] ?? null;
+    }
+    const where = this.stack[this.stack.length - 1];
+    if (where.screen === "tasks") this.show();
+    else this.renderNav(where);
   }
 
   /** Move every countdown on screen. */
