@@ -333,20 +333,38 @@ pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) 
             }
         }
         Action::Transitioned {
-            action, to, note, ..
+            action,
+            to,
+            outcome,
+            inputs,
+            note,
+            ..
         } => {
             let step = program
                 .transition(action)
                 .map_or_else(|| action.clone(), |t| t.label.get(lang).to_owned());
             let to = workflow_status_label(program, to, lang);
-            let note = note
-                .as_deref()
-                .map(|n| format!("（{n}）"))
-                .unwrap_or_default();
-            if zh {
-                format!("{step}：状态改为 {to}{note}")
+            // What the worker chose and typed is kept with the step, not in the fields: the
+            // history is where it shows (开始居家隔离：状态改为 居家隔离中（门磁是否完好：是）).
+            let mut told: Vec<String> = Vec::new();
+            if !outcome.is_empty() {
+                told.push(outcome_text(program, outcome, lang).0);
+            }
+            told.extend(
+                inputs
+                    .iter()
+                    .map(|(key, value)| step_input_text(core, program, key, value)),
+            );
+            told.extend(note.iter().cloned());
+            let told = if told.is_empty() {
+                String::new()
             } else {
-                format!("{step}: status now {to}{note}")
+                format!("（{}）", told.join("；"))
+            };
+            if zh {
+                format!("{step}：状态改为 {to}{told}")
+            } else {
+                format!("{step}: status now {to}{told}")
             }
         }
         Action::CdcJudged { accepted, .. } => match (accepted, zh) {
@@ -358,6 +376,26 @@ pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) 
         other => crate::transfer_chain::history_label(core, other)
             .unwrap_or_else(|| other.kind().describe(lang)),
     }
+}
+
+/// One field a step asked, as `label：value` with the value as the person page shows it (是/否,
+/// a choice's label, a unit's name).
+fn step_input_text(core: &AppCore, program: &Program, key: &str, value: &str) -> String {
+    let lang = core.lang();
+    let Some(field) = program.field(key) else {
+        return format!("{key}：{value}");
+    };
+    let shown = match &field.field_type {
+        FieldType::Boolean => boolean_label(value, lang).unwrap_or_else(|| value.to_owned()),
+        FieldType::Choice { options } => options
+            .iter()
+            .find(|o| o.code == value)
+            .map_or_else(|| value.to_owned(), |o| o.label.get(lang).to_owned()),
+        FieldType::Jurisdiction => core.unit_label(value),
+        _ => value.to_owned(),
+    };
+    let colon = if lang == Lang::Zh { "：" } else { ": " };
+    format!("{}{colon}{shown}", field.label.get(lang))
 }
 
 /// The colour the program gives a status; core statuses it does not declare are grey.
