@@ -44,7 +44,7 @@ cargo test --workspace 2>&1 | tee -a "$log"
 section "the field app in its real window"
 # Same package selection as above, so nothing is rebuilt; one window at a time.
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  cargo test --workspace --test app_window --test scan_window --test console_window -- --ignored --test-threads=1 2>&1 | tee -a "$log"
+  cargo test --workspace --test app_window --test steps_window --test scan_window --test console_window -- --ignored --test-threads=1 2>&1 | tee -a "$log"
 section "wristband label sheets printed to PDF, rendered by poppler, scanned back"
 cargo test --workspace --test labels -- --ignored 2>&1 | tee -a "$log"
 section "the web console in headless Chromium"

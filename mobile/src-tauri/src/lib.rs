@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use outpost_app_core::actions::{
-    AnswerInput, ClaimInput, Claimed, CorrectInput, MoveInput, SupplementaryInput,
+    AnswerInput, ClaimInput, Claimed, CorrectInput, MoveInput, StepInput, SupplementaryInput,
 };
 use outpost_app_core::views::{
     PersonDetail, ProgramView, Reminder, ReviewItem, TabCounts, TaskGroup, TasksInput, UnitNode,
@@ -175,6 +175,12 @@ async fn claim(state: State<'_, Shared>, input: ClaimInput) -> Reply<Claimed> {
 #[tauri::command]
 async fn answer(state: State<'_, Shared>, input: AnswerInput) -> Reply<PersonDetail> {
     state.core().answer(&input)
+}
+
+/// A step the person's program declares (状态流转), taken offline like every action.
+#[tauri::command]
+async fn step(state: State<'_, Shared>, input: StepInput) -> Reply<PersonDetail> {
+    state.core().step(&input)
 }
 
 #[tauri::command]
@@ -366,6 +372,7 @@ pub fn run_from(started: Instant) {
             units,
             claim,
             answer,
+            step,
             reassign,
             forward,
             correct,

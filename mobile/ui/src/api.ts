@@ -36,6 +36,7 @@ import {
   type ReassignInput,
   type Reminder,
   type ReviewItem,
+  type StepInput,
   type SupplementaryInput,
   type SyncStatus,
   type TabCounts,
@@ -59,6 +60,7 @@ export interface Api {
   units(level: string, within: string | null): Promise<UnitNode[]>;
   claim(input: ClaimInput): Promise<{ claimed: number }>;
   answer(input: AnswerInput): Promise<PersonDetail>;
+  step(input: StepInput): Promise<PersonDetail>;
   reassign(input: ReassignInput): Promise<PersonDetail>;
   forward(input: ForwardInput): Promise<PersonDetail>;
   correct(input: CorrectInput): Promise<PersonDetail>;
@@ -193,6 +195,9 @@ export class TauriApi implements Api {
   }
   answer(input: AnswerInput): Promise<PersonDetail> {
     return this.call("answer", { input });
+  }
+  step(input: StepInput): Promise<PersonDetail> {
+    return this.call("step", { input });
   }
   reassign(input: ReassignInput): Promise<PersonDetail> {
     return this.call("reassign", { input });

@@ -173,12 +173,18 @@ export interface PersonDetail {
   unit_name: string;
   batch: string | null;
   status: string;
+  /** The program's label of the status that stands (a declared one: 居家隔离中…). */
   status_label: string;
+  /** The colour the program gives that status. */
+  status_colour: StatusColour;
   fields: FieldView[];
   answer: { outcome: string[]; label: string; note: string | null; report_to_cdc: boolean } | null;
   /** The commands this user may run on this person now: claim, answer, reassign, forward,
    *  add_supplementary, correct (edit fields), cdc_judge. */
   allowed: string[];
+  /** The program's declared steps (状态流转) this user may take now, in the program's order;
+   *  empty for programs that declare none (W1, W2). */
+  transitions: TransitionView[];
   history: HistoryEntry[];
   reviews: ReviewNote[];
   sync_problem: SyncProblemView | null;
@@ -225,6 +231,23 @@ export interface FieldView {
   editable: boolean;
   /** Concurrent edits of this field on several devices: every value, for review. */
   conflicting: string[];
+}
+
+/** The colours a status may be shown in (named, not CSS: each screen keeps its palette). */
+export type StatusColour = "grey" | "blue" | "green" | "yellow" | "orange" | "red";
+
+/** A declared step as its form shows it: its button, the status it leads to, the fields it
+ *  asks (typed like every field, `required` as the step says, `value` the current one), whether
+ *  it asks for an answer along the outcome tree, its note rule and its confirmation question. */
+export interface TransitionView {
+  action: string;
+  label: string;
+  to: string;
+  to_label: string;
+  inputs: FieldView[];
+  outcome: boolean;
+  note: "required" | "optional" | "none";
+  confirm: string | null;
 }
 
 export interface HistoryEntry {
@@ -314,6 +337,19 @@ export interface ForwardInput {
 export interface CorrectInput {
   record_id: string;
   fields: Record<string, string>;
+}
+
+/** `step` {input: StepInput} → PersonDetail — takes the declared step `action` (one of
+ *  `PersonDetail.transitions`): `inputs` field key → typed value (booleans as "true"/"false"),
+ *  `outcome` the answer's path when the step asks for one (else empty), `note` as its rule says.
+ *  A refused value comes back as one message naming the field by its label
+ *  (门磁是否完好：必填). */
+export interface StepInput {
+  record_id: string;
+  action: string;
+  outcome: string[];
+  inputs: Record<string, string>;
+  note: string | null;
 }
 
 /** `add_supplementary` {input: {source_record_id, fields}} → PersonDetail of the new person. */

@@ -1,4 +1,4 @@
-// The answer form: the outcome tree level by level (native <select>s outcome-level-0/1/2), the
+// The answer form: the outcome tree level by level (outcome-levels.ts: outcome-level-0/1/2), the
 // note where the chosen node asks for it, the forward target for 情景三, the 请向区疾控报告
 // reminder for 情景四…七, and W2's door magnet (sent with `correct` before `answer`).
 
@@ -7,9 +7,7 @@ import { type Ctx } from "../ctx.js";
 import { fill, h, select } from "../dom.js";
 import { t } from "../i18n.js";
 import {
-  choose,
   emptyForm,
-  levelOptions,
   needsForwardTarget,
   noteRule,
   reportsToCdc,
@@ -17,6 +15,7 @@ import {
   type FormProblem,
 } from "../logic/outcome-form.js";
 import { fillUnits } from "./controls.js";
+import { outcomeLevels } from "./outcome-levels.js";
 
 export const DOOR_MAGNET = "door_magnet";
 
@@ -38,7 +37,7 @@ export function answerForm(
   if (magnetField?.value === "true") form.doorMagnet = true;
   if (magnetField?.value === "false") form.doorMagnet = false;
 
-  const levels = h("div", { class: "levels", testid: "outcome-levels" });
+  const levels = outcomeLevels(tree, form, "outcome", () => update());
   const note = h("textarea", { testid: "answer-note", rows: 3, value: form.note });
   note.addEventListener("input", () => {
     form.note = note.value;
@@ -96,35 +95,6 @@ export function answerForm(
   const submit = h("button", { type: "submit", class: "primary wide", testid: "answer-submit" }, t("answer.submit"));
 
   function update(): void {
-    const options = levelOptions(tree, form.path);
-    fill(
-      levels,
-      ...options.map((nodes, i) => {
-        const el = select(
-          { testid: `outcome-level-${i}`, id: `outcome-level-${i}`, "data-level": i },
-          nodes.map((n) => ({ value: n.code, label: n.label })),
-          form.path[i] ?? null,
-          t("common.choose"),
-        );
-        el.addEventListener("change", () => {
-          form.path = choose(tree, form.path, i, el.value);
-          update();
-          // Move on to the next level when there is one.
-          levels.querySelector<HTMLSelectElement>(`#outcome-level-${i + 1}`)?.focus();
-        });
-        return h(
-          "div",
-          { class: "field" },
-          h(
-            "label",
-            { for: `outcome-level-${i}` },
-            i === 0 ? t("answer.outcome") : t("answer.level", { n: i + 1 }),
-            h("span", { class: "req" }, " *"),
-          ),
-          el,
-        );
-      }),
-    );
     const rule = noteRule(tree, form.path);
     noteRow.hidden = !rule.shown;
     note.required = rule.required;
@@ -148,7 +118,7 @@ export function answerForm(
   const el = h(
     "form",
     { class: "form", testid: "answer-form", novalidate: true },
-    levels,
+    levels.el,
     cdcReminder,
     forwardRow,
     noteRow,
@@ -161,9 +131,9 @@ export function answerForm(
     switch (problem) {
       case "choose_outcome":
       case "choose_next_level": {
-        const selects = levels.querySelectorAll<HTMLSelectElement>("select");
-        const control = Array.from(selects).find((s) => s.value === "") ?? selects[selects.length - 1] ?? null;
-        return { row: (control?.closest(".field") as HTMLElement | null) ?? levels, control };
+        const selects = levels.selects();
+        const control = selects.find((s) => s.value === "") ?? selects[selects.length - 1] ?? null;
+        return { row: (control?.closest(".field") as HTMLElement | null) ?? levels.el, control };
       }
       case "note_required":
         return { row: noteRow, control: note };

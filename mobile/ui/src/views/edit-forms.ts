@@ -98,14 +98,16 @@ export function forwardForm(ctx: Ctx, person: PersonDetail, program: ProgramView
   return el;
 }
 
-/** Controls and per-field error lines for a list of fields. */
-interface FieldSet {
+/** Controls and per-field error lines for a list of fields (also a declared step's inputs). */
+export interface FieldSet {
   rows: HTMLElement[];
   values(): Record<string, string>;
   showErrors(errors: Record<string, string>): void;
 }
 
-function fieldSet(
+/** One row per field (`<prefix>-field-<key>`, its error line `<prefix>-error-<key>`), each
+ *  control as the field's type asks, holding `initial(f)`. */
+export function fieldSet(
   ctx: Ctx,
   fields: FieldView[],
   prefix: string,

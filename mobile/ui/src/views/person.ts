@@ -1,5 +1,7 @@
-// 4. Person detail: full fields (this screen alone shows unmasked data), status, answer, review
-// notes with every version, history, and the actions the Rust side allows now (`allowed`).
+// 4. Person detail: full fields (this screen alone shows unmasked data), status in the colour
+// its program gives it, answer, review notes with every version, history, the actions the Rust
+// side allows now (`allowed`), and below them one panel per declared step offered now
+// (`transitions`, step-form.ts).
 //
 // `cdc_judge` may appear in `allowed` but the contract has no command for it yet: it is not
 // offered here (see the contract gaps in the hand-over notes).
@@ -12,6 +14,7 @@ import { formatDateTime } from "../logic/time.js";
 import { answerForm } from "./answer.js";
 import { levelWord } from "./controls.js";
 import { correctForm, forwardForm, reassignForm, supplementaryForm } from "./edit-forms.js";
+import { stepForm } from "./step-form.js";
 import { wristbandSection } from "./wristband.js";
 import { problemBadgeClass } from "../logic/sync-problems.js";
 
@@ -86,8 +89,9 @@ export function renderPerson(ctx: Ctx, recordId: string): View {
       render(detail, program);
     };
     const allowed = new Set(person.allowed);
-    const panel = (key: string, title: string, body: () => HTMLElement): HTMLElement | null => {
-      if (!allowed.has(key)) return null;
+    const panel = (key: string, title: string, body: () => HTMLElement): HTMLElement | null =>
+      allowed.has(key) ? actionPanel(key, title, body) : null;
+    const actionPanel = (key: string, title: string, body: () => HTMLElement): HTMLElement => {
       const details = h(
         "details",
         { class: "card action", testid: `panel-${key}`, open: open.has(key) },
@@ -139,7 +143,16 @@ export function renderPerson(ctx: Ctx, recordId: string): View {
         h(
           "div",
           { class: "facts" },
-          h("span", { class: `status status-${person.status}`, testid: "person-status", "data-status": person.status }, person.status_label),
+          h(
+            "span",
+            {
+              class: `status colour-${person.status_colour}`,
+              testid: "person-status",
+              "data-status": person.status,
+              "data-colour": person.status_colour,
+            },
+            person.status_label,
+          ),
           h("span", { testid: "person-unit" }, `${t("person.unit")}：${person.unit_name}`),
           person.batch ? h("span", { testid: "person-batch" }, `${t("person.batch")}：${person.batch}`) : null,
         ),
@@ -173,6 +186,15 @@ export function renderPerson(ctx: Ctx, recordId: string): View {
       panel("forward", t("forward.title"), () => forwardForm(ctx, person, program, done)),
       panel("correct", t("correct.title"), () => correctForm(ctx, person, program, done)),
       panel("add_supplementary", t("supp.title"), () => supplementaryForm(ctx, person, program, done)),
+      // A step taken changes the status: its panel does not stay open for the next one.
+      ...person.transitions.map((step) =>
+        actionPanel(`step-${step.action}`, step.label, () =>
+          stepForm(ctx, person, program, step, (detail) => {
+            open.delete(`step-${step.action}`);
+            done(detail);
+          }),
+        ),
+      ),
       section(
         t("person.fields"),
         "person-fields",
