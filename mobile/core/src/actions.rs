@@ -151,6 +151,19 @@ impl AppCore {
         }
         let session = self.session_mut()?;
         for action in actions {
+            // What a declared step asked for is a fact about the person (门磁是否完好, 隔离点):
+            // written into the fields in the same change, so 基本信息, lists, exports and the
+            // next step's guards see it; the event keeps what the step recorded.
+            if let Action::Transitioned { inputs, .. } = &action {
+                for (key, value) in inputs {
+                    let current = record.field(key);
+                    if current.is_none_or(|c| &c.value != value || !c.conflicting.is_empty()) {
+                        record
+                            .set_field(&session.author, key, value)
+                            .map_err(|e| AppError::internal(lang, e))?;
+                    }
+                }
+            }
             record
                 .append(&session.author, &mut session.hlc, now, action)
                 .map_err(|e| AppError::internal(lang, e))?;

@@ -165,6 +165,23 @@ fn a_program_only_the_server_has_reaches_the_device_and_its_steps_are_accepted()
         .unwrap();
     assert_eq!(detail.status_label, "居家隔离中");
     assert!(offered(&detail).contains(&"send_to_central"));
+    let seal = detail
+        .fields
+        .iter()
+        .find(|f| f.key == "seal_intact")
+        .unwrap();
+    assert_eq!(
+        seal.value.as_deref(),
+        Some("true"),
+        "what the step asked for is in 基本信息"
+    );
+    // Answering is a core status's work: offered while the person is pending, not once a
+    // declared step has put them in home isolation.
+    assert!(
+        !detail.allowed.contains(&"answer".to_owned()),
+        "{:?}",
+        detail.allowed
+    );
 
     // Back online, the server takes it: its own check knows the program from the same file.
     server.run();
@@ -175,6 +192,10 @@ fn a_program_only_the_server_has_reaches_the_device_and_its_steps_are_accepted()
         .stored_record(&RecordId::new(record_id.as_str()).unwrap())
         .unwrap();
     assert_eq!(stored.state().status_code, "home_isolation");
+    assert_eq!(
+        stored.field("seal_intact").map(|f| f.value).as_deref(),
+        Some("true")
+    );
 
     // Restarted from its folder with the server gone, the app still works the program.
     server.halt();

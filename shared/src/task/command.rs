@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::i18n::{Describe, Label, Lang};
 use crate::jurisdiction::{Jurisdictions, Level};
 use crate::program::{
-    self, AnswerError, JurisdictionLevel, NoteRule, Program, Transition, ValueError,
+    self, AnswerError, JurisdictionLevel, NoteRule, Program, Transition, ValueError, core_status,
     describe_value_error, normalise_value,
 };
 use crate::record::{Action, NewRecord, RecordId, RecordKind, RecordState, TaskStatus};
@@ -280,6 +280,19 @@ pub fn check(
         return Err(CommandError::NotDispatched);
     }
     let program = context.program;
+    // Claims and answers are the work of the core statuses; once a declared step has moved the
+    // record on (居家隔离中, 已解除隔离), only the program's steps apply.
+    if matches!(command, Command::Claim | Command::Answer { .. }) && !at_core_status(state) {
+        return Err(CommandError::WrongStatus {
+            action: match command {
+                Command::Claim => "claim",
+                _ => "answer",
+            }
+            .to_owned(),
+            status: state.status_code.clone(),
+            label: status_label(program, &state.status_code),
+        });
+    }
     match command {
         Command::Claim => {
             require(program, program::Action::Claim)?;
@@ -427,6 +440,16 @@ fn check_transition(
     })
 }
 
+/// Whether the record's status is one the core actions reach (pending, claimed, answered).
+fn at_core_status(state: &RecordState) -> bool {
+    [
+        core_status::PENDING,
+        core_status::CLAIMED,
+        core_status::ANSWERED,
+    ]
+    .contains(&state.status_code.as_str())
+}
+
 fn status_label(program: &Program, code: &str) -> Label {
     program.status(code).map_or_else(
         || Label {
@@ -467,10 +490,11 @@ pub fn available<'a>(
         return offer;
     }
     let allows = |action: program::Action| program.allows(action);
-    if allows(program::Action::Claim) && state.status == TaskStatus::Unclaimed {
+    let core = at_core_status(state);
+    if allows(program::Action::Claim) && core && state.status == TaskStatus::Unclaimed {
         offer.core.push("claim");
     }
-    if allows(program::Action::Answer) {
+    if allows(program::Action::Answer) && core {
         offer.core.push("answer");
     }
     if allows(program::Action::Reassign) {

@@ -378,3 +378,35 @@ fn a_task_meets_a_status_condition_when_every_person_reached_one_of_the_statuses
         Some(5)
     );
 }
+
+#[test]
+fn claims_and_answers_stop_once_a_declared_step_moved_the_record_on() {
+    let program = program();
+    let tree = tree();
+    let worker = Context {
+        program: &program,
+        jurisdictions: &tree,
+        role: "worker",
+    };
+    let mut district = Worker::new("district", "d-pc");
+    let mut record = person(&mut district);
+    let answer = Command::Answer {
+        outcome: vec!["reached".into()],
+        note: None,
+    };
+    assert!(command::check(&worker, &record.state(), &facts(""), &answer).is_ok());
+    let home = taken(
+        "worker",
+        &record,
+        "",
+        &step("start_home_isolation", &[("seal_intact", "true")], None),
+    );
+    Worker::new("worker-1", "phone-1").act(&mut record, 2_000, home);
+    let state = record.state();
+    assert!(matches!(
+        command::check(&worker, &state, &facts(""), &answer),
+        Err(CommandError::WrongStatus { status, .. }) if status == "home_isolation"
+    ));
+    let offer = command::available(&worker, &state, &facts(""), JINSHA);
+    assert_eq!(offer.core, ["correct"]);
+}
