@@ -15,19 +15,23 @@ use outpost_shared::task::alert;
 
 use super::people::{TASK_LIMIT, document};
 use crate::quarantine::Noter;
+use crate::service::{ADMINISTRATOR_ID, ADMINISTRATOR_NAME};
 use crate::store::StoreTx;
+use outpost_shared::sync::message::SYSTEM_USER;
 
 /// What a flow shows in place of a record that cannot be read (see `crate::quarantine`).
 const UNREADABLE: &str = "（无法读取）";
 use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 
-/// User display names by id.
+/// User display names by id: the users table, and the two authors that are not in it — the
+/// admin token's administrator and the engine (系统), which a device names the same way.
 pub fn user_names(tx: &mut dyn StoreTx) -> Result<BTreeMap<String, String>, LedgerError> {
-    Ok(tx
-        .users()?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect())
+    let mut names: BTreeMap<String, String> = BTreeMap::from([
+        (ADMINISTRATOR_ID.to_owned(), ADMINISTRATOR_NAME.to_owned()),
+        (SYSTEM_USER.to_owned(), "系统".to_owned()),
+    ]);
+    names.extend(tx.users()?.into_iter().map(|u| (u.id, u.display_name)));
+    Ok(names)
 }
 
 /// The task row as the shared figures count it.
@@ -134,4 +138,32 @@ pub fn task_flow(
         );
     }
     Ok(Some(flow::finish(jurisdictions, &row, items)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::AnyStore;
+    use crate::store::{Store, User};
+
+    #[test]
+    fn the_administrator_and_the_engine_are_named_beside_the_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = crate::config::Database::Sqlite(dir.path().join("ledger.db"));
+        let store = AnyStore::open(&database, 2).unwrap();
+        let names = store
+            .transaction(|tx| {
+                tx.insert_user(&User {
+                    id: "nansha-worker".into(),
+                    display_name: "张三".into(),
+                    role: "worker".into(),
+                    unit: "440115001".into(),
+                    created_at_ms: 0,
+                })?;
+                super::user_names(tx)
+            })
+            .unwrap();
+        assert_eq!(names["nansha-worker"], "张三");
+        assert_eq!(names["admin"], "区卫健局管理员");
+        assert_eq!(names["system"], "系统");
+    }
 }
