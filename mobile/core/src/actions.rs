@@ -57,6 +57,38 @@ pub struct StepInput {
     pub note: Option<String>,
 }
 
+/// 疾控判定 of a supplementary person (补充人员): accepted or not, with a note.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JudgeInput {
+    pub record_id: String,
+    pub accepted: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Everything a worker does to a person, as the one entry the shell calls (`AppCore::act`):
+/// the command's name in `command`, its input's fields beside it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum ActInput {
+    Claim(ClaimInput),
+    Answer(AnswerInput),
+    Reassign(MoveInput),
+    Forward(MoveInput),
+    Correct(CorrectInput),
+    AddSupplementary(SupplementaryInput),
+    CdcJudge(JudgeInput),
+    Step(StepInput),
+}
+
+/// What `AppCore::act` answers: how many were claimed, or the person as the act left them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Acted {
+    Claimed(Claimed),
+    Person(Box<PersonDetail>),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct CorrectInput {
     pub record_id: String,
@@ -125,7 +157,7 @@ impl AppCore {
 
     /// Checks `commands` in order against the record as each one leaves it, appends their events
     /// and stores the record, all or nothing.
-    fn act(&mut self, record_id: &str, commands: &[Command]) -> Result<(), AppError> {
+    fn apply_commands(&mut self, record_id: &str, commands: &[Command]) -> Result<(), AppError> {
         let lang = self.lang();
         let mut record = self.load_record(record_id)?;
         let program = self.program(record.program())?.clone();
@@ -175,6 +207,34 @@ impl AppCore {
         Ok(())
     }
 
+    /// The one entry for a worker's acts on persons (the shell's `act` command): each is checked
+    /// by `task::command::check`, as the server checks it again, and written offline.
+    pub fn act(&mut self, input: &ActInput) -> Result<Acted, AppError> {
+        let person = |detail: PersonDetail| Acted::Person(Box::new(detail));
+        Ok(match input {
+            ActInput::Claim(input) => Acted::Claimed(self.claim(input)?),
+            ActInput::Answer(input) => person(self.answer(input)?),
+            ActInput::Reassign(input) => person(self.reassign(input)?),
+            ActInput::Forward(input) => person(self.forward(input)?),
+            ActInput::Correct(input) => person(self.correct(input)?),
+            ActInput::AddSupplementary(input) => person(self.add_supplementary(input)?),
+            ActInput::CdcJudge(input) => person(self.cdc_judge(input)?),
+            ActInput::Step(input) => person(self.step(input)?),
+        })
+    }
+
+    /// 疾控判定 (W2): the CDC accepts or excludes a supplementary person.
+    pub fn cdc_judge(&mut self, input: &JudgeInput) -> Result<PersonDetail, AppError> {
+        self.apply_commands(
+            &input.record_id,
+            &[Command::CdcJudge {
+                accepted: input.accepted,
+                note: input.note.clone(),
+            }],
+        )?;
+        self.person(&input.record_id)
+    }
+
     /// 认领: claims each chosen person still unclaimed; the others are left as they are.
     pub fn claim(&mut self, input: &ClaimInput) -> Result<Claimed, AppError> {
         let lang = self.lang();
@@ -188,7 +248,7 @@ impl AppCore {
         let mut claimed = 0;
         let mut last_error = None;
         for id in &input.record_ids {
-            match self.act(id, &[Command::Claim]) {
+            match self.apply_commands(id, &[Command::Claim]) {
                 Ok(()) => claimed += 1,
                 Err(e) => last_error = Some(e),
             }
@@ -239,14 +299,14 @@ impl AppCore {
                 note: input.note.clone(),
             });
         }
-        self.act(&input.record_id, &commands)?;
+        self.apply_commands(&input.record_id, &commands)?;
         self.person(&input.record_id)
     }
 
     /// A declared step (状态流转, `program::Transition`): checked like every command, written
     /// offline in one change.
     pub fn step(&mut self, input: &StepInput) -> Result<PersonDetail, AppError> {
-        self.act(
+        self.apply_commands(
             &input.record_id,
             &[Command::Transition {
                 action: input.action.clone(),
@@ -260,7 +320,7 @@ impl AppCore {
 
     /// 修改所属镇街 (W1): the person moves to another unit and starts a fresh task there.
     pub fn reassign(&mut self, input: &MoveInput) -> Result<PersonDetail, AppError> {
-        self.act(
+        self.apply_commands(
             &input.record_id,
             &[Command::Reassign {
                 to_unit: input.to_unit.clone(),
@@ -272,7 +332,7 @@ impl AppCore {
 
     /// 转发 (W2): forwarded to the community the person really belongs to.
     pub fn forward(&mut self, input: &MoveInput) -> Result<PersonDetail, AppError> {
-        self.act(
+        self.apply_commands(
             &input.record_id,
             &[Command::Forward {
                 to_unit: input.to_unit.clone(),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use outpost_app_core::actions::{
-    AnswerInput, ClaimInput, CorrectInput, MoveInput, SupplementaryInput,
+    ActInput, Acted, AnswerInput, ClaimInput, CorrectInput, MoveInput, SupplementaryInput,
 };
 use outpost_app_core::views::{Tab, TasksInput};
 use outpost_app_core::{AppCore, EnrolInput, ErrorCode};
@@ -375,7 +375,7 @@ fn a_w2_community_worker_verifies_forwards_and_adds_a_supplementary_person_offli
     server.run();
     sync(&app);
     assert_eq!(app.sync_status().unwrap().pending_changes, 0);
-    let district = enrol(
+    let mut district = enrol(
         &dir.path().join("cdc"),
         clock,
         server.enrolment("siming-cdc", "cdc", "350203"),
@@ -398,6 +398,34 @@ fn a_w2_community_worker_verifies_forwards_and_adds_a_supplementary_person_offli
         "{:?}",
         supplementary.allowed
     );
+    // The CDC judges it offline through the shell's one `act` command, as the window sends it.
+    let judge: ActInput = serde_json::from_value(serde_json::json!({
+        "command": "cdc_judge",
+        "record_id": added.record_id,
+        "accepted": false,
+        "note": "经核实非同住人员",
+    }))
+    .unwrap();
+    let Acted::Person(judged) = district.act(&judge).unwrap() else {
+        panic!("a judgement answers the person");
+    };
+    assert!(!judged.allowed.contains(&"cdc_judge".to_owned()));
+    assert!(
+        judged.history.iter().any(|h| h.label == "疾控判定：不纳入"),
+        "{:?}",
+        judged.history
+    );
+    let claim: ActInput =
+        serde_json::from_value(serde_json::json!({"command": "claim", "record_ids": []})).unwrap();
+    assert_eq!(
+        district.act(&claim).unwrap_err().code,
+        ErrorCode::BadInput,
+        "claiming nobody is refused"
+    );
+    sync(&district);
+    assert_eq!(district.sync_status().unwrap().pending_changes, 0);
+    let after = district.person(&added.record_id).unwrap();
+    assert_eq!(after.sync_problem, None, "the server accepts the judgement");
 }
 
 #[test]

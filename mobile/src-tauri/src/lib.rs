@@ -14,9 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use outpost_app_core::actions::{
-    AnswerInput, ClaimInput, Claimed, CorrectInput, MoveInput, StepInput, SupplementaryInput,
-};
+use outpost_app_core::actions::{ActInput, Acted};
 use outpost_app_core::views::{
     PersonDetail, ProgramView, Reminder, ReviewItem, TabCounts, TaskGroup, TasksInput, UnitNode,
     UnitsInput,
@@ -167,43 +165,12 @@ async fn units(state: State<'_, Shared>, input: UnitsInput) -> Reply<Vec<UnitNod
     state.core().units(&input)
 }
 
+/// Every act on a person — claim, answer, reassign, forward, correct, supplementary person,
+/// CDC judgement, a program's declared step — through one command: the core checks each as the
+/// server will and writes it offline (`AppCore::act`).
 #[tauri::command]
-async fn claim(state: State<'_, Shared>, input: ClaimInput) -> Reply<Claimed> {
-    state.core().claim(&input)
-}
-
-#[tauri::command]
-async fn answer(state: State<'_, Shared>, input: AnswerInput) -> Reply<PersonDetail> {
-    state.core().answer(&input)
-}
-
-/// A step the person's program declares (状态流转), taken offline like every action.
-#[tauri::command]
-async fn step(state: State<'_, Shared>, input: StepInput) -> Reply<PersonDetail> {
-    state.core().step(&input)
-}
-
-#[tauri::command]
-async fn reassign(state: State<'_, Shared>, input: MoveInput) -> Reply<PersonDetail> {
-    state.core().reassign(&input)
-}
-
-#[tauri::command]
-async fn forward(state: State<'_, Shared>, input: MoveInput) -> Reply<PersonDetail> {
-    state.core().forward(&input)
-}
-
-#[tauri::command]
-async fn correct(state: State<'_, Shared>, input: CorrectInput) -> Reply<PersonDetail> {
-    state.core().correct(&input)
-}
-
-#[tauri::command]
-async fn add_supplementary(
-    state: State<'_, Shared>,
-    input: SupplementaryInput,
-) -> Reply<PersonDetail> {
-    state.core().add_supplementary(&input)
+async fn act(state: State<'_, Shared>, input: ActInput) -> Reply<Acted> {
+    state.core().act(&input)
 }
 
 #[tauri::command]
@@ -370,13 +337,7 @@ pub fn run_from(started: Instant) {
             person,
             program,
             units,
-            claim,
-            answer,
-            step,
-            reassign,
-            forward,
-            correct,
-            add_supplementary,
+            act,
             reviews,
             reminders,
             chain::supply_catalogue,

@@ -6,6 +6,7 @@
 // branch on `code` and always show `message`.
 
 import {
+  type ActCommand,
   type AdjustInput,
   type AssignVehicleInput,
   type BindInput,
@@ -153,6 +154,11 @@ export class TauriApi implements Api {
     }
   }
 
+  /** Every act on a person goes through the shell's one `act` command, named in `command`. */
+  private act<T>(command: ActCommand, input: object): Promise<T> {
+    return this.call("act", { input: { command, ...input } });
+  }
+
   appStatus(): Promise<AppStatus> {
     return this.call("app_status");
   }
@@ -191,25 +197,25 @@ export class TauriApi implements Api {
     return this.call("units", { input: { level, within } });
   }
   claim(input: ClaimInput): Promise<{ claimed: number }> {
-    return this.call("claim", { input });
+    return this.act("claim", input);
   }
   answer(input: AnswerInput): Promise<PersonDetail> {
-    return this.call("answer", { input });
+    return this.act("answer", input);
   }
   step(input: StepInput): Promise<PersonDetail> {
-    return this.call("step", { input });
+    return this.act("step", input);
   }
   reassign(input: ReassignInput): Promise<PersonDetail> {
-    return this.call("reassign", { input });
+    return this.act("reassign", input);
   }
   forward(input: ForwardInput): Promise<PersonDetail> {
-    return this.call("forward", { input });
+    return this.act("forward", input);
   }
   correct(input: CorrectInput): Promise<PersonDetail> {
-    return this.call("correct", { input });
+    return this.act("correct", input);
   }
   addSupplementary(input: SupplementaryInput): Promise<PersonDetail> {
-    return this.call("add_supplementary", { input });
+    return this.act("add_supplementary", input);
   }
   reviews(): Promise<ReviewItem[]> {
     return this.call("reviews");

@@ -301,15 +301,28 @@ export interface UnitNode {
 }
 
 // ---------------------------------------------------------------- actions (all offline)
-// Each returns the updated PersonDetail (claim returns the number claimed). They write to the
-// local replica only; sync carries them to the server.
+// One command, `act` {input: {command, ...fields of the command's input}}: `command` names the
+// act below and the other fields are its input (e.g. {command: "claim", record_ids: […]}). Each
+// returns the updated PersonDetail (claim returns the number claimed). They write to the local
+// replica only; sync carries them to the server, which checks each again.
 
-/** `claim` {input: {record_ids}} → {claimed: number} */
+/** The acts `act` takes; the person view's `allowed` and `transitions` say which apply now. */
+export type ActCommand =
+  | "claim"
+  | "answer"
+  | "reassign"
+  | "forward"
+  | "correct"
+  | "add_supplementary"
+  | "cdc_judge"
+  | "step";
+
+/** act `claim` {record_ids} → {claimed: number} */
 export interface ClaimInput {
   record_ids: string[];
 }
 
-/** `answer` {input: AnswerInput} → PersonDetail. For an outcome with `forward`, `forward_to`
+/** act `answer` AnswerInput → PersonDetail. For an outcome with `forward`, `forward_to`
  *  (a unit code at the dispatch level) is required: the person is forwarded too. */
 export interface AnswerInput {
   record_id: string;
@@ -318,28 +331,28 @@ export interface AnswerInput {
   forward_to: string | null;
 }
 
-/** `reassign` {input: {record_id, to_unit, reason}} → PersonDetail (W1: 修改所属镇街) */
+/** act `reassign` {record_id, to_unit, reason} → PersonDetail (W1: 修改所属镇街) */
 export interface ReassignInput {
   record_id: string;
   to_unit: string;
   reason: string | null;
 }
 
-/** `forward` {input: {record_id, to_unit, note}} → PersonDetail (W2: 转发) */
+/** act `forward` {record_id, to_unit, note} → PersonDetail (W2: 转发) */
 export interface ForwardInput {
   record_id: string;
   to_unit: string;
   note: string | null;
 }
 
-/** `correct` {input: {record_id, fields}} → PersonDetail — field key → new value (booleans as
+/** act `correct` {record_id, fields} → PersonDetail — field key → new value (booleans as
  *  "true"/"false"); values are validated (ID check digit, phone) with errors per field. */
 export interface CorrectInput {
   record_id: string;
   fields: Record<string, string>;
 }
 
-/** `step` {input: StepInput} → PersonDetail — takes the declared step `action` (one of
+/** act `step` StepInput → PersonDetail — takes the declared step `action` (one of
  *  `PersonDetail.transitions`): `inputs` field key → typed value (booleans as "true"/"false"),
  *  `outcome` the answer's path when the step asks for one (else empty), `note` as its rule says.
  *  A refused value comes back as one message naming the field by its label
@@ -352,7 +365,15 @@ export interface StepInput {
   note: string | null;
 }
 
-/** `add_supplementary` {input: {source_record_id, fields}} → PersonDetail of the new person. */
+/** act `cdc_judge` {record_id, accepted, note} → PersonDetail: 疾控判定 of a supplementary
+ *  person, for the cdc role (no screen offers it yet). */
+export interface JudgeInput {
+  record_id: string;
+  accepted: boolean;
+  note?: string | null;
+}
+
+/** act `add_supplementary` {source_record_id, fields} → PersonDetail of the new person. */
 export interface SupplementaryInput {
   source_record_id: string;
   fields: Record<string, string>;
