@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AppCore, AppError};
 
+mod history;
 mod person;
 mod problems;
 
-pub(crate) use person::review_note;
+pub(crate) use history::review_note;
 pub use person::*;
 pub use problems::SyncProblemView;
 
