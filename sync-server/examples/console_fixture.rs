@@ -8,6 +8,8 @@
 //! code <user>            a one-time sign-in code            → {"code": "…"}
 //! write-list <path>      a W1 list (3 南沙街道, 2 珠江街道, 1 bad row) to <path> → {"ok": true}
 //! answer <n>             南沙街道's worker syncs, claims and answers n persons, syncs → {"answered": n}
+//! move <n>               珠江街道's worker syncs, moves n of its persons to 南沙街道 (修改所属镇街),
+//!                        syncs → {"moved": n}
 //! advance <minutes>      the server clock moves on; the engine runs → {"now_ms": …}
 //! read-xlsx <path>       the first sheet's cells, read with calamine → {"rows": [[…]]}
 //! break-record           imports one 南沙街道 person and stores it unreadable in the ledger,
@@ -25,7 +27,8 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use calamine::Reader;
-use console_fixture::{FieldDevice, Fixture, MIN, TOKEN, list_with, runtime};
+use console_fixture::{FieldDevice, Fixture, MIN, NANSHA, TOKEN, list_with, runtime};
+use outpost_shared::record::Action;
 
 fn reply(value: serde_json::Value) {
     let mut out = std::io::stdout().lock();
@@ -43,6 +46,7 @@ fn main() {
     let mut fixture = Fixture::start(&runtime, start, Some(dist));
     reply(serde_json::json!({"url": fixture.url, "admin_token": TOKEN}));
     let mut worker: Option<FieldDevice> = None;
+    let mut zhujiang: Option<FieldDevice> = None;
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap();
         let mut words = line.split_whitespace();
@@ -59,6 +63,24 @@ fn main() {
                 let answered = device.answer(n.parse().unwrap(), fixture.now_ms(), Some("=1+2"));
                 device.sync(fixture.now_ms());
                 reply(serde_json::json!({"answered": answered}));
+            }
+            (Some("move"), Some(n)) => {
+                let device =
+                    zhujiang.get_or_insert_with(|| FieldDevice::enrol(&fixture, "zhujiang-worker"));
+                device.sync(fixture.now_ms());
+                let moving: Vec<String> = device
+                    .persons()
+                    .into_iter()
+                    .take(n.parse().unwrap())
+                    .map(|p| p.id)
+                    .collect();
+                for id in &moving {
+                    let to_unit = NANSHA.to_owned();
+                    let reason = Some("实际居住南沙街道".to_owned());
+                    device.act(id, fixture.now_ms(), Action::Reassigned { to_unit, reason });
+                }
+                device.sync(fixture.now_ms());
+                reply(serde_json::json!({"moved": moving.len()}));
             }
             (Some("advance"), Some(minutes)) => {
                 fixture.advance(minutes.parse::<i64>().unwrap() * MIN);

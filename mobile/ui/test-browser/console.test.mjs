@@ -3,7 +3,8 @@
 // workbook, see results arrive from a simulated device's sync, see an alert appear on the wall
 // screen when a deadline passes on the server's injected clock, export and re-read the Excel
 // file, switch to English, check sync health, add a user and make their one-time code, revoke a
-// device, and sign in as that town user to see the narrower view. The administrator signs in
+// device, and sign in as that town user to see the narrower view, where a person moved in from the
+// next town counts in the town's one row of the batch on the wall. The administrator signs in
 // with the admin token once: no browser storage holds it afterwards, only a console session's
 // token, which the sign-out revokes on the server. Every response carries the security headers,
 // and the page runs under its Content-Security-Policy without a single violation.
@@ -300,6 +301,26 @@ describe("the supervisor console in Chromium", () => {
     await testid("nav-wall").click();
     await page.locator('[data-testid="town-row"]').first().waitFor();
     assert.equal(await page.locator('[data-testid="town-row"]').count(), 1);
+  });
+
+  it("counts a person moved into the town in the town's one row of the batch on the wall", async () => {
+    // 珠江街道's worker finds one of its persons lives in 南沙街道 and moves them (修改所属镇街). The
+    // move starts a task of its own in 南沙街道, with its own clocks; the wall counts it in 南沙街道's
+    // row of the batch, which says so, instead of a second row reading like the first (issue 17).
+    await server.send("move 1");
+    await testid("nav-wall").click();
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('[data-testid="task-item"]')).some((row) => row.textContent.includes("含转入 1 人")),
+      null,
+      { timeout: 10_000 },
+    );
+    const rows = await page.locator('[data-testid="task-item"]').allTextContents();
+    const nansha = rows.filter((row) => row.includes("南沙街道"));
+    assert.equal(nansha.length, 1, rows.join("\n"));
+    // Its three persons of the list, two answered, and the one moved in.
+    assert.match(nansha[0], /^南沙街道 \d+ · 2\/4 已反馈 · 含转入 1 人/);
+    await testid("wall-tasks-card").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, "console-wall-moved-in.png") });
   });
 
   it("ran under its Content-Security-Policy without a violation", () => {
