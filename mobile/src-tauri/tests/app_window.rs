@@ -30,7 +30,10 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
     let mut server = Server::start(dir.path());
     let persons = people(41, 3, &["440115001"]);
     server.import_w1(&persons, "南沙街道");
-    let code = server.enrolment("nansha-app", "worker", "440115001");
+    // The list's importer (the test server imports as district-admin) is a user with a name, as
+    // in a real deployment: the sync carries it to the device.
+    server.enrolment_named("district-admin", "区卫健局", "admin", "440115");
+    let code = server.enrolment_named("nansha-app", "张三", "worker", "440115001");
 
     let window = Window::open(runtime.clone(), &dir.path().join("app"), "w1");
     // One word for the code that enrols a device: 登记码 (issue 17), never 注册码.
@@ -103,6 +106,21 @@ fn w1_enrol_sync_work_offline_and_everything_reaches_the_server() {
             || !window.text("person-answer-label").is_empty()
     );
     window.shot("person-answered");
+    // The history names who did each step, not their user id (issue 17): the dispatch is the
+    // district's 区卫健局, not district-admin; the claim and the answer are 张三's.
+    let history = window.find("person-history");
+    window.scroll_to_middle(&history);
+    let history = window.text("person-history");
+    assert!(
+        history.contains("派发") && history.contains("区卫健局"),
+        "{history}"
+    );
+    assert!(history.contains("张三"), "{history}");
+    assert!(
+        !history.contains("district-admin") && !history.contains("nansha-app"),
+        "{history}"
+    );
+    window.shot("person-history-names");
 
     // The second person really lives in 珠江街道: change the town.
     window.click("back");
