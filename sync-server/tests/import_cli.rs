@@ -3,6 +3,7 @@
 //! through a running server; the template downloads and re-imports cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -105,6 +106,37 @@ fn sheet_rows(path: &Path) -> Vec<Vec<String>> {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
+}
+
+/// Every entry of a workbook's drop-down lists: those written into its sheets' data validations
+/// (which calamine does not read) and the cells of every sheet after the first (the hidden sheet
+/// holding the lists too long to write inline).
+fn drop_down_entries(bytes: &[u8]) -> Vec<String> {
+    let mut entries = Vec::new();
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let name = file.name().unwrap().into_owned();
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        let mut xml = String::new();
+        file.read_to_string(&mut xml).unwrap();
+        for formula in xml.split("<formula1>").skip(1) {
+            let formula = formula.split("</formula1>").next().unwrap();
+            let formula = formula.replace("&quot;", "\"");
+            if let Some(list) = formula.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+                entries.extend(list.split(',').map(str::to_owned));
+            }
+        }
+    }
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    for name in workbook.sheet_names().into_iter().skip(1) {
+        let range = workbook.worksheet_range(&name).unwrap();
+        entries.extend(range.cells().map(|(_, _, c)| c.to_string()));
+    }
+    entries.retain(|e| !e.is_empty());
+    entries
 }
 
 fn persons_by_unit(store: &AnyStore) -> std::collections::BTreeMap<String, usize> {
@@ -385,6 +417,33 @@ fn templates_download_and_lists_import_through_a_running_server() {
     std::fs::write(&template, response.bytes().unwrap()).unwrap();
     let header = &sheet_rows(&template)[0];
     assert!(header.iter().any(|h| h.contains("社区")), "{header:?}");
+    // The W1 template as the console's administrator downloads it, for no unit in particular:
+    // the deployment's files hold Xiamen's units beside Nansha's, but W1 serves Nansha (its area),
+    // so the town drop-down and the hint offer no Xiamen street (issue 17).
+    let response = client
+        .get(format!("{}/admin/programs/{W1}/template", server.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().unwrap();
+    let entries = drop_down_entries(&bytes);
+    // 思明区 and its streets (assets/jurisdictions/350203-siming.toml).
+    let xiamen = |text: &str| {
+        ["思明", "中华街道", "鹭江", "嘉莲", "厦港"]
+            .iter()
+            .any(|name| text.contains(name))
+    };
+    assert!(entries.iter().any(|e| e == "南沙街道"), "{entries:?}");
+    assert!(!entries.iter().any(|e| xiamen(e)), "{entries:?}");
+    let w1_template = dir.path().join("w1.xlsx");
+    std::fs::write(&w1_template, &bytes).unwrap();
+    let cells: Vec<String> = sheet_rows(&w1_template).concat();
+    assert!(
+        cells.iter().any(|c| c.contains("如：南沙街道")),
+        "{cells:?}"
+    );
+    assert!(!cells.iter().any(|c| xiamen(c)), "{cells:?}");
     let unknown = client
         .get(format!("{}/admin/programs/w9/template", server.url))
         .bearer_auth(TOKEN)
