@@ -42,7 +42,11 @@ fn server_with_the_program(dir: &Path) -> Server {
 }
 
 fn enrol(server: &Server, dir: &Path) -> AppCore {
-    let code = server.enrolment("jinsha-w", "worker", JINSHA);
+    enrol_as(server, dir, "jinsha-w")
+}
+
+fn enrol_as(server: &Server, dir: &Path, user: &str) -> AppCore {
+    let code = server.enrolment(user, "worker", JINSHA);
     let mut app = AppCore::open(dir, Arc::new(SystemClock)).unwrap();
     app.enrol(EnrolInput {
         code,
@@ -310,4 +314,55 @@ fn the_offline_console_filters_by_the_programs_own_statuses() {
     assert_eq!(pending.rows[0].status_label.zh, "待处置");
     assert_eq!(results("claimed").total, 0);
     assert_eq!(results("released").total, 0);
+}
+
+/// Two workers take different steps on one person offline: after both sync, each device keeps
+/// the earlier step and shows the review in the program's words, not its codes.
+#[test]
+fn different_steps_taken_offline_on_two_devices_are_kept_for_review_in_the_programs_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = server_with_the_program(dir.path());
+    let mut first = enrol_as(&server, &dir.path().join("a"), "jinsha-w");
+    let mut second = enrol_as(&server, &dir.path().join("b"), "jinsha-w2");
+    sync(&mut first);
+    sync(&mut second);
+    server.halt();
+    let (_, person) = persons(&first)
+        .into_iter()
+        .find(|(origin, _)| origin == "guangdong")
+        .unwrap();
+    let id = person.record_id.clone();
+    let step = |action: &str, inputs: &[(&str, &str)]| StepInput {
+        record_id: id.clone(),
+        action: action.into(),
+        outcome: Vec::new(),
+        inputs: inputs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        note: None,
+    };
+    first
+        .step(&step("start_home_isolation", &[("seal_intact", "true")]))
+        .unwrap();
+    second
+        .step(&step("send_to_central", &[("isolation_site", "南沙酒店")]))
+        .unwrap();
+    server.run();
+    for round in 0..3 {
+        let app = if round == 1 { &mut second } else { &mut first };
+        let (report, _) = sync(app);
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    }
+    for app in [&first, &second] {
+        let detail = app.person(&id).unwrap();
+        assert_eq!(detail.status_label, "居家隔离中", "the earlier step stands");
+        assert_eq!(detail.reviews.len(), 1, "{:?}", detail.reviews);
+        let reason = &detail.reviews[0].reason;
+        assert!(
+            reason.contains("居家隔离中") && reason.contains("集中隔离中"),
+            "{reason}"
+        );
+        assert!(!reason.contains("home_isolation"), "{reason}");
+    }
 }

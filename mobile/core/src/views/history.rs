@@ -86,12 +86,38 @@ pub(crate) fn review_note(
         ReviewReason::ConcurrentFieldEdits { values, .. } => values.clone(),
         ReviewReason::UnreadableEvent { event, .. } => vec![event.clone()],
     };
-    ReviewNote {
-        reason: mark
-            .reason
-            .describe_named(lang, &|user| core.display_name(user), &unit),
-        versions,
-    }
+    let reason = match (&mark.reason, program) {
+        // The shared text names status codes; the program's labels read better.
+        (
+            ReviewReason::ConcurrentTransitions {
+                kept,
+                kept_by,
+                also,
+                also_by,
+                ..
+            },
+            Some(program),
+        ) => {
+            let (kept, also) = (
+                workflow_status_label(program, kept, lang),
+                workflow_status_label(program, also, lang),
+            );
+            let (kept_by, also_by) = (
+                core.display_name(kept_by.as_str()),
+                core.display_name(also_by.as_str()),
+            );
+            match lang {
+                Lang::Zh => format!(
+                    "状态冲突：{kept_by} 改为 {kept}，{also_by} 同时改为 {also}，暂保留前者"
+                ),
+                Lang::En => format!(
+                    "conflicting status changes: {kept_by} set {kept}, {also_by} set {also} at the same time; the first stands for now"
+                ),
+            }
+        }
+        (reason, _) => reason.describe_named(lang, &|user| core.display_name(user), &unit),
+    };
+    ReviewNote { reason, versions }
 }
 
 pub(super) fn history_label(core: &AppCore, program: &Program, action: &Action) -> String {
