@@ -706,3 +706,114 @@ fn a_rule_waiting_for_declared_statuses_fires_and_a_step_taken_offline_resolves_
         );
     }
 }
+
+/// 解除隔离 in the TOML-only program tells the community's leader at once: one notice per step
+/// taken, handed over once whatever re-reads the record or restarts the engine, without
+/// personal data, retried if the outbox fails.
+#[test]
+fn a_step_that_tells_someone_is_handed_over_once_at_once() {
+    let (tree, mut programs) = assets();
+    programs.push(
+        Program::from_toml_str(
+            include_str!("../../shared/tests/programs/isolation-follow-up.toml"),
+            "isolation-follow-up.toml",
+        )
+        .unwrap(),
+    );
+    const JINSHA: &str = "440115001001";
+    for (name, store, _dir) in stores("step_notices") {
+        let engine = Engine::new(&programs).unwrap();
+        let mut district = Device::new("district-admin", "district-pc");
+        let mut leader = Device::new("community-leader", "leader-phone");
+        let mut person = district.create_in("isolation-follow-up", "iso-n", JINSHA, "B7", T0);
+        district.push(&store, T0, vec![all_changes(&mut person)]);
+        let step = |action: &str, from: &str, to: &str, inputs: &[(&str, &str)], note| {
+            Action::Transitioned {
+                action: action.into(),
+                from: from.into(),
+                to: to.into(),
+                outcome: Vec::new(),
+                inputs: inputs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                note,
+            }
+        };
+        // Sent to a central site (no notice declared), then released (told at once).
+        let mut changes = leader.act(
+            &mut person,
+            T0 + MIN,
+            step(
+                "send_to_central",
+                "pending",
+                "central_isolation",
+                &[("isolation_site", "南沙酒店")],
+                None,
+            ),
+        );
+        changes.extend(leader.act(
+            &mut person,
+            T0 + 2 * MIN,
+            step(
+                "release",
+                "central_isolation",
+                "released",
+                &[],
+                Some("期满".into()),
+            ),
+        ));
+        leader.push(&store, T0 + 3 * MIN, vec![(person.id().clone(), changes)]);
+        engine.settle(&store, &tree, T0 + 3 * MIN).unwrap();
+
+        let recorder = Recorder::default();
+        *recorder.failures_left.lock().unwrap() = 1;
+        assert_eq!(
+            engine
+                .notify(&store, &tree, &recorder, T0 + 3 * MIN)
+                .unwrap(),
+            0,
+            "{name}: the outbox failed, nothing handed over"
+        );
+        assert_eq!(
+            engine
+                .notify(&store, &tree, &recorder, T0 + 4 * MIN)
+                .unwrap(),
+            1,
+            "{name}: retried"
+        );
+        let notices: Vec<AlertNotice> =
+            recorder.notices.lock().unwrap().values().cloned().collect();
+        assert_eq!(notices.len(), 1, "{name}: {notices:?}");
+        let notice = &notices[0];
+        assert_eq!(notice.recipient, "community_leader");
+        assert_eq!(notice.unit, JINSHA);
+        assert_eq!(notice.link, "people/iso-n");
+        assert!(notice.title.contains("解除隔离"), "{}", notice.title);
+        assert!(notice.title.contains("已解除隔离"), "{}", notice.title);
+        assert!(notice.title.contains("金沙社区"), "{}", notice.title);
+        let text = format!("{} {}", notice.title, notice.lines.join(" "));
+        assert!(!text.contains("测试"), "no personal data: {text}");
+
+        // The record read again (another change) and a new engine: nothing more.
+        let edit = leader.act(
+            &mut person,
+            T0 + 5 * MIN,
+            Action::ReviewResolved {
+                marks: Vec::new(),
+                note: None,
+            },
+        );
+        leader.push(&store, T0 + 5 * MIN, vec![(person.id().clone(), edit)]);
+        let again = Engine::new(&programs).unwrap();
+        again.settle(&store, &tree, T0 + 6 * MIN).unwrap();
+        assert_eq!(
+            again
+                .notify(&store, &tree, &recorder, T0 + 6 * MIN)
+                .unwrap(),
+            0,
+            "{name}"
+        );
+        assert_eq!(*recorder.calls.lock().unwrap(), 1, "{name}");
+    }
+}

@@ -20,7 +20,8 @@ use toml::Spanned;
 use super::error::{ProgramError, ProgramErrorKind, Source};
 use super::outcome::NoteRule;
 use super::parse::RawLabel;
-use super::{Action, Colour, Field, FieldType, StatusDef, core_status};
+use super::rules::{RuleContext, recipients};
+use super::{Action, Colour, Field, FieldType, Recipient, StatusDef, core_status};
 use crate::console::ROLES;
 use crate::i18n::Label;
 
@@ -47,6 +48,9 @@ pub struct Transition {
     pub note: NoteRule,
     /// The question asked before the step is taken, if it needs a confirmation.
     pub confirm: Option<Label>,
+    /// Who is told at once when the step is taken (纳入管控 → the named recipient), once per
+    /// step taken; empty for most steps.
+    pub notify: Vec<Recipient>,
 }
 
 impl Transition {
@@ -188,6 +192,8 @@ pub(super) struct RawTransition {
     note: NoteRule,
     #[serde(default)]
     confirm: Option<RawLabel>,
+    #[serde(default)]
+    notify: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +280,7 @@ pub(super) fn build_transitions(
     raws: Vec<RawTransition>,
     statuses: &[StatusDef],
     fields: &[Field],
+    ctx: &RuleContext<'_>,
 ) -> Result<Vec<Transition>, ProgramError> {
     let status = |code: &Spanned<String>| -> Result<&StatusDef, ProgramError> {
         statuses
@@ -371,6 +378,10 @@ pub(super) fn build_transitions(
             .into_iter()
             .map(|guard| build_guard(src, guard, fields))
             .collect::<Result<Vec<_>, _>>()?;
+        let notify = match raw.notify {
+            Some(names) => recipients(src, names, ctx)?,
+            None => Vec::new(),
+        };
         transitions.push(Transition {
             action,
             label: raw.label.into(),
@@ -382,6 +393,7 @@ pub(super) fn build_transitions(
             guards,
             note: raw.note,
             confirm: raw.confirm.map(Label::from),
+            notify,
         });
     }
     Ok(transitions)

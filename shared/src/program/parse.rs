@@ -160,7 +160,6 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
     let import_columns = build_imports(&src, raw.import, &fields)?;
     let dispatch = build_dispatch(&src, raw.dispatch, &fields)?;
     let statuses = build_statuses(&src, raw.statuses, &raw.actions)?;
-    let transitions = build_transitions(&src, raw.transitions, &statuses, &fields)?;
     let outcomes = build_tree(&src, raw.outcomes, &actions)?;
     let ctx = RuleContext {
         actions: &actions,
@@ -168,6 +167,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<Program, ProgramError> {
         groups: &groups,
         unit: dispatch.level,
     };
+    let transitions = build_transitions(&src, raw.transitions, &statuses, &fields, &ctx)?;
     let deadlines: Vec<DeadlineRule> = build_rules(&src, raw.deadlines, &ctx)?;
     Ok(Program {
         id: raw.id.into_inner(),

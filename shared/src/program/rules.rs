@@ -241,7 +241,7 @@ fn build_steps(
     Ok(steps)
 }
 
-fn recipients(
+pub(super) fn recipients(
     src: &Source<'_>,
     raw: Spanned<Vec<Spanned<String>>>,
     ctx: &RuleContext<'_>,

@@ -95,6 +95,10 @@ pub struct RecordState {
     /// The event that set `status_code` (dispatch, move, claim, answer, a transition).
     #[serde(default)]
     pub status_since: Option<Stamp>,
+    /// Every declared step that stood when it was taken (action and stamp), oldest first: what
+    /// immediate notices are sent for, once each.
+    #[serde(default)]
+    pub steps_taken: Vec<(String, Stamp)>,
     /// When the current unit received the task: deadlines count from here (fresh clocks after a
     /// reassignment).
     pub assigned: Option<Stamp>,
@@ -125,6 +129,7 @@ impl RecordState {
             status_code: pending_code(),
             transition: None,
             status_since: None,
+            steps_taken: Vec::new(),
             assigned: None,
             claim: None,
             answer: None,
@@ -390,6 +395,9 @@ impl<'a> Folder<'a> {
             self.state.status_code.clone_from(&step.to);
             self.status_set_by = Some(step.stamp.clone());
             self.state.status_since = Some(step.stamp.clone());
+            self.state
+                .steps_taken
+                .push((step.action.clone(), step.stamp.clone()));
             self.state.transition = Some(step);
             return;
         }

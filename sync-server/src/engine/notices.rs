@@ -3,6 +3,7 @@
 
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::Jurisdictions;
+use outpost_shared::program::Program;
 use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::alert::{self, AlertFacts};
 use outpost_shared::task::{Member, outstanding};
@@ -10,7 +11,7 @@ use tracing::warn;
 
 use super::{Engine, planned, rule_of};
 use crate::store::Store;
-use crate::store::tasks::{DeadlineRow, TaskRow};
+use crate::store::tasks::{DeadlineRow, StepNotice, TaskRow};
 
 /// One alert notification to hand to the outbox: one per recipient of the step, addressed to
 /// the unit whose leader (or group) it means.
@@ -22,8 +23,10 @@ pub struct AlertNotice {
     pub recipient: String,
     pub title: String,
     pub lines: Vec<String>,
-    /// The alert record, for a link.
+    /// The alert record (or, for a step's notice, the person's record): what the notice is about.
     pub alert_id: String,
+    /// Where the notice links to in the console: `alerts/<id>` or `people/<id>`.
+    pub link: String,
 }
 
 /// Where alert notifications go (the durable outbox).
@@ -44,7 +47,7 @@ impl AlertOutbox for crate::notify::Notifier {
             message: crate::notify::Message {
                 title: notice.title.clone(),
                 lines: notice.lines.clone(),
-                link: Some(format!("alerts/{}", notice.alert_id)),
+                link: Some(notice.link.clone()),
             },
         };
         crate::notify::Notifier::enqueue(self, &notice, now_ms)
@@ -95,7 +98,7 @@ impl Engine {
                 handed += notices.len();
             }
         }
-        Ok(handed)
+        Ok(handed + self.notify_steps(store, jurisdictions, notifier, now_ms)?)
     }
 
     fn notices(
@@ -166,7 +169,99 @@ impl Engine {
                 title: title.clone(),
                 lines: lines.clone(),
                 alert_id: alert_id.clone(),
+                link: format!("alerts/{alert_id}"),
             })
             .collect()
     }
+
+    /// Hands the noted steps that tell someone at once (流转即时通知) to `notifier`, then marks
+    /// them handed over. Returns how many notices.
+    fn notify_steps(
+        &self,
+        store: &impl Store,
+        jurisdictions: &Jurisdictions,
+        notifier: &dyn AlertOutbox,
+        now_ms: i64,
+    ) -> Result<usize, LedgerError> {
+        let pending = store.transaction(|tx| tx.unnotified_step_notices(200))?;
+        let programs = self.programs();
+        let mut handed = 0;
+        for step in pending {
+            let notices = programs
+                .get(&step.program)
+                .map(|program| step_notices(program, &step, jurisdictions))
+                .unwrap_or_default();
+            let mut all = true;
+            for notice in &notices {
+                if let Err(error) = notifier.enqueue(notice, now_ms) {
+                    warn!(record = %step.record_id, %error, "cannot queue the step's notice; will retry");
+                    all = false;
+                }
+            }
+            if all {
+                store.transaction(|tx| tx.step_notice_handed(&step.record_id, &step.event_id))?;
+                handed += notices.len();
+            }
+        }
+        Ok(handed)
+    }
+}
+
+/// The notices of one step taken: one per recipient its program names, with no personal data
+/// (the unit, the step and the status, the time; the link leads to the person).
+fn step_notices(
+    program: &Program,
+    step: &StepNotice,
+    jurisdictions: &Jurisdictions,
+) -> Vec<AlertNotice> {
+    let Some(transition) = program.transition(&step.action) else {
+        return Vec::new();
+    };
+    let unit_name = jurisdictions
+        .full_name(&step.unit)
+        .unwrap_or_else(|| step.unit.clone());
+    let to = program
+        .status_label(&transition.to, Lang::Zh)
+        .unwrap_or(&transition.to);
+    let title = format!(
+        "{}：{unit_name} 1 人{}（{to}）",
+        program.name().get(Lang::Zh),
+        transition.label.get(Lang::Zh)
+    );
+    let at = jiff::Timestamp::from_millisecond(step.at_ms)
+        .map(|t| {
+            t.to_zoned(outpost_shared::program::shanghai())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let told: Vec<String> = transition
+        .notify
+        .iter()
+        .map(|r| program.recipient_label(r, Lang::Zh))
+        .collect();
+    let lines = vec![
+        format!("流程：{}", program.name().get(Lang::Zh)),
+        format!("操作：{}，{at}", transition.label.get(Lang::Zh)),
+        format!("单位：{unit_name}"),
+        format!("已通知：{}", told.join("、")),
+    ];
+    transition
+        .notify
+        .iter()
+        .map(|recipient| AlertNotice {
+            idempotency_key: format!(
+                "step:{}:{}:{}",
+                step.record_id,
+                step.event_id,
+                recipient.code()
+            ),
+            unit: alert::recipient_unit(&step.unit, recipient),
+            recipient: recipient.code(),
+            title: title.clone(),
+            lines: lines.clone(),
+            alert_id: step.record_id.clone(),
+            link: format!("people/{}", step.record_id),
+        })
+        .collect()
 }

@@ -61,6 +61,20 @@ impl DeadlineState {
     }
 }
 
+/// A declared step taken that its program tells someone about at once (流转即时通知).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepNotice {
+    pub record_id: String,
+    /// The `Transitioned` event: one notice per step taken, whatever re-reads the record.
+    pub event_id: String,
+    pub program: String,
+    pub action: String,
+    /// The unit holding the record when the step was read; recipients are found from it.
+    pub unit: String,
+    /// When the step was taken, on the device that took it.
+    pub at_ms: i64,
+}
+
 /// One scheduled ladder step of one task (时限).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlineRow {
@@ -126,6 +140,12 @@ pub trait TaskTx {
     fn unnotified(&mut self, limit: usize) -> Result<Vec<DeadlineRow>, LedgerError>;
     /// How many steps are in each state.
     fn deadline_counts(&mut self) -> Result<Vec<(DeadlineState, i64)>, LedgerError>;
+    /// Notes a step to tell about; false (and nothing changed) if it is already noted.
+    fn insert_step_notice(&mut self, notice: &StepNotice) -> Result<bool, LedgerError>;
+    /// Noted steps not yet handed to the notification outbox, oldest first.
+    fn unnotified_step_notices(&mut self, limit: usize) -> Result<Vec<StepNotice>, LedgerError>;
+    /// Marks a noted step handed over.
+    fn step_notice_handed(&mut self, record_id: &str, event_id: &str) -> Result<(), LedgerError>;
     /// Inserts a batch; false (and nothing changed) if its number is taken.
     fn insert_batch(&mut self, batch: &ImportBatch) -> Result<bool, LedgerError>;
     /// One batch with its failure workbook.

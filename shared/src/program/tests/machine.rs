@@ -365,3 +365,37 @@ fn a_deadline_may_wait_for_declared_statuses_that_exist() {
         Some("全部处于状态 closed".to_owned())
     );
 }
+
+#[test]
+fn a_step_may_tell_known_recipients_at_once() {
+    let program = isolation();
+    let release = program.transition("release").expect("declared");
+    assert_eq!(
+        release.notify,
+        [super::super::Recipient::Leader(
+            super::super::JurisdictionLevel::Community
+        )]
+    );
+    assert!(
+        program
+            .transition("send_to_central")
+            .expect("declared")
+            .notify
+            .is_empty()
+    );
+    let kind = refused_at(
+        r#"[[transitions]]
+action = "close"
+label = { zh = "办结", en = "Close" }
+from = ["pending"]
+to = "closed"
+notify = ["mayor"]"#,
+        6,
+    );
+    assert_eq!(
+        kind,
+        ProgramErrorKind::UnknownRecipient {
+            name: "mayor".into()
+        }
+    );
+}

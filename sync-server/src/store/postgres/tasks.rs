@@ -9,8 +9,8 @@ use postgres::Row;
 
 use super::PgTx;
 use crate::store::tasks::{
-    ChangedRecord, DeadlineRow, DeadlineState, ImportBatch, TaskRow, TaskTx, key_from_json,
-    key_json, member_from_json, member_json,
+    ChangedRecord, DeadlineRow, DeadlineState, ImportBatch, StepNotice, TaskRow, TaskTx,
+    key_from_json, key_json, member_from_json, member_json,
 };
 use crate::store::{like_prefix, record_id, storage, to_i64, to_u64};
 
@@ -227,6 +227,49 @@ impl TaskTx for PgTx<'_> {
             &[&limit(count)],
         )?;
         rows.iter().map(to_deadline).collect()
+    }
+
+    fn insert_step_notice(&mut self, notice: &StepNotice) -> Result<bool, LedgerError> {
+        let inserted = self.execute(
+            "INSERT INTO step_notices (record_id, event_id, program, action, unit, at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                &notice.record_id,
+                &notice.event_id,
+                &notice.program,
+                &notice.action,
+                &notice.unit,
+                &notice.at_ms,
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn unnotified_step_notices(&mut self, count: usize) -> Result<Vec<StepNotice>, LedgerError> {
+        let rows = self.query(
+            "SELECT record_id, event_id, program, action, unit, at_ms FROM step_notices
+             WHERE NOT notified ORDER BY at_ms LIMIT $1",
+            &[&limit(count)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| StepNotice {
+                record_id: row.get(0),
+                event_id: row.get(1),
+                program: row.get(2),
+                action: row.get(3),
+                unit: row.get(4),
+                at_ms: row.get(5),
+            })
+            .collect())
+    }
+
+    fn step_notice_handed(&mut self, record_id: &str, event_id: &str) -> Result<(), LedgerError> {
+        self.execute(
+            "UPDATE step_notices SET notified = TRUE WHERE record_id = $1 AND event_id = $2",
+            &[&record_id, &event_id],
+        )?;
+        Ok(())
     }
 
     fn deadline_counts(&mut self) -> Result<Vec<(DeadlineState, i64)>, LedgerError> {

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
 use crate::store::tasks::{
-    ChangedRecord, DEADLINE_COLUMNS, DeadlineRow, DeadlineState, ImportBatch, TASK_COLUMNS,
-    TaskRow, TaskTx, key_from_json, key_json, member_from_json, member_json,
+    ChangedRecord, DEADLINE_COLUMNS, DeadlineRow, DeadlineState, ImportBatch, StepNotice,
+    TASK_COLUMNS, TaskRow, TaskTx, key_from_json, key_json, member_from_json, member_json,
 };
 use crate::store::{like_prefix, record_id, storage, to_i64, to_u64};
 
@@ -315,6 +315,59 @@ impl TaskTx for SqliteTx<'_> {
              ORDER BY fired_ms LIMIT ?1"
         );
         self.deadlines(&sql, [to_i64(limit as u64)])
+    }
+
+    fn insert_step_notice(&mut self, notice: &StepNotice) -> Result<bool, LedgerError> {
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO step_notices (record_id, event_id, program, action, unit, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    notice.record_id,
+                    notice.event_id,
+                    notice.program,
+                    notice.action,
+                    notice.unit,
+                    notice.at_ms
+                ])
+            })
+            .map_err(storage)?;
+        Ok(inserted == 1)
+    }
+
+    fn unnotified_step_notices(&mut self, limit: usize) -> Result<Vec<StepNotice>, LedgerError> {
+        self.tx
+            .prepare_cached(
+                "SELECT record_id, event_id, program, action, unit, at_ms FROM step_notices
+                 WHERE notified = 0 ORDER BY at_ms LIMIT ?1",
+            )
+            .and_then(|mut s| {
+                s.query_map([to_i64(limit as u64)], |r| {
+                    Ok(StepNotice {
+                        record_id: r.get(0)?,
+                        event_id: r.get(1)?,
+                        program: r.get(2)?,
+                        action: r.get(3)?,
+                        unit: r.get(4)?,
+                        at_ms: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(storage)
+    }
+
+    fn step_notice_handed(&mut self, record_id: &str, event_id: &str) -> Result<(), LedgerError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE step_notices SET notified = 1 WHERE record_id = ?1 AND event_id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![record_id, event_id]))
+            .map_err(storage)?;
+        Ok(())
     }
 
     fn deadline_counts(&mut self) -> Result<Vec<(DeadlineState, i64)>, LedgerError> {
