@@ -61,6 +61,19 @@ fn assets() -> (Jurisdictions, Vec<Program>) {
     (loaded.jurisdictions, loaded.programs)
 }
 
+/// The assets and the TOML-only test program (shared/tests/programs/isolation-follow-up.toml).
+fn assets_with_isolation() -> (Jurisdictions, Vec<Program>) {
+    let (tree, mut programs) = assets();
+    programs.push(
+        Program::from_toml_str(
+            include_str!("../../shared/tests/programs/isolation-follow-up.toml"),
+            "isolation-follow-up.toml",
+        )
+        .unwrap(),
+    );
+    (tree, programs)
+}
+
 /// A user at a device, pushing straight into the ledger as a sync would.
 struct Device {
     author: Author,
@@ -648,14 +661,7 @@ fn each_alert_is_handed_to_the_outbox_once_per_recipient_and_retried_if_the_outb
 /// is still 待处置, and a declared step taken offline before that resolves it when it syncs.
 #[test]
 fn a_rule_waiting_for_declared_statuses_fires_and_a_step_taken_offline_resolves_it() {
-    let (tree, mut programs) = assets();
-    programs.push(
-        Program::from_toml_str(
-            include_str!("../../shared/tests/programs/isolation-follow-up.toml"),
-            "isolation-follow-up.toml",
-        )
-        .unwrap(),
-    );
+    let (tree, programs) = assets_with_isolation();
     const JINSHA: &str = "440115001001";
     for (name, store, _dir) in stores("declared_statuses") {
         let engine = Engine::new(&programs).unwrap();
@@ -712,14 +718,7 @@ fn a_rule_waiting_for_declared_statuses_fires_and_a_step_taken_offline_resolves_
 /// personal data, retried if the outbox fails.
 #[test]
 fn a_step_that_tells_someone_is_handed_over_once_at_once() {
-    let (tree, mut programs) = assets();
-    programs.push(
-        Program::from_toml_str(
-            include_str!("../../shared/tests/programs/isolation-follow-up.toml"),
-            "isolation-follow-up.toml",
-        )
-        .unwrap(),
-    );
+    let (tree, programs) = assets_with_isolation();
     const JINSHA: &str = "440115001001";
     for (name, store, _dir) in stores("step_notices") {
         let engine = Engine::new(&programs).unwrap();
