@@ -13,7 +13,7 @@ import {
   reportsToCdc,
   toAnswerInput,
 } from "../src/logic/outcome-form.js";
-import { W1_TREE, W2_TREE } from "./fixtures.js";
+import { W1_TREE, W2_TREE, node } from "./fixtures.js";
 
 const W1 = { askDoorMagnet: false };
 const W2 = { askDoorMagnet: true };
@@ -158,5 +158,24 @@ describe("W2 seven scenarios", () => {
     const result = toAnswerInput("r2", W2_TREE, form, W2);
     assert.ok(result.ok);
     assert.equal(result.input.note, null);
+  });
+});
+
+describe("a note required above the leaf", () => {
+  // A level that requires a note for everything below it, as the core reads the tree.
+  const tree = [
+    node("elsewhere", [node("abroad", [], { note: "optional" }), node("unknown", [], { note: "none" })], {
+      note: "required",
+      note_hint: "备注填写去向",
+    }),
+  ];
+
+  it("is required at every leaf below it, with its hint, as the core requires it", () => {
+    for (const leaf of ["abroad", "unknown"]) {
+      const rule = noteRule(tree, ["elsewhere", leaf]);
+      assert.deepEqual(rule, { shown: true, required: true, hint: "备注填写去向" }, leaf);
+      const form = { ...emptyForm(), path: ["elsewhere", leaf] };
+      assert.ok(problems(tree, form, W1).includes("note_required"), leaf);
+    }
   });
 });

@@ -82,15 +82,19 @@ export interface NoteRule {
   hint: string | null;
 }
 
-/** The note rule of the chosen leaf (the tree puts note rules where they apply). Until the path
- *  reaches a leaf there is no rule yet, and no note field. */
+/** The note rule of a complete answer, as the core checks it (`OutcomeTree::validate_answer`):
+ *  required when any level on the path requires one (外省 under 不在本区 …), with the hint of
+ *  the requiring level or else the nearest one above the leaf; otherwise shown unless the leaf
+ *  takes no note. Until the path reaches a leaf there is no rule yet, and no note field. */
 export function noteRule(tree: OutcomeNode[], path: string[]): NoteRule {
   const last = chosenLeaf(tree, path);
   if (!last) return { shown: false, required: false, hint: null };
+  const upward = pathNodes(tree, path).reverse();
+  const requiring = upward.find((n) => n.note === "required");
   return {
-    shown: last.note !== "none",
-    required: last.note === "required",
-    hint: last.note_hint,
+    shown: requiring !== undefined || last.note !== "none",
+    required: requiring !== undefined,
+    hint: requiring?.note_hint ?? upward.find((n) => n.note_hint !== null)?.note_hint ?? null,
   };
 }
 
