@@ -362,12 +362,7 @@ fn every_step_of_every_program_is_taken_on_a_device_and_admitted_by_the_server()
         // Every declared status is reached by some step (none is declared for nothing but
         // the core statuses a program's actions reach).
         for status in program.statuses() {
-            let core = [
-                core_status::PENDING,
-                core_status::CLAIMED,
-                core_status::ANSWERED,
-            ];
-            if core.contains(&status.code.as_str()) || program.transitions().is_empty() {
+            if core_status::is_core(&status.code) || program.transitions().is_empty() {
                 continue;
             }
             assert!(

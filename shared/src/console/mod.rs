@@ -118,16 +118,7 @@ pub fn unit_text(jurisdictions: &Jurisdictions, code: &str) -> Text {
 
 /// A task status in the program's own words (W2 says 待核实 where W1 says 待认领).
 pub fn status_text(program: &Program, status: TaskStatus) -> Text {
-    workflow_status_text(program, core_code(status))
-}
-
-/// The workflow status code a task status corresponds to.
-pub(crate) fn core_code(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Unclaimed => core_status::PENDING,
-        TaskStatus::Claimed => core_status::CLAIMED,
-        TaskStatus::Answered => core_status::ANSWERED,
-    }
+    workflow_status_text(program, status.core_status())
 }
 
 /// A workflow status (`RecordState::status_code`) as the program labels it; a core status the
@@ -197,21 +188,14 @@ impl ProgramInfo {
                 code: s.code().to_owned(),
                 label: status_text(program, s),
                 colour: program
-                    .status(core_code(s))
+                    .status(s.core_status())
                     .map_or("grey", |def| def.colour.code()),
             })
             .chain(
                 program
                     .statuses()
                     .iter()
-                    .filter(|def| {
-                        ![
-                            core_status::PENDING,
-                            core_status::CLAIMED,
-                            core_status::ANSWERED,
-                        ]
-                        .contains(&def.code.as_str())
-                    })
+                    .filter(|def| !core_status::is_core(&def.code))
                     // Statuses a core action reaches but nothing records yet (W2's
                     // 已发放物资…) would filter to nothing: only what a step reaches is offered.
                     .filter(|def| program.transitions().iter().any(|t| t.to == def.code))

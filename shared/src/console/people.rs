@@ -244,7 +244,7 @@ pub fn outcome_path(program: &Program, codes: &[String]) -> Vec<Text> {
 /// compared with the record's workflow status.
 pub fn has_status(state: &RecordState, code: &str) -> bool {
     match TaskStatus::from_code(code) {
-        Some(task) => state.status_code == super::core_code(task),
+        Some(task) => state.status_code == task.core_status(),
         None => state.status_code == code,
     }
 }
@@ -271,10 +271,7 @@ pub fn list<E>(
     mut fields_of: impl FnMut(&RecordId) -> Result<Option<BTreeMap<String, FieldValue>>, E>,
 ) -> Result<Page, E> {
     let lang = filter.lang();
-    // A task status's code (unclaimed, claimed, answered) names its core status; any other code
-    // is a program's declared status. Either is compared with the record's status.
-    let status = blank(&filter.status)
-        .map(|code| TaskStatus::from_code(code).map_or(code, |task| super::core_code(task)));
+    let status = blank(&filter.status);
     let outcome = blank(&filter.outcome);
     let mut chosen: Vec<Candidate> = candidates
         .into_iter()

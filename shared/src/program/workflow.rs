@@ -181,6 +181,14 @@ pub mod core_status {
     pub const CLAIMED: &str = "claimed";
     /// 已反馈: an outcome is recorded.
     pub const ANSWERED: &str = "answered";
+
+    /// The core statuses, in the order a task passes through them.
+    pub const ALL: [&str; 3] = [PENDING, CLAIMED, ANSWERED];
+
+    /// Whether `code` is a core status (not one a program's step reaches).
+    pub fn is_core(code: &str) -> bool {
+        ALL.contains(&code)
+    }
 }
 
 /// A status as one program declares it (状态): its code, its label, whether a record that

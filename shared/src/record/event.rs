@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use crate::hlc::{DeviceId, Hlc};
 use crate::i18n::{Describe, Lang};
+use crate::program::core_status;
 
 /// Identifies one event. Derived from the event's clock time, which is unique per device.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -390,6 +391,15 @@ impl TaskStatus {
 
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The workflow status (`RecordState::status_code`) this task status corresponds to.
+    pub fn core_status(self) -> &'static str {
+        match self {
+            TaskStatus::Unclaimed => core_status::PENDING,
+            TaskStatus::Claimed => core_status::CLAIMED,
+            TaskStatus::Answered => core_status::ANSWERED,
+        }
     }
 }
 

@@ -442,12 +442,7 @@ fn check_transition(
 
 /// Whether the record's status is one the core actions reach (pending, claimed, answered).
 fn at_core_status(state: &RecordState) -> bool {
-    [
-        core_status::PENDING,
-        core_status::CLAIMED,
-        core_status::ANSWERED,
-    ]
-    .contains(&state.status_code.as_str())
+    core_status::is_core(&state.status_code)
 }
 
 fn status_label(program: &Program, code: &str) -> Label {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use outpost_shared::console;
 use outpost_shared::i18n::Lang;
 use outpost_shared::identity::{mask_id_number, mask_name, mask_phone};
-use outpost_shared::program::{Program, core_status};
+use outpost_shared::program::Program;
 use outpost_shared::record::{RecordKind, TaskStatus};
 use outpost_shared::replica::{RecordSummary, Replica, ReplicaError, SearchQuery};
 use outpost_shared::task::{self, Member, Satisfaction};
@@ -115,16 +115,7 @@ pub(crate) fn programs_held(replica: &Replica) -> Result<Vec<String>, ReplicaErr
 
 /// Maps the shared task status onto the program's label for it.
 pub(crate) fn status_label(program: &Program, status: TaskStatus, lang: Lang) -> String {
-    workflow_status_label(program, core_code(status), lang)
-}
-
-/// The workflow status code (`RecordState::status_code`) a task status corresponds to.
-fn core_code(status: TaskStatus) -> &'static str {
-    match status {
-        TaskStatus::Unclaimed => core_status::PENDING,
-        TaskStatus::Claimed => core_status::CLAIMED,
-        TaskStatus::Answered => core_status::ANSWERED,
-    }
+    workflow_status_label(program, status.core_status(), lang)
 }
 
 /// A workflow status (a core status or one a declared step reached) in the program's words.
