@@ -124,22 +124,7 @@ pub fn status_text(program: &Program, status: TaskStatus) -> Text {
 /// A workflow status (`RecordState::status_code`) as the program labels it; a core status the
 /// program does not label reads as the core's own words, an unknown code as itself.
 pub fn workflow_status_text(program: &Program, code: &str) -> Text {
-    let (zh, en) = match code {
-        core_status::PENDING => ("待认领", "Unclaimed"),
-        core_status::CLAIMED => ("已认领待反馈", "Claimed"),
-        core_status::ANSWERED => ("已反馈", "Answered"),
-        other => (other, other),
-    };
-    Text {
-        zh: program
-            .status_label(code, Lang::Zh)
-            .unwrap_or(zh)
-            .to_owned(),
-        en: program
-            .status_label(code, Lang::En)
-            .unwrap_or(en)
-            .to_owned(),
-    }
+    Text::of(&program.status_words(code))
 }
 
 /// `2026-11-23 09:00:00` in Beijing time, as the console and exports show times.

@@ -219,6 +219,25 @@ impl Program {
         self.status(code).map(|def| def.label.get(lang))
     }
 
+    /// A workflow status (`RecordState::status_code`) in the program's words: its declared
+    /// label; a core status it does not label in the core's own words; an unknown code as
+    /// itself.
+    pub fn status_words(&self, code: &str) -> Label {
+        if let Some(def) = self.status(code) {
+            return def.label.clone();
+        }
+        let (zh, en) = match code {
+            core_status::PENDING => ("待认领", "Unclaimed"),
+            core_status::CLAIMED => ("已认领待反馈", "Claimed"),
+            core_status::ANSWERED => ("已反馈", "Answered"),
+            other => (other, other),
+        };
+        Label {
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
     /// The declared transitions (状态流转), in the order the file declares them (the order
     /// buttons show).
     pub fn transitions(&self) -> &[Transition] {

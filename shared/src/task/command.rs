@@ -290,7 +290,7 @@ pub fn check(
             }
             .to_owned(),
             status: state.status_code.clone(),
-            label: status_label(program, &state.status_code),
+            label: program.status_words(&state.status_code),
         });
     }
     match command {
@@ -369,7 +369,7 @@ fn check_transition(
         return Err(CommandError::WrongStatus {
             action: action.to_owned(),
             status: state.status_code.clone(),
-            label: status_label(program, &state.status_code),
+            label: program.status_words(&state.status_code),
         });
     }
     if !step.allows_role(context.role) {
@@ -443,16 +443,6 @@ fn check_transition(
 /// Whether the record's status is one the core actions reach (pending, claimed, answered).
 fn at_core_status(state: &RecordState) -> bool {
     core_status::is_core(&state.status_code)
-}
-
-fn status_label(program: &Program, code: &str) -> Label {
-    program.status(code).map_or_else(
-        || Label {
-            zh: code.to_owned(),
-            en: code.to_owned(),
-        },
-        |def| def.label.clone(),
-    )
 }
 
 /// What a user may do to a record now (可进行的操作), computed once here for every screen:
