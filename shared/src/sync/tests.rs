@@ -424,6 +424,31 @@ fn a_device_ahead_of_a_restored_ledger_pulls_again_from_the_start() {
     );
 }
 
+/// Device a pushes five persons of town A; device b, holding nothing, then pulls them in pages
+/// of one change (several rounds). Returns the scope, b and b's report.
+fn second_device_in_small_pages(
+    server: &mut Server,
+) -> (Scope, Replica, super::client::SyncReport) {
+    let scope = Scope::of_units([TOWN_A]);
+    let mut a = Replica::open_in_memory().unwrap();
+    let mut wa = Worker::new("ua", "dev-a");
+    for n in 0..5 {
+        create(&mut a, &mut wa, &format!("p{n}"), TOWN_A);
+    }
+    run_sync(server, &mut a, "dev-a", &scope);
+    let mut b = Replica::open_in_memory().unwrap();
+    let small_pages = SyncOptions {
+        limits: Some(PageLimits {
+            max_changes: 1,
+            max_bytes: 1024,
+        }),
+        ..SyncOptions::default()
+    };
+    let report = run_sync_with(server, &mut b, "dev-b", &scope, small_pages, vec![]).unwrap();
+    assert!(report.rounds > 1, "{report:?}");
+    (scope, b, report)
+}
+
 #[test]
 fn the_program_set_travels_until_the_device_says_it_holds_it() {
     let files = crate::program::presets()
@@ -438,24 +463,8 @@ fn the_program_set_travels_until_the_device_says_it_holds_it() {
         programs: Some(set.clone()),
         ..Server::default()
     };
-    let scope = Scope::of_units([TOWN_A]);
-    let mut a = Replica::open_in_memory().unwrap();
-    let mut wa = Worker::new("ua", "dev-a");
-    for n in 0..5 {
-        create(&mut a, &mut wa, &format!("p{n}"), TOWN_A);
-    }
-    run_sync(&mut server, &mut a, "dev-a", &scope);
     // A device holding nothing yet, pulling in small pages: the set comes once, with the last.
-    let mut b = Replica::open_in_memory().unwrap();
-    let small_pages = SyncOptions {
-        limits: Some(PageLimits {
-            max_changes: 1,
-            max_bytes: 1024,
-        }),
-        ..SyncOptions::default()
-    };
-    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, small_pages, vec![]).unwrap();
-    assert!(report.rounds > 1, "{report:?}");
+    let (scope, mut b, report) = second_device_in_small_pages(&mut server);
     assert_eq!(report.programs.as_ref(), Some(&set));
     // Holding it: nothing.
     let holding = SyncOptions {
@@ -486,24 +495,8 @@ fn user_names_travel_once_per_run_until_the_device_says_it_holds_them() {
         names: Some(names.clone()),
         ..Server::default()
     };
-    let scope = Scope::of_units([TOWN_A]);
-    let mut a = Replica::open_in_memory().unwrap();
-    let mut wa = Worker::new("ua", "dev-a");
-    for n in 0..5 {
-        create(&mut a, &mut wa, &format!("p{n}"), TOWN_A);
-    }
-    run_sync(&mut server, &mut a, "dev-a", &scope);
     // Pulling in small pages: the names come once, with the last page.
-    let mut b = Replica::open_in_memory().unwrap();
-    let small_pages = SyncOptions {
-        limits: Some(PageLimits {
-            max_changes: 1,
-            max_bytes: 1024,
-        }),
-        ..SyncOptions::default()
-    };
-    let report = run_sync_with(&mut server, &mut b, "dev-b", &scope, small_pages, vec![]).unwrap();
-    assert!(report.rounds > 1, "{report:?}");
+    let (scope, mut b, report) = second_device_in_small_pages(&mut server);
     assert_eq!(report.names.as_ref(), Some(&names));
     // Holding them: nothing; holding others (a user renamed since): the server's again.
     let holding = SyncOptions {
