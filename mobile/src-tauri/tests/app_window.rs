@@ -648,20 +648,6 @@ fn the_transfer_chain_in_the_window_supplies_notice_vehicle_and_the_hotel_desk()
     assert_eq!(seen.row.vehicles[0].plate, "闽D12345");
 }
 
-/// Whether the element with this test id lies wholly inside the window's viewport.
-fn in_view(window: &Window, testid: &str) -> bool {
-    let script = format!(
-        "const r = document.querySelector('[data-testid=\"{testid}\"]')?.getBoundingClientRect(); \
-         return !!r && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
-    );
-    window
-        .runtime
-        .block_on(window.client().execute(&script, vec![]))
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
 #[test]
 #[ignore = "needs the built app, tauri-driver and a display: run by scripts/test.sh"]
 fn on_a_long_list_the_sync_bar_and_claim_stay_in_view_and_a_missing_note_shows_beside_its_field() {
@@ -701,12 +687,9 @@ fn on_a_long_list_the_sync_bar_and_claim_stay_in_view_and_a_missing_note_shows_b
         scrolled.as_f64().unwrap_or(0.0) > 200.0,
         "the list is long enough to scroll: {scrolled}"
     );
-    assert!(in_view(&window, "sync-state"), "the sync bar scrolled away");
-    assert!(in_view(&window, "sync-now"), "立即同步 scrolled away");
-    assert!(
-        in_view(&window, "claim-selected"),
-        "认领所选 is out of reach"
-    );
+    assert!(window.in_view("sync-state"), "the sync bar scrolled away");
+    assert!(window.in_view("sync-now"), "立即同步 scrolled away");
+    assert!(window.in_view("claim-selected"), "认领所选 is out of reach");
     window.shot("bottom-of-list");
     window.click("claim-selected");
     window.wait_until("one claimed", |w| w.count("tab-claimed-count") == Some(1));
@@ -732,10 +715,10 @@ fn on_a_long_list_the_sync_bar_and_claim_stay_in_view_and_a_missing_note_shows_b
     );
     assert_eq!(beside.as_deref(), Some("note_required"));
     assert!(
-        in_view(&window, "answer-note"),
+        window.in_view("answer-note"),
         "the marked note is out of view"
     );
-    assert!(in_view(&window, "sync-state"), "the sync bar scrolled away");
+    assert!(window.in_view("sync-state"), "the sync bar scrolled away");
     // The screenshot after the scroll to the field has been painted.
     std::thread::sleep(Duration::from_millis(300));
     window.shot("note-required");

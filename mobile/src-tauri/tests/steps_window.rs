@@ -25,20 +25,6 @@ const PROGRAM: &str = "isolation-follow-up";
 const JINSHA: &str = "440115001001";
 const START: &str = "start_home_isolation";
 
-/// Whether the element matching `css` lies wholly inside the window's viewport.
-fn css_in_view(window: &Window, css: &str) -> bool {
-    let script = format!(
-        "const r = document.querySelector('{css}')?.getBoundingClientRect(); \
-         return !!r && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
-    );
-    window
-        .runtime
-        .block_on(window.client().execute(&script, vec![]))
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
 fn present(window: &Window, testid: &str) -> bool {
     !window
         .runtime
@@ -133,11 +119,8 @@ fn a_worker_takes_a_declared_step_offline_and_a_missing_input_shows_beside_its_f
     assert!(runtime.block_on(shown.is_displayed()).unwrap());
     assert_eq!(runtime.block_on(shown.text()).unwrap(), "必填");
     assert!(window.text("error-text").contains("门磁是否完好"));
-    assert!(css_in_view(&window, &beside), "the error is out of view");
-    assert!(
-        css_in_view(&window, "[data-testid=\"sync-state\"]"),
-        "the top bar scrolled away"
-    );
+    assert!(window.css_in_view(&beside), "the error is out of view");
+    assert!(window.in_view("sync-state"), "the top bar scrolled away");
     window.assert_fits();
     // The screenshot after the scroll to the field has been painted.
     std::thread::sleep(Duration::from_millis(300));

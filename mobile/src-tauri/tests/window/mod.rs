@@ -328,6 +328,25 @@ impl Window {
         });
     }
 
+    /// Whether the element matching `css` lies wholly inside the window's viewport (not
+    /// scrolled away, not hidden).
+    pub fn css_in_view(&self, css: &str) -> bool {
+        let script = format!(
+            "const r = document.querySelector('{css}')?.getBoundingClientRect(); \
+             return !!r && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;"
+        );
+        self.runtime
+            .block_on(self.client().execute(&script, vec![]))
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    /// [`Window::css_in_view`] for the element with this test id.
+    pub fn in_view(&self, testid: &str) -> bool {
+        self.css_in_view(&format!("[data-testid=\"{testid}\"]"))
+    }
+
     pub fn rows(&self) -> Vec<String> {
         self.runtime.block_on(async {
             let mut ids = Vec::new();
