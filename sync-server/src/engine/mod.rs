@@ -19,7 +19,7 @@ use std::time::Duration;
 use outpost_shared::hlc::{DeviceId, HlcClock};
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::{DeadlineRule, Program};
-use outpost_shared::record::{Author, Record, RecordId, RecordKind, RecordState, UserId, fold};
+use outpost_shared::record::{Author, Record, RecordId, RecordKind, UserId, fold};
 use outpost_shared::sync::ledger::{self, LedgerError, Peer};
 use outpost_shared::sync::{Cursor, RecordChanges, Scope};
 use outpost_shared::task::alert::{self, AlertFacts};
@@ -29,11 +29,12 @@ use outpost_shared::task::{
 };
 use tracing::{info, warn};
 
-use crate::store::tasks::{DeadlineRow, DeadlineState, StepNotice, TaskRow};
+use crate::store::tasks::{DeadlineRow, DeadlineState, TaskRow};
 use crate::store::{Store, StoreTx};
 
 mod notices;
 
+use notices::note_steps;
 pub use notices::{AlertNotice, AlertOutbox};
 
 /// The device name the engine's own changes (alert records) carry.
@@ -481,33 +482,6 @@ fn planned(row: &DeadlineRow) -> PlannedStep {
         step: usize::try_from(row.step).unwrap_or(0),
         due_ms: row.due_ms,
     }
-}
-
-/// Notes each step taken on the record that its program tells someone about at once; a step
-/// already noted (the record read again) is not noted twice.
-fn note_steps(
-    tx: &mut dyn StoreTx,
-    program: &Program,
-    record: &RecordId,
-    state: &RecordState,
-) -> Result<(), LedgerError> {
-    for (action, stamp) in &state.steps_taken {
-        if program
-            .transition(action)
-            .is_none_or(|step| step.notify.is_empty())
-        {
-            continue;
-        }
-        tx.insert_step_notice(&StepNotice {
-            record_id: record.as_str().to_owned(),
-            event_id: stamp.event.as_str().to_owned(),
-            program: program.id().to_owned(),
-            action: action.clone(),
-            unit: state.unit.clone().unwrap_or_default(),
-            at_ms: i64::try_from(stamp.at.wall_ms).unwrap_or(i64::MAX),
-        })?;
-    }
-    Ok(())
 }
 
 fn schedule(

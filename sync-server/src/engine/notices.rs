@@ -1,17 +1,19 @@
 //! Handing raised alerts to the notification outbox: one notice per recipient of the step, in
-//! Chinese, with the task, the unit, the counts and a link.
+//! Chinese, with the task, the unit, the counts and a link; and the declared steps that tell
+//! someone at once, noted as the engine reads them and handed over the same way.
 
 use outpost_shared::i18n::Lang;
 use outpost_shared::jurisdiction::Jurisdictions;
 use outpost_shared::program::Program;
+use outpost_shared::record::{RecordId, RecordState};
 use outpost_shared::sync::ledger::LedgerError;
 use outpost_shared::task::alert::{self, AlertFacts};
 use outpost_shared::task::{Member, outstanding};
 use tracing::warn;
 
 use super::{Engine, planned, rule_of};
-use crate::store::Store;
 use crate::store::tasks::{DeadlineRow, StepNotice, TaskRow};
+use crate::store::{Store, StoreTx};
 
 /// One alert notification to hand to the outbox: one per recipient of the step, addressed to
 /// the unit whose leader (or group) it means.
@@ -264,4 +266,31 @@ fn step_notices(
             link: format!("people/{}", step.record_id),
         })
         .collect()
+}
+
+/// Notes each step taken on the record that its program tells someone about at once; a step
+/// already noted (the record read again) is not noted twice.
+pub(super) fn note_steps(
+    tx: &mut dyn StoreTx,
+    program: &Program,
+    record: &RecordId,
+    state: &RecordState,
+) -> Result<(), LedgerError> {
+    for (action, stamp) in &state.steps_taken {
+        if program
+            .transition(action)
+            .is_none_or(|step| step.notify.is_empty())
+        {
+            continue;
+        }
+        tx.insert_step_notice(&StepNotice {
+            record_id: record.as_str().to_owned(),
+            event_id: stamp.event.as_str().to_owned(),
+            program: program.id().to_owned(),
+            action: action.clone(),
+            unit: state.unit.clone().unwrap_or_default(),
+            at_ms: i64::try_from(stamp.at.wall_ms).unwrap_or(i64::MAX),
+        })?;
+    }
+    Ok(())
 }
