@@ -231,7 +231,6 @@ pub fn fold(events: &[Event]) -> RecordState {
         causality: Causality::new(&ordered),
         state: RecordState::empty(),
         resolutions: Vec::new(),
-        status_set_by: None,
     };
     for event in &ordered {
         folder.apply(event);
@@ -243,9 +242,6 @@ struct Folder<'a> {
     causality: Causality<'a>,
     state: RecordState,
     resolutions: Vec<(&'a EventId, &'a [String])>,
-    /// The event that set `state.status_code` (and who made it), so that a transition made
-    /// without seeing it is told apart from one that followed it.
-    status_set_by: Option<Stamp>,
 }
 
 impl<'a> Folder<'a> {
@@ -370,7 +366,6 @@ impl<'a> Folder<'a> {
     fn set_status(&mut self, event: &Event, code: &str) {
         code.clone_into(&mut self.state.status_code);
         self.state.transition = None;
-        self.status_set_by = Some(stamp(event));
         self.state.status_since = Some(stamp(event));
     }
 
@@ -383,7 +378,8 @@ impl<'a> Folder<'a> {
             return;
         }
         let seen_current = self
-            .status_set_by
+            .state
+            .status_since
             .as_ref()
             .is_none_or(|set| self.causality.knows(&event.id, &set.event));
         if seen_current && step.from == self.state.status_code {
@@ -393,7 +389,6 @@ impl<'a> Folder<'a> {
                 self.state.status = TaskStatus::Claimed;
             }
             self.state.status_code.clone_from(&step.to);
-            self.status_set_by = Some(step.stamp.clone());
             self.state.status_since = Some(step.stamp.clone());
             self.state
                 .steps_taken
@@ -409,7 +404,8 @@ impl<'a> Folder<'a> {
             return;
         }
         let (kept_by, kept_event) = self
-            .status_set_by
+            .state
+            .status_since
             .clone()
             .map(|set| (set.by, set.event))
             .unwrap_or_else(|| (event.user.clone(), event.id.clone()));
